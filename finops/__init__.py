@@ -1,0 +1,5 @@
+"""finops: cost analytics and forecasting for AI API spend."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

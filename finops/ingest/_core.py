@@ -1,0 +1,600 @@
+"""Ingest core: staged rows → validated canonical usage, merged idempotently, in one transaction.
+
+A source format only has to *stage* a file: create a temp table whose columns are canonical
+import columns (text or typed; absent ones are NULL), plus `source_row`, and optionally
+`grain` and `natural_key` (a string that identifies the same usage across re-exports). The core
+validates every value, names the file, row and field of the first problem, computes row keys,
+and merges: new rows are added, identical ones skipped, changed ones replaced.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import io
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from finops.costing import refresh_daily_usage
+from finops.schema import IMPORT_COLUMNS, SERVICE_TIERS, TOKEN_CLASSES, USAGE_COLUMNS
+from finops.store import fetch_one, transaction
+
+__all__ = [
+    "IngestError",
+    "Sniff",
+    "SourceFormat",
+    "FileReport",
+    "IngestReport",
+    "register_format",
+    "formats",
+    "detect_format",
+    "ingest_files",
+]
+
+_COUNT_COLUMNS = (
+    "requests",
+    *(f"{c}_tokens" for c in TOKEN_CLASSES),
+    "reasoning_tokens",
+    "web_search_requests",
+)
+_TEXT_COLUMNS = ("provider", "model", "project_id", "api_key_id", "user_id", "team", "request_id")
+_SNIFF_BYTES = 64 * 1024
+
+
+class IngestError(ValueError):
+    """Bad input, naming the file, row and field, with how to fix it."""
+
+    def __init__(
+        self, file: str, problem: str, *, row: int | None = None, field: str | None = None
+    ) -> None:
+        self.file, self.row, self.field, self.problem = file, row, field, problem
+        where = file
+        if row is not None:
+            where += f", row {row}"
+        if field is not None:
+            where += f", field {field}"
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True)
+class Sniff:
+    """What detection sees of a file: its name, first bytes as text, and a parsed peek."""
+
+    path: Path
+    head: str
+    csv_header: tuple[str, ...] | None
+    json_head: object | None  # first JSON document or JSON-lines record, if it parses
+
+    @property
+    def header_set(self) -> frozenset[str]:
+        return frozenset(self.csv_header or ())
+
+
+@dataclass(frozen=True)
+class SourceFormat:
+    """A source format: how to recognise a file and how to stage it as canonical rows."""
+
+    name: str
+    description: str
+    detect: Callable[[Sniff], bool]
+    stage: Callable[[duckdb.DuckDBPyConnection, Path, str], None]  # (con, file, table name)
+    reports_cost_only: bool = False  # a cost data set: reconciled against, never added to usage
+
+
+_FORMATS: list[SourceFormat] = []
+
+
+def register_format(fmt: SourceFormat) -> SourceFormat:
+    """Add a format to detection (checked in registration order; canonical first)."""
+    if any(f.name == fmt.name for f in _FORMATS):
+        msg = f"format {fmt.name!r} is registered twice"
+        raise ValueError(msg)
+    _FORMATS.append(fmt)
+    return fmt
+
+
+def formats() -> list[SourceFormat]:
+    return list(_FORMATS)
+
+
+@dataclass
+class FileReport:
+    file: str
+    format: str
+    rows_read: int = 0
+    rows_new: int = 0
+    rows_duplicate: int = 0
+    rows_replaced: int = 0
+    first_day: dt.date | None = None
+    last_day: dt.date | None = None
+    models: list[str] = field(default_factory=list)
+
+
+@dataclass
+class IngestReport:
+    ingest_id: int
+    files: list[FileReport]
+
+    @property
+    def rows_new(self) -> int:
+        return sum(f.rows_new for f in self.files)
+
+    @property
+    def rows_duplicate(self) -> int:
+        return sum(f.rows_duplicate for f in self.files)
+
+    @property
+    def rows_replaced(self) -> int:
+        return sum(f.rows_replaced for f in self.files)
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f.rows_read for f in self.files)
+
+
+# --- reading and detection ---------------------------------------------------------------------
+
+
+def read_head(path: Path, limit: int = _SNIFF_BYTES) -> bytes:
+    """The first bytes of a file, through a .gz or single-member .zip wrapper."""
+    name = path.name.lower()
+    try:
+        if name.endswith(".gz"):
+            with gzip.open(path, "rb") as fh:
+                return fh.read(limit)
+        if name.endswith(".zip"):
+            with zipfile.ZipFile(path) as zf:
+                members = [m for m in zf.namelist() if not m.endswith("/")]
+                if len(members) != 1:
+                    msg = f"a .zip must hold exactly one file (found {len(members)}); unzip it and ingest the folder"
+                    raise IngestError(str(path), msg)
+                with zf.open(members[0]) as fh:
+                    return fh.read(limit)
+        with open(path, "rb") as fh:
+            return fh.read(limit)
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise IngestError(str(path), f"cannot read the file: {exc}") from None
+
+
+def _sniff(path: Path) -> Sniff:
+    import csv
+    import json
+
+    raw = read_head(path)
+    if not raw.strip():
+        raise IngestError(str(path), "the file is empty")
+    text = raw.decode("utf-8", errors="replace").lstrip("\ufeff")
+    csv_header = None
+    json_head = None
+    stripped = text.lstrip()
+    if stripped[:1] in "{[":
+        try:
+            json_head = json.loads(stripped)
+        except ValueError:
+            first_line = stripped.split("\n", 1)[0]
+            try:
+                json_head = json.loads(first_line)
+            except ValueError:
+                json_head = None
+    else:
+        first_line = text.split("\n", 1)[0].rstrip("\r")
+        try:
+            csv_header = tuple(h.strip() for h in next(csv.reader(io.StringIO(first_line))))
+        except (csv.Error, StopIteration):
+            csv_header = None
+    return Sniff(path=path, head=text, csv_header=csv_header, json_head=json_head)
+
+
+def detect_format(path: Path, name: str | None = None) -> SourceFormat:
+    """The format of a file, from its content (or by name when `name` is given)."""
+    if name is not None:
+        for fmt in _FORMATS:
+            if fmt.name == name:
+                return fmt
+        known = ", ".join(f.name for f in _FORMATS)
+        raise IngestError(str(path), f"unknown format {name!r}; known formats: {known}")
+    sniff = _sniff(path)
+    for fmt in _FORMATS:
+        if fmt.detect(sniff):
+            return fmt
+    hint = ""
+    if sniff.csv_header:
+        hint = f" (columns: {', '.join(sniff.csv_header[:8])}{', ...' if len(sniff.csv_header) > 8 else ''})"
+    msg = (
+        f"unrecognised format{hint}. Supported: {', '.join(f.name for f in _FORMATS)}. "
+        "For another CSV, write a column mapping and use --mapping"
+    )
+    raise IngestError(str(path), msg)
+
+
+# --- validation --------------------------------------------------------------------------------
+
+
+def _first_bad(con, table: str, condition: str, select: str) -> tuple | None:
+    return fetch_one(
+        con,
+        f"SELECT source_row, {select} FROM {table} WHERE {condition} ORDER BY source_row LIMIT 1",
+    )
+
+
+def _typed_table(con: duckdb.DuckDBPyConnection, staged: str, typed: str, file: str) -> None:
+    """Validate every staged value and write the typed canonical rows to `typed`."""
+    present = {r[0] for r in con.execute(f"DESCRIBE {staged}").fetchall()}
+    if "source_row" not in present:
+        msg = "internal: staged table lacks source_row"
+        raise RuntimeError(msg)
+
+    def col(name: str) -> str:
+        return f"CAST({name} AS VARCHAR)" if name in present else "CAST(NULL AS VARCHAR)"
+
+    # a cell that a spreadsheet would run as a formula is refused, not stored
+    for name in (*_TEXT_COLUMNS, "service_tier"):
+        bad = _first_bad(
+            con,
+            staged,
+            f"regexp_matches({col(name)}, '^[=+@\\t\\r]|^-[^0-9.]')",
+            col(name),
+        )
+        if bad:
+            raise IngestError(
+                file,
+                f"{bad[1][:40]!r} looks like a spreadsheet formula; remove the leading "
+                "=, +, - or @ (formula injection is refused)",
+                row=bad[0],
+                field=name,
+            )
+    for name in ("period_start", "provider", "model"):
+        bad = _first_bad(con, staged, f"nullif(trim({col(name)}), '') IS NULL", "NULL")
+        if bad:
+            raise IngestError(file, "required value is empty", row=bad[0], field=name)
+    for name in ("period_start", "period_end"):
+        bad = _first_bad(
+            con,
+            staged,
+            f"nullif(trim({col(name)}), '') IS NOT NULL "
+            f"AND TRY_CAST(trim({col(name)}) AS TIMESTAMPTZ) IS NULL",
+            col(name),
+        )
+        if bad:
+            raise IngestError(
+                file,
+                f"{bad[1][:40]!r} is not a timestamp; write ISO 8601 such as "
+                "2025-06-10T14:00:00Z (no offset means UTC)",
+                row=bad[0],
+                field=name,
+            )
+    for name in _COUNT_COLUMNS:
+        if name not in present:
+            continue
+        value = f"TRY_CAST(trim({col(name)}) AS DECIMAL(38, 6))"
+        bad = _first_bad(
+            con,
+            staged,
+            f"nullif(trim({col(name)}), '') IS NOT NULL "
+            f"AND ({value} IS NULL OR {value} <> trunc({value}) OR {value} < 0 "
+            f"OR {value} > 9e15)",
+            col(name),
+        )
+        if bad:
+            raise IngestError(
+                file,
+                f"{bad[1][:40]!r} is not a count; token and request counts are whole numbers ≥ 0",
+                row=bad[0],
+                field=name,
+            )
+    if "reported_cost_usd" in present:
+        bad = _first_bad(
+            con,
+            staged,
+            f"nullif(trim({col('reported_cost_usd')}), '') IS NOT NULL AND "
+            f"TRY_CAST(trim({col('reported_cost_usd')}) AS DECIMAL(38, 12)) IS NULL",
+            col("reported_cost_usd"),
+        )
+        if bad:
+            raise IngestError(
+                file,
+                f"{bad[1][:40]!r} is not an amount in USD (write 12.34)",
+                row=bad[0],
+                field="reported_cost_usd",
+            )
+    tiers = ", ".join(f"'{t}'" for t in SERVICE_TIERS)
+    bad = _first_bad(
+        con,
+        staged,
+        f"nullif(trim({col('service_tier')}), '') IS NOT NULL "
+        f"AND lower(trim({col('service_tier')})) NOT IN ({tiers}, 'default', 'auto', 'scale')",
+        col("service_tier"),
+    )
+    if bad:
+        raise IngestError(
+            file,
+            f"{bad[1]!r} is not a service tier; use one of {', '.join(SERVICE_TIERS)}",
+            row=bad[0],
+            field="service_tier",
+        )
+    bad = _first_bad(
+        con,
+        staged,
+        f"nullif(trim({col('long_context')}), '') IS NOT NULL "
+        f"AND TRY_CAST(trim({col('long_context')}) AS BOOLEAN) IS NULL",
+        col("long_context"),
+    )
+    if bad:
+        raise IngestError(
+            file, f"{bad[1]!r} is not true or false", row=bad[0], field="long_context"
+        )
+    bad = _first_bad(
+        con,
+        staged,
+        f"nullif(trim({col('tags')}), '') IS NOT NULL AND NOT coalesce("
+        f"json_valid({col('tags')}) AND json_type({col('tags')}) = 'OBJECT', false)",
+        col("tags"),
+    )
+    if bad:
+        raise IngestError(
+            file,
+            f'{bad[1][:40]!r} is not a JSON object (write {{"env": "prod"}})',
+            row=bad[0],
+            field="tags",
+        )
+
+    ts = "CAST(TRY_CAST(trim({}) AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP)"
+    counts = ",\n".join(
+        f"CAST(TRY_CAST(nullif(trim({col(n)}), '') AS DECIMAL(38, 6)) AS BIGINT) AS {n}"
+        for n in _COUNT_COLUMNS
+        if n != "requests"
+    )
+    texts = ",\n".join(
+        f"nullif(trim({col(n)}), '') AS {n}"
+        for n in _TEXT_COLUMNS
+        if n not in ("provider", "model")
+    )
+    grain = col("grain") if "grain" in present else "NULL"
+    natural_key = col("natural_key") if "natural_key" in present else "NULL"
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {typed} AS
+        WITH cast_rows AS (
+            SELECT
+                {ts.format(col("period_start"))} AS period_start,
+                {ts.format(col("period_end"))} AS period_end,
+                lower(trim({col("provider")})) AS provider,
+                trim({col("model")}) AS model,
+                CAST(TRY_CAST(nullif(trim({col("requests")}), '') AS DECIMAL(38, 6)) AS BIGINT)
+                    AS requests,
+                {counts},
+                CASE lower(trim(coalesce({col("service_tier")}, '')))
+                    WHEN '' THEN 'standard' WHEN 'default' THEN 'standard'
+                    WHEN 'auto' THEN 'standard' WHEN 'scale' THEN 'priority'
+                    ELSE lower(trim({col("service_tier")})) END AS service_tier,
+                TRY_CAST(nullif(trim({col("long_context")}), '') AS BOOLEAN) AS long_context,
+                {texts},
+                CAST(nullif(trim({col("tags")}), '') AS JSON) AS tags,
+                TRY_CAST(nullif(trim({col("reported_cost_usd")}), '') AS DECIMAL(38, 12))
+                    AS reported_cost_usd,
+                {grain} AS staged_grain,
+                {natural_key} AS natural_key,
+                CAST(source_row AS BIGINT) AS source_row
+            FROM {staged}
+        )
+        SELECT
+            * EXCLUDE (staged_grain, requests),
+            coalesce(staged_grain, CASE WHEN period_end IS NULL THEN 'request' ELSE 'bucket' END)
+                AS grain,
+            coalesce(requests, CASE WHEN period_end IS NULL THEN 1 END) AS requests
+        FROM cast_rows
+    """)
+    bad = _first_bad(
+        con,
+        typed,
+        "period_end IS NOT NULL AND period_end < period_start",
+        "CAST(period_end AS VARCHAR)",
+    )
+    if bad:
+        raise IngestError(file, "period_end is before period_start", row=bad[0], field="period_end")
+
+
+# --- merging -----------------------------------------------------------------------------------
+
+_MEASURES = (*_COUNT_COLUMNS, "reported_cost_usd")
+_MEASURE_HASH_SQL = "md5(concat_ws('|', {}))".format(
+    ", ".join(f"coalesce(CAST({m} AS VARCHAR), '\\N')" for m in _MEASURES)
+)
+_DIMENSIONS = (
+    "provider",
+    "model",
+    "service_tier",
+    "long_context",
+    "project_id",
+    "api_key_id",
+    "user_id",
+    "team",
+    "tags",
+)
+
+
+def _keyed_table(con, typed: str, keyed: str, source_kind: str) -> None:
+    """Give every row its natural key; identical rows in one file are numbered apart."""
+    dims = ", ".join(f"coalesce(CAST({d} AS VARCHAR), '\\N')" for d in _DIMENSIONS)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE {keyed} AS
+        WITH based AS (
+            SELECT
+                *,
+                CASE
+                    WHEN request_id IS NOT NULL THEN concat_ws('|', 'request', provider, request_id)
+                    WHEN natural_key IS NOT NULL THEN concat_ws('|', 'natural', natural_key)
+                    ELSE concat_ws('|', 'dims', CAST(period_start AS VARCHAR),
+                                   coalesce(CAST(period_end AS VARCHAR), '\\N'), {dims})
+                END AS key_basis,
+                {_MEASURE_HASH_SQL} AS measure_hash
+            FROM {typed}
+        )
+        SELECT
+            * EXCLUDE (key_basis, natural_key),
+            md5(key_basis || '#' || CAST(
+                row_number() OVER (PARTITION BY key_basis ORDER BY source_row) AS VARCHAR)
+            ) AS row_key
+        FROM based
+    """)
+
+
+def _merge(con, keyed: str, ingest_id: int, source_kind: str, file: str) -> FileReport:
+    report = FileReport(file=file, format=source_kind)
+    span = fetch_one(con, f"SELECT count(*), min(period_start), max(period_start) FROM {keyed}")
+    report.rows_read = span[0]
+    if not span[0]:
+        return report
+    # compare with stored rows of the same time span only: keys include the period start
+    con.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE merge_plan AS
+        SELECT
+            k.row_key,
+            CASE
+                WHEN s.row_key IS NULL THEN 'new'
+                WHEN s.measure_hash = k.measure_hash THEN 'duplicate'
+                ELSE 'replaced'
+            END AS outcome
+        FROM {keyed} AS k
+        LEFT JOIN (
+            SELECT
+                row_key,
+                {_MEASURE_HASH_SQL} AS measure_hash
+            FROM usage
+            WHERE period_start BETWEEN $lo AND $hi
+        ) AS s USING (row_key)
+    """,
+        {"lo": span[1], "hi": span[2]},
+    )
+    counts = dict(con.execute("SELECT outcome, count(*) FROM merge_plan GROUP BY 1").fetchall())
+    report.rows_new = counts.get("new", 0)
+    report.rows_duplicate = counts.get("duplicate", 0)
+    report.rows_replaced = counts.get("replaced", 0)
+    if report.rows_replaced:
+        con.execute(
+            "DELETE FROM usage WHERE period_start BETWEEN $lo AND $hi AND row_key IN "
+            "(SELECT row_key FROM merge_plan WHERE outcome = 'replaced')",
+            {"lo": span[1], "hi": span[2]},
+        )
+    usage_cols = [c.name for c in USAGE_COLUMNS]
+    select = ", ".join(
+        {
+            "source_kind": "$kind AS source_kind",
+            "source_file": "$file AS source_file",
+            "ingest_id": "$ingest AS ingest_id",
+        }.get(c, c)
+        for c in usage_cols
+    )
+    con.execute(
+        f"INSERT INTO usage ({', '.join(usage_cols)}) SELECT {select} FROM {keyed} "
+        f"WHERE row_key IN (SELECT row_key FROM merge_plan WHERE outcome <> 'duplicate') "
+        f"ORDER BY period_start",
+        {"kind": source_kind, "file": file, "ingest": ingest_id},
+    )
+    days = fetch_one(
+        con, f"SELECT CAST(min(period_start) AS DATE), CAST(max(period_start) AS DATE) FROM {keyed}"
+    )
+    report.first_day, report.last_day = days
+    report.models = [
+        r[0] for r in con.execute(f"SELECT DISTINCT model FROM {keyed} ORDER BY 1").fetchall()
+    ]
+    return report
+
+
+def ingest_files(
+    con: duckdb.DuckDBPyConnection,
+    paths: Sequence[str | Path],
+    *,
+    thresholds: list[int],
+    format_name: str | None = None,
+    stage_hook: Callable[[SourceFormat, Path], None] | None = None,
+) -> IngestReport:
+    """Ingest files as ONE upload: all rows of all files, or nothing.
+
+    `thresholds` are the catalog's long-context thresholds (for the daily rollup).
+    """
+    files = _expand(paths)
+    plans = [(p, detect_format(p, format_name)) for p in files]
+    for path, fmt in plans:
+        if fmt.reports_cost_only:
+            msg = (
+                f"this is a {fmt.description}: a cost data set, used to reconcile, never added "
+                "to usage. Use finops reconcile"
+            )
+            raise IngestError(str(path), msg)
+    with transaction(con):
+        ingest_id = fetch_one(con, "SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests")[0]
+        reports = []
+        lo = hi = None
+        for path, fmt in plans:
+            if stage_hook:
+                stage_hook(fmt, path)
+            try:
+                fmt.stage(con, path, "staged")
+            except IngestError:
+                raise
+            except (duckdb.Error, UnicodeDecodeError, OSError, EOFError, ValueError) as exc:
+                raise IngestError(str(path), _clean_duckdb_error(exc)) from None
+            has_rows = fetch_one(con, "SELECT count(*) FROM staged")[0]
+            if not has_rows:
+                raise IngestError(str(path), "the file has no data rows (only a header?)")
+            _typed_table(con, "staged", "typed", str(path))
+            _keyed_table(con, "typed", "keyed", fmt.name)
+            report = _merge(con, "keyed", ingest_id, fmt.name, str(path))
+            reports.append(report)
+            if report.first_day:
+                lo = min(lo or report.first_day, report.first_day)
+                hi = max(hi or report.last_day, report.last_day)
+        if lo is not None:
+            refresh_daily_usage(con, thresholds, lo, hi + dt.timedelta(days=1))
+        con.execute(
+            "INSERT INTO ingests VALUES ($id, now()::TIMESTAMP, now()::TIMESTAMP, $kind, $files, "
+            "$read, $new, $dup, $rep)",
+            {
+                "id": ingest_id,
+                "kind": ",".join(sorted({f.format for f in reports})),
+                "files": [r.file for r in reports],
+                "read": sum(r.rows_read for r in reports),
+                "new": sum(r.rows_new for r in reports),
+                "dup": sum(r.rows_duplicate for r in reports),
+                "rep": sum(r.rows_replaced for r in reports),
+            },
+        )
+        for table in ("staged", "typed", "keyed", "merge_plan"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+    return IngestReport(ingest_id=ingest_id, files=reports)
+
+
+def _expand(paths: Sequence[str | Path]) -> list[Path]:
+    import glob
+
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            out.extend(
+                sorted(q for q in p.rglob("*") if q.is_file() and not q.name.startswith("."))
+            )
+        elif p.exists():
+            out.append(p)
+        else:
+            matches = sorted(glob.glob(str(raw), recursive=True))
+            if not matches:
+                raise IngestError(str(raw), "no such file")
+            out.extend(Path(m) for m in matches if Path(m).is_file())
+    if not out:
+        raise IngestError(", ".join(map(str, paths)), "no files to ingest")
+    return out
+
+
+def _clean_duckdb_error(exc: BaseException) -> str:
+    text = str(exc).strip()
+    # DuckDB prefixes ("Invalid Input Error: ...") add nothing for a user
+    for prefix in ("Invalid Input Error: ", "Conversion Error: ", "IO Error: ", "Parser Error: "):
+        if text.startswith(prefix):
+            text = text[len(prefix) :]
+    return text.split("\n\n")[0].replace("\n", " ")[:500]

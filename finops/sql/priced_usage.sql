@@ -1,0 +1,96 @@
+-- priced_usage: usage_to_price (per-row usage or its daily rollup) priced with catalog revision
+-- $revision_id. The price in force on the row's day applies (range join on valid_from/valid_to),
+-- for its service tier and long-context band. cost_usd is NULL — never 0 — when the model, the
+-- tier or any token class with tokens has no price; unpriced_reason says which.
+WITH resolved AS (
+    SELECT
+        u.*,
+        alias.model_id
+    FROM usage_to_price AS u
+    LEFT JOIN catalog_aliases AS alias
+        ON alias.revision_id = CAST($revision_id AS INTEGER)
+       AND alias.provider = u.provider
+       AND alias.alias = lower(u.model)
+),
+matched AS (
+    SELECT
+        r.*,
+        price.period_index AS price_period,
+        price.valid_from AS price_valid_from,
+        price.usd_per_input,
+        price.usd_per_cache_read,
+        price.usd_per_cache_write_5m,
+        price.usd_per_cache_write_1h,
+        price.usd_per_output,
+        price.usd_per_input_audio,
+        price.usd_per_output_audio,
+        price.usd_per_input_image,
+        price.usd_per_output_image,
+        price.usd_per_request,
+        price.usd_per_web_search
+    FROM resolved AS r
+    LEFT JOIN catalog_prices AS price
+        ON price.revision_id = CAST($revision_id AS INTEGER)
+       AND price.provider = r.provider
+       AND price.model_id = r.model_id
+       AND price.service_tier = r.service_tier
+       AND r.day >= price.valid_from
+       AND (price.valid_to IS NULL OR r.day < price.valid_to)
+       AND price.above_tokens <= r.prompt_band
+       AND (price.below_tokens IS NULL OR r.prompt_band < price.below_tokens)
+),
+costed AS (
+    SELECT
+        *,
+        input_tokens * usd_per_input AS input_cost_usd,
+        cache_read_tokens * usd_per_cache_read AS cache_read_cost_usd,
+        cache_write_5m_tokens * usd_per_cache_write_5m AS cache_write_5m_cost_usd,
+        cache_write_1h_tokens * usd_per_cache_write_1h AS cache_write_1h_cost_usd,
+        output_tokens * usd_per_output AS output_cost_usd,
+        input_audio_tokens * usd_per_input_audio AS input_audio_cost_usd,
+        output_audio_tokens * usd_per_output_audio AS output_audio_cost_usd,
+        input_image_tokens * usd_per_input_image AS input_image_cost_usd,
+        output_image_tokens * usd_per_output_image AS output_image_cost_usd,
+        requests * usd_per_request AS request_fee_usd,
+        web_search_requests * usd_per_web_search AS web_search_cost_usd,
+        CASE
+            WHEN model_id IS NULL THEN 'unknown model'
+            WHEN price_period IS NULL THEN
+                'no ' || service_tier || ' price'
+                || CASE WHEN prompt_band > 0
+                        THEN ' for prompts over ' || CAST(prompt_band AS VARCHAR) || ' tokens' ELSE '' END
+                || ' in force on ' || CAST(day AS VARCHAR)
+            ELSE nullif(concat_ws(', ',
+                CASE WHEN coalesce(input_tokens, 0) > 0 AND usd_per_input IS NULL THEN 'input' END,
+                CASE WHEN coalesce(cache_read_tokens, 0) > 0 AND usd_per_cache_read IS NULL THEN 'cache_read' END,
+                CASE WHEN coalesce(cache_write_5m_tokens, 0) > 0 AND usd_per_cache_write_5m IS NULL THEN 'cache_write_5m' END,
+                CASE WHEN coalesce(cache_write_1h_tokens, 0) > 0 AND usd_per_cache_write_1h IS NULL THEN 'cache_write_1h' END,
+                CASE WHEN coalesce(output_tokens, 0) > 0 AND usd_per_output IS NULL THEN 'output' END,
+                CASE WHEN coalesce(input_audio_tokens, 0) > 0 AND usd_per_input_audio IS NULL THEN 'input_audio' END,
+                CASE WHEN coalesce(output_audio_tokens, 0) > 0 AND usd_per_output_audio IS NULL THEN 'output_audio' END,
+                CASE WHEN coalesce(input_image_tokens, 0) > 0 AND usd_per_input_image IS NULL THEN 'input_image' END,
+                CASE WHEN coalesce(output_image_tokens, 0) > 0 AND usd_per_output_image IS NULL THEN 'output_image' END,
+                CASE WHEN coalesce(web_search_requests, 0) > 0 AND usd_per_web_search IS NULL THEN 'web_search' END,
+                CASE WHEN coalesce(usd_per_request, 0) > 0 AND requests IS NULL THEN 'request count' END
+            ), '')
+        END AS unpriced_classes
+    FROM matched
+)
+SELECT
+    * EXCLUDE (unpriced_classes),
+    CASE
+        WHEN model_id IS NULL OR price_period IS NULL THEN unpriced_classes
+        WHEN unpriced_classes IS NOT NULL THEN 'no price for ' || unpriced_classes
+    END AS unpriced_reason,
+    CASE WHEN model_id IS NOT NULL AND price_period IS NOT NULL AND unpriced_classes IS NULL THEN
+        CAST(
+            coalesce(input_cost_usd, 0) + coalesce(cache_read_cost_usd, 0)
+            + coalesce(cache_write_5m_cost_usd, 0) + coalesce(cache_write_1h_cost_usd, 0)
+            + coalesce(output_cost_usd, 0) + coalesce(input_audio_cost_usd, 0)
+            + coalesce(output_audio_cost_usd, 0) + coalesce(input_image_cost_usd, 0)
+            + coalesce(output_image_cost_usd, 0) + coalesce(request_fee_usd, 0)
+            + coalesce(web_search_cost_usd, 0)
+        AS DECIMAL(38, 12))
+    END AS cost_usd,
+    CAST($revision_id AS INTEGER) AS catalog_revision
+FROM costed
