@@ -171,7 +171,7 @@ def spend(
     group = "GROUP BY ALL" if keys else ""
     order = f"ORDER BY {', '.join(keys)}" if keys else ""
     sql = f"SELECT {select_keys}{_MEASURES_SQL} FROM ({priced_sql()}) {group} {order}"
-    return con.execute(sql, _params(revision_id, from_day, to_day))
+    return query_pl(con, sql, _params(revision_id, from_day, to_day))
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from pathlib import Path
 import duckdb
 
 from finops.costing import refresh_daily_usage
-from finops.schema import IMPORT_COLUMNS, SERVICE_TIERS, TOKEN_CLASSES, USAGE_COLUMNS
+from finops.schema import SERVICE_TIERS, TOKEN_CLASSES, USAGE_COLUMNS
 from finops.store import fetch_one, transaction
 
 __all__ = [

@@ -59,7 +59,7 @@ costed AS (
                 'no ' || service_tier || ' price'
                 || CASE WHEN prompt_band > 0
                         THEN ' for prompts over ' || CAST(prompt_band AS VARCHAR) || ' tokens' ELSE '' END
-                || ' in force on ' || CAST(day AS VARCHAR)
+                || ' in force that day'
             ELSE nullif(concat_ws(', ',
                 CASE WHEN coalesce(input_tokens, 0) > 0 AND usd_per_input IS NULL THEN 'input' END,
                 CASE WHEN coalesce(cache_read_tokens, 0) > 0 AND usd_per_cache_read IS NULL THEN 'cache_read' END,

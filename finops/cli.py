@@ -1,0 +1,418 @@
+"""The `finops` command line: parses options, calls one library function, prints the result.
+
+Every command takes --db (env FINOPS_DB) and --pricing (env FINOPS_PRICING). Errors print one
+line and exit non-zero; tracebacks are for bugs only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import click
+import polars as pl
+
+from finops import catalog as catalog_mod
+from finops import costing, session
+from finops.catalog import CatalogError
+from finops.ingest import IngestError
+from finops.schema import SPEND_KEYS
+from finops.store import StoreError
+
+__all__ = ["main"]
+
+_USER_ERRORS = (CatalogError, IngestError, StoreError, LookupError, ValueError)
+
+
+class _Group(click.Group):
+    """Turns library errors a user can fix into one clean line and exit code 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except _USER_ERRORS as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+def _db_option(f):
+    return click.option(
+        "--db",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="FINOPS_DB",
+        default="finops.duckdb",
+        show_default=True,
+        help="The DuckDB store (env FINOPS_DB).",
+    )(f)
+
+
+def _pricing_option(f):
+    return click.option(
+        "--pricing",
+        type=click.Path(file_okay=False, path_type=Path),
+        envvar="FINOPS_PRICING",
+        default=None,
+        help="Catalog folder (env FINOPS_PRICING; default: the bundled pricing/).",
+    )(f)
+
+
+def _format_option(*choices: str, default: str = "table"):
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=default,
+        show_default=True,
+        help="Output format.",
+    )
+
+
+def _emit(
+    frame: pl.DataFrame, fmt: str, *, title: str | None = None, money: tuple[str, ...] = ()
+) -> None:
+    """Print a frame as a rich table, CSV or JSON (exact decimals in CSV and JSON)."""
+    if fmt == "json":
+        click.echo(_exact_json(frame.to_dicts()))
+        return
+    if fmt == "csv":
+        click.echo(frame.write_csv(), nl=False)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_lines=False)
+    for name in frame.columns:
+        numeric = frame.schema[name].is_numeric()
+        table.add_column(name, justify="right" if numeric else "left")
+    for row in frame.iter_rows():
+        cells = []
+        for name, value in zip(frame.columns, row):
+            if value is None:
+                cells.append("—")
+            elif name in money or isinstance(value, Decimal):
+                cells.append(f"{Decimal(value):,.2f}")
+            elif isinstance(value, int):
+                cells.append(f"{value:,}")
+            else:
+                cells.append(str(value))
+        table.add_row(*cells)
+    Console().print(table)
+
+
+def _exact_json(rows: list[dict]) -> str:
+    """JSON with Decimal written as exact numbers, dates as ISO strings."""
+
+    def encode(value) -> str:
+        if value is None:
+            return "null"
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, Decimal):
+            return format(value, "f")
+        if isinstance(value, (int, float)):
+            return json.dumps(value)
+        if isinstance(value, (dt.date, dt.datetime)):
+            return json.dumps(value.isoformat())
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{json.dumps(k)}: {encode(v)}" for k, v in value.items()) + "}"
+        if isinstance(value, (list, tuple)):
+            return "[" + ", ".join(encode(v) for v in value) + "]"
+        return json.dumps(str(value))
+
+    return "[\n" + ",\n".join("  " + encode(r) for r in rows) + "\n]"
+
+
+def _parse_day(value: str | None, name: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        msg = f"{name} {value!r} is not a date; write YYYY-MM-DD"
+        raise click.BadParameter(msg) from None
+
+
+def _day_range(from_: str | None, to: str | None) -> tuple[dt.date | None, dt.date | None]:
+    """CLI dates are inclusive; the library takes [from, to)."""
+    start = _parse_day(from_, "--from")
+    end = _parse_day(to, "--to")
+    return start, (end + dt.timedelta(days=1)) if end else None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="finops")
+def main() -> None:
+    """Cost analytics and forecasting for AI API spend.
+
+    \b
+    Example:
+      finops demo && finops spend --by month,team
+    """
+
+
+# --- ingest and spend --------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--source-format",
+    "format_name",
+    default=None,
+    help="Skip detection and read the files as this format.",
+)
+@_db_option
+@_pricing_option
+def ingest(paths: tuple[str, ...], format_name: str | None, db: Path, pricing: Path | None) -> None:
+    """Load usage exports (files, folders or globs) into the store, as one all-or-nothing upload.
+
+    \b
+    Example:
+      finops ingest exports/2025-06/*.csv
+    """
+    with session.open_session(db, pricing) as s:
+        report = session.ingest(s, list(paths))
+    for f in report.files:
+        span = f"{f.first_day} .. {f.last_day}" if f.first_day else "no rows"
+        click.echo(
+            f"{f.file}: {f.format}, {f.rows_read:,} rows read — {f.rows_new:,} new, "
+            f"{f.rows_duplicate:,} duplicate, {f.rows_replaced:,} replaced; {span}"
+        )
+        if f.models:
+            click.echo(f"  models: {', '.join(f.models[:12])}{' …' if len(f.models) > 12 else ''}")
+    for model in report.unpriced_models:
+        click.echo(f"  unpriced: {model} (no catalog price; see finops unpriced)")
+    click.echo(
+        f"ingest {report.ingest_id}: {report.rows_new:,} new, {report.rows_duplicate:,} duplicate, "
+        f"{report.rows_replaced:,} replaced"
+    )
+
+
+@main.command()
+@click.option(
+    "--by",
+    "by",
+    default="team",
+    show_default=True,
+    help=f"Comma-separated keys: {', '.join(SPEND_KEYS)}.",
+)
+@click.option("--from", "from_", default=None, help="First day (YYYY-MM-DD, inclusive).")
+@click.option("--to", default=None, help="Last day (YYYY-MM-DD, inclusive).")
+@click.option(
+    "--revision", default=None, help="Price with this catalog revision (id, hash prefix or label)."
+)
+@_format_option("table", "csv", "json")
+@_db_option
+@_pricing_option
+def spend(
+    by: str,
+    from_: str | None,
+    to: str | None,
+    revision: str | None,
+    fmt: str,
+    db: Path,
+    pricing: Path | None,
+) -> None:
+    """Spend grouped by keys, with unpriced usage counted beside every total.
+
+    \b
+    Examples:
+      finops spend --by month,team
+      finops spend --by day,model --from 2025-06-01 --to 2025-06-30 --format json
+      finops spend --by model --revision 1      # as priced by an older catalog
+    """
+    keys = [k.strip() for k in by.split(",") if k.strip()]
+    start, end = _day_range(from_, to)
+    with session.open_session(db, pricing) as s:
+        rev = catalog_mod.resolve_revision(s.con, revision) if revision else s.revision_id
+        frame = costing.spend(s.con, by=keys, revision_id=rev, from_day=start, to_day=end)
+        totals = costing.spend_totals(s.con, revision_id=rev, from_day=start, to_day=end)
+    _emit(frame, fmt, title=f"Spend by {', '.join(keys)} (catalog revision {rev})")
+    if fmt == "table":
+        click.echo(f"total: ${totals.cost_usd:,.2f}")
+        if totals.unpriced_rows:
+            click.echo(
+                f"unpriced usage: {totals.unpriced_rows:,} rows / {totals.unpriced_tokens:,} tokens "
+                "(not in the total; see finops unpriced)"
+            )
+
+
+@main.command()
+@click.option("--from", "from_", default=None, help="First day (inclusive).")
+@click.option("--to", default=None, help="Last day (inclusive).")
+@_format_option("table", "csv", "json")
+@_db_option
+@_pricing_option
+def unpriced(from_: str | None, to: str | None, fmt: str, db: Path, pricing: Path | None) -> None:
+    """Usage the catalog cannot price: model, reason, rows and tokens (never counted as $0).
+
+    \b
+    Example:
+      finops unpriced --format json
+    """
+    start, end = _day_range(from_, to)
+    with session.open_session(db, pricing) as s:
+        frame = costing.unpriced(s.con, revision_id=s.revision_id, from_day=start, to_day=end)
+        frame = session.suggest_models(s, frame)
+    if frame.is_empty():
+        click.echo("no unpriced usage")
+        return
+    _emit(frame, fmt, title="Unpriced usage")
+
+
+# --- pricing -----------------------------------------------------------------------------------
+
+
+@main.group()
+def pricing() -> None:
+    """Inspect and check the price catalog."""
+
+
+@pricing.command("validate")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@_pricing_option
+def pricing_validate(directory: Path | None, pricing: Path | None) -> None:
+    """Check a catalog folder; print one line naming file, model and field of any problem.
+
+    \b
+    Example:
+      finops pricing validate pricing/
+    """
+    cat = catalog_mod.load_catalog(directory or pricing)
+    periods = sum(len(m.periods) for m in cat.models)
+    providers = len({m.provider for m in cat.models})
+    click.echo(
+        f"ok: {len(cat.models)} models from {providers} providers, {periods} price periods "
+        f"(content hash {cat.content_hash[:12]})"
+    )
+
+
+@pricing.command("list")
+@click.option("--provider", default=None, help="Only this provider.")
+@_format_option("table", "csv", "json")
+@_pricing_option
+def pricing_list(provider: str | None, fmt: str, pricing: Path | None) -> None:
+    """Models in the catalog with their current standard prices.
+
+    \b
+    Example:
+      finops pricing list --provider anthropic
+    """
+    frame = session.catalog_listing(catalog_mod.load_catalog(pricing), provider=provider)
+    _emit(frame, fmt, title="Price catalog")
+
+
+@pricing.command("show")
+@click.argument("model")
+@click.option("--provider", default=None, help="Provider, when the name is ambiguous.")
+@_format_option("table", "csv", "json")
+@_pricing_option
+def pricing_show(model: str, provider: str | None, fmt: str, pricing: Path | None) -> None:
+    """A model's price history: every period, tier and long-context band.
+
+    \b
+    Example:
+      finops pricing show o3
+    """
+    frame = session.price_history(catalog_mod.load_catalog(pricing), model, provider=provider)
+    _emit(frame, fmt, title=f"Price history of {model} (USD per million tokens)")
+
+
+@pricing.command("revisions")
+@_format_option("table", "csv", "json")
+@_db_option
+@_pricing_option
+def pricing_revisions(fmt: str, db: Path, pricing: Path | None) -> None:
+    """Catalog revisions recorded in the store, newest first.
+
+    \b
+    Example:
+      finops pricing revisions
+    """
+    with session.open_session(db, pricing) as s:
+        frame = catalog_mod.list_revisions(s.con)
+    _emit(frame, fmt, title="Catalog revisions")
+
+
+@pricing.command("diff")
+@click.argument("rev_a")
+@click.argument("rev_b")
+@_format_option("table", "csv", "json")
+@_db_option
+@_pricing_option
+def pricing_diff(rev_a: str, rev_b: str, fmt: str, db: Path, pricing: Path | None) -> None:
+    """Prices added, removed or changed between two revisions.
+
+    \b
+    Example:
+      finops pricing diff 1 2
+    """
+    with session.open_session(db, pricing) as s:
+        a = catalog_mod.resolve_revision(s.con, rev_a)
+        b = catalog_mod.resolve_revision(s.con, rev_b)
+        frame = catalog_mod.diff_revisions(s.con, a, b)
+    if frame.is_empty():
+        click.echo(f"revisions {a} and {b} price everything the same")
+        return
+    _emit(frame, fmt, title=f"Price changes from revision {a} to {b} (USD per million tokens)")
+
+
+# --- demo and app ------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--days", default=270, show_default=True, help="Days of history.")
+@click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same data).")
+@_db_option
+@_pricing_option
+def demo(days: int, seed: int, db: Path, pricing: Path | None) -> None:
+    """Load a realistic synthetic history (8 teams, 4 providers) into the store.
+
+    \b
+    Example:
+      finops demo --days 180 --db demo.duckdb
+    """
+    with session.open_session(db, pricing) as s:
+        report = session.load_demo(s, days=days, seed=seed)
+    click.echo(
+        f"demo: {report.rows_new:,} new rows ({report.rows_duplicate:,} already there) in {db}"
+    )
+
+
+@main.command()
+@click.option("--port", default=8501, show_default=True, help="Port to serve on.")
+@_db_option
+@_pricing_option
+def app(port: int, db: Path, pricing: Path | None) -> None:
+    """Start the Streamlit app on the store.
+
+    \b
+    Example:
+      finops app --port 8502
+    """
+    env = dict(os.environ, FINOPS_DB=str(db.resolve()))
+    if pricing is not None:
+        env["FINOPS_PRICING"] = str(pricing.resolve())
+    app_file = Path(__file__).resolve().parent.parent / "app.py"
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_file),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    raise SystemExit(subprocess.call(cmd, env=env))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from finops.session import open_session
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PRICING = FIXTURES / "pricing"
+HAND_PRICED = FIXTURES / "usage" / "hand_priced.csv"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "store.duckdb"
+
+
+@pytest.fixture
+def pricing_dir(tmp_path: Path) -> Path:
+    """A private copy of the test catalog, safe to edit."""
+    target = tmp_path / "pricing"
+    shutil.copytree(PRICING, target)
+    return target
+
+
+@pytest.fixture
+def loaded(db: Path, pricing_dir: Path):
+    """A store holding the hand-priced fixture; yields (db, pricing_dir)."""
+    with open_session(db, pricing_dir) as s:
+        from finops.session import ingest
+
+        ingest(s, [HAND_PRICED])
+    return db, pricing_dir
