@@ -551,7 +551,8 @@ def resolve_revision(con: duckdb.DuckDBPyConnection, ref: str | int | None) -> i
 
 def list_revisions(con: duckdb.DuckDBPyConnection):
     """Every recorded revision, newest first, as a polars frame."""
-    return con.execute(
+    return query_pl(
+        con,
         "SELECT revision_id, left(content_hash, 12) AS content_hash, loaded_at, label, "
         "model_count, price_row_count, source FROM catalog_revisions ORDER BY revision_id DESC"
     )

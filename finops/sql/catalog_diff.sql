@@ -50,9 +50,9 @@ SELECT
         ELSE 'period end changed'
     END AS change,
     CASE WHEN price_field IN ('usd_per_request', 'usd_per_web_search') THEN usd_a
-         ELSE usd_a * 1000000 END AS rate_a,
+         ELSE CAST(usd_a * 1000000 AS DECIMAL(38, 6)) END AS rate_a,
     CASE WHEN price_field IN ('usd_per_request', 'usd_per_web_search') THEN usd_b
-         ELSE usd_b * 1000000 END AS rate_b,
+         ELSE CAST(usd_b * 1000000 AS DECIMAL(38, 6)) END AS rate_b,
     valid_to_a,
     valid_to_b
 FROM joined
