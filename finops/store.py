@@ -45,13 +45,14 @@ def read_sql(name: str) -> str:
     return resources.files("finops").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
 
 
-def _migration_names() -> list[str]:
+def _load_migrations() -> list[tuple[str, str]]:
     folder = resources.files("finops").joinpath("sql", "migrations")
-    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
+    names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
+    return [(name, folder.joinpath(name).read_text("utf-8")) for name in names]
 
 
-#: Migration files in order; version N is the N-th file. Never edit a released one: add a file.
-MIGRATIONS: list[str] = _migration_names()
+#: (file name, SQL) in order; version N is the N-th. Never edit a released one: add a file.
+MIGRATIONS: list[tuple[str, str]] = _load_migrations()
 
 
 def query_pl(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None):
@@ -90,10 +91,9 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
             "CREATE TABLE IF NOT EXISTS schema_version "
             "(version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)"
         )
-        for version, name in enumerate(MIGRATIONS, start=1):
+        for version, (name, sql) in enumerate(MIGRATIONS, start=1):
             if version <= current:
                 continue
-            sql = resources.files("finops").joinpath("sql", "migrations", name).read_text("utf-8")
             con.execute(sql)
             con.execute(
                 "INSERT INTO schema_version VALUES ($v, $n, now()::TIMESTAMP)",

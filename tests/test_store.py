@@ -100,3 +100,18 @@ def test_reopening_a_store_applies_no_migration_twice(db):
     con = connect(db)
     assert con.execute("SELECT count(*) FROM schema_version").fetchall()[0][0] == len(MIGRATIONS)
     con.close()
+
+
+def test_a_store_from_an_older_release_is_migrated_forward_with_its_data(loaded, monkeypatch):
+    """Stand in for a future release: one more migration than the store was made with."""
+    import finops.store as store
+
+    db, pricing = loaded
+    newer = [*store.MIGRATIONS, ("999_test.sql", "ALTER TABLE usage ADD COLUMN region VARCHAR;")]
+    monkeypatch.setattr(store, "MIGRATIONS", newer)
+    con = connect(db)
+    try:
+        assert con.execute("SELECT max(version) FROM schema_version").fetchall()[0][0] == len(newer)
+        assert con.execute("SELECT count(*), count(region) FROM usage").fetchall()[0] == (10, 0)
+    finally:
+        con.close()
