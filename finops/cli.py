@@ -6,144 +6,29 @@ line and exit non-zero; tracebacks are for bugs only.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import os
 import subprocess
 import sys
-from decimal import Decimal
 from pathlib import Path
 
 import click
-import polars as pl
 
 from finops import catalog as catalog_mod
 from finops import costing, session
-from finops.catalog import CatalogError
-from finops.ingest import IngestError
+from finops._cli_utils import (
+    UserErrorGroup,
+    day_range,
+    db_option,
+    emit,
+    format_option,
+    pricing_option,
+)
 from finops.schema import SPEND_KEYS
-from finops.store import StoreError
 
 __all__ = ["main"]
 
-_USER_ERRORS = (CatalogError, IngestError, StoreError, LookupError, ValueError)
 
-
-class _Group(click.Group):
-    """Turns library errors a user can fix into one clean line and exit code 1."""
-
-    def invoke(self, ctx: click.Context):
-        try:
-            return super().invoke(ctx)
-        except _USER_ERRORS as exc:
-            raise click.ClickException(str(exc)) from None
-
-
-def _db_option(f):
-    return click.option(
-        "--db",
-        type=click.Path(dir_okay=False, path_type=Path),
-        envvar="FINOPS_DB",
-        default="finops.duckdb",
-        show_default=True,
-        help="The DuckDB store (env FINOPS_DB).",
-    )(f)
-
-
-def _pricing_option(f):
-    return click.option(
-        "--pricing",
-        type=click.Path(file_okay=False, path_type=Path),
-        envvar="FINOPS_PRICING",
-        default=None,
-        help="Catalog folder (env FINOPS_PRICING; default: the bundled pricing/).",
-    )(f)
-
-
-def _format_option(*choices: str, default: str = "table"):
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(choices),
-        default=default,
-        show_default=True,
-        help="Output format.",
-    )
-
-
-def _emit(
-    frame: pl.DataFrame, fmt: str, *, title: str | None = None, money: tuple[str, ...] = ()
-) -> None:
-    """Print a frame as a rich table, CSV or JSON (exact decimals in CSV and JSON)."""
-    if fmt == "json":
-        click.echo(_exact_json(frame.to_dicts()))
-        return
-    if fmt == "csv":
-        click.echo(frame.write_csv(), nl=False)
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(title=title, show_lines=False)
-    for name in frame.columns:
-        numeric = frame.schema[name].is_numeric()
-        table.add_column(name, justify="right" if numeric else "left")
-    for row in frame.iter_rows():
-        cells = []
-        for name, value in zip(frame.columns, row):
-            if value is None:
-                cells.append("—")
-            elif name in money or isinstance(value, Decimal):
-                cells.append(f"{Decimal(value):,.2f}")
-            elif isinstance(value, int):
-                cells.append(f"{value:,}")
-            else:
-                cells.append(str(value))
-        table.add_row(*cells)
-    Console().print(table)
-
-
-def _exact_json(rows: list[dict]) -> str:
-    """JSON with Decimal written as exact numbers, dates as ISO strings."""
-
-    def encode(value) -> str:
-        if value is None:
-            return "null"
-        if isinstance(value, bool):
-            return "true" if value else "false"
-        if isinstance(value, Decimal):
-            return format(value, "f")
-        if isinstance(value, (int, float)):
-            return json.dumps(value)
-        if isinstance(value, (dt.date, dt.datetime)):
-            return json.dumps(value.isoformat())
-        if isinstance(value, dict):
-            return "{" + ", ".join(f"{json.dumps(k)}: {encode(v)}" for k, v in value.items()) + "}"
-        if isinstance(value, (list, tuple)):
-            return "[" + ", ".join(encode(v) for v in value) + "]"
-        return json.dumps(str(value))
-
-    return "[\n" + ",\n".join("  " + encode(r) for r in rows) + "\n]"
-
-
-def _parse_day(value: str | None, name: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        msg = f"{name} {value!r} is not a date; write YYYY-MM-DD"
-        raise click.BadParameter(msg) from None
-
-
-def _day_range(from_: str | None, to: str | None) -> tuple[dt.date | None, dt.date | None]:
-    """CLI dates are inclusive; the library takes [from, to)."""
-    start = _parse_day(from_, "--from")
-    end = _parse_day(to, "--to")
-    return start, (end + dt.timedelta(days=1)) if end else None
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=UserErrorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="finops")
 def main() -> None:
     """Cost analytics and forecasting for AI API spend.
@@ -165,8 +50,8 @@ def main() -> None:
     default=None,
     help="Skip detection and read the files as this format.",
 )
-@_db_option
-@_pricing_option
+@db_option
+@pricing_option
 def ingest(paths: tuple[str, ...], format_name: str | None, db: Path, pricing: Path | None) -> None:
     """Load usage exports (files, folders or globs) into the store, as one all-or-nothing upload.
 
@@ -205,9 +90,9 @@ def ingest(paths: tuple[str, ...], format_name: str | None, db: Path, pricing: P
 @click.option(
     "--revision", default=None, help="Price with this catalog revision (id, hash prefix or label)."
 )
-@_format_option("table", "csv", "json")
-@_db_option
-@_pricing_option
+@format_option("table", "csv", "json")
+@db_option
+@pricing_option
 def spend(
     by: str,
     from_: str | None,
@@ -226,12 +111,12 @@ def spend(
       finops spend --by model --revision 1      # as priced by an older catalog
     """
     keys = [k.strip() for k in by.split(",") if k.strip()]
-    start, end = _day_range(from_, to)
+    start, end = day_range(from_, to)
     with session.open_session(db, pricing) as s:
         rev = catalog_mod.resolve_revision(s.con, revision) if revision else s.revision_id
         frame = costing.spend(s.con, by=keys, revision_id=rev, from_day=start, to_day=end)
         totals = costing.spend_totals(s.con, revision_id=rev, from_day=start, to_day=end)
-    _emit(frame, fmt, title=f"Spend by {', '.join(keys)} (catalog revision {rev})")
+    emit(frame, fmt, title=f"Spend by {', '.join(keys)} (catalog revision {rev})")
     if fmt == "table":
         click.echo(f"total: ${totals.cost_usd:,.2f}")
         if totals.unpriced_rows:
@@ -244,9 +129,9 @@ def spend(
 @main.command()
 @click.option("--from", "from_", default=None, help="First day (inclusive).")
 @click.option("--to", default=None, help="Last day (inclusive).")
-@_format_option("table", "csv", "json")
-@_db_option
-@_pricing_option
+@format_option("table", "csv", "json")
+@db_option
+@pricing_option
 def unpriced(from_: str | None, to: str | None, fmt: str, db: Path, pricing: Path | None) -> None:
     """Usage the catalog cannot price: model, reason, rows and tokens (never counted as $0).
 
@@ -254,14 +139,14 @@ def unpriced(from_: str | None, to: str | None, fmt: str, db: Path, pricing: Pat
     Example:
       finops unpriced --format json
     """
-    start, end = _day_range(from_, to)
+    start, end = day_range(from_, to)
     with session.open_session(db, pricing) as s:
         frame = costing.unpriced(s.con, revision_id=s.revision_id, from_day=start, to_day=end)
         frame = session.suggest_models(s, frame)
     if frame.is_empty():
         click.echo("no unpriced usage")
         return
-    _emit(frame, fmt, title="Unpriced usage")
+    emit(frame, fmt, title="Unpriced usage")
 
 
 # --- pricing -----------------------------------------------------------------------------------
@@ -274,7 +159,7 @@ def pricing() -> None:
 
 @pricing.command("validate")
 @click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
-@_pricing_option
+@pricing_option
 def pricing_validate(directory: Path | None, pricing: Path | None) -> None:
     """Check a catalog folder; print one line naming file, model and field of any problem.
 
@@ -293,8 +178,8 @@ def pricing_validate(directory: Path | None, pricing: Path | None) -> None:
 
 @pricing.command("list")
 @click.option("--provider", default=None, help="Only this provider.")
-@_format_option("table", "csv", "json")
-@_pricing_option
+@format_option("table", "csv", "json")
+@pricing_option
 def pricing_list(provider: str | None, fmt: str, pricing: Path | None) -> None:
     """Models in the catalog with their current standard prices.
 
@@ -303,14 +188,14 @@ def pricing_list(provider: str | None, fmt: str, pricing: Path | None) -> None:
       finops pricing list --provider anthropic
     """
     frame = session.catalog_listing(catalog_mod.load_catalog(pricing), provider=provider)
-    _emit(frame, fmt, title="Price catalog")
+    emit(frame, fmt, title="Price catalog")
 
 
 @pricing.command("show")
 @click.argument("model")
 @click.option("--provider", default=None, help="Provider, when the name is ambiguous.")
-@_format_option("table", "csv", "json")
-@_pricing_option
+@format_option("table", "csv", "json")
+@pricing_option
 def pricing_show(model: str, provider: str | None, fmt: str, pricing: Path | None) -> None:
     """A model's price history: every period, tier and long-context band.
 
@@ -319,13 +204,13 @@ def pricing_show(model: str, provider: str | None, fmt: str, pricing: Path | Non
       finops pricing show o3
     """
     frame = session.price_history(catalog_mod.load_catalog(pricing), model, provider=provider)
-    _emit(frame, fmt, title=f"Price history of {model} (USD per million tokens)")
+    emit(frame, fmt, title=f"Price history of {model} (USD per million tokens)")
 
 
 @pricing.command("revisions")
-@_format_option("table", "csv", "json")
-@_db_option
-@_pricing_option
+@format_option("table", "csv", "json")
+@db_option
+@pricing_option
 def pricing_revisions(fmt: str, db: Path, pricing: Path | None) -> None:
     """Catalog revisions recorded in the store, newest first.
 
@@ -335,15 +220,15 @@ def pricing_revisions(fmt: str, db: Path, pricing: Path | None) -> None:
     """
     with session.open_session(db, pricing) as s:
         frame = catalog_mod.list_revisions(s.con)
-    _emit(frame, fmt, title="Catalog revisions")
+    emit(frame, fmt, title="Catalog revisions")
 
 
 @pricing.command("diff")
 @click.argument("rev_a")
 @click.argument("rev_b")
-@_format_option("table", "csv", "json")
-@_db_option
-@_pricing_option
+@format_option("table", "csv", "json")
+@db_option
+@pricing_option
 def pricing_diff(rev_a: str, rev_b: str, fmt: str, db: Path, pricing: Path | None) -> None:
     """Prices added, removed or changed between two revisions.
 
@@ -358,7 +243,7 @@ def pricing_diff(rev_a: str, rev_b: str, fmt: str, db: Path, pricing: Path | Non
     if frame.is_empty():
         click.echo(f"revisions {a} and {b} price everything the same")
         return
-    _emit(frame, fmt, title=f"Price changes from revision {a} to {b} (USD per million tokens)")
+    emit(frame, fmt, title=f"Price changes from revision {a} to {b} (USD per million tokens)")
 
 
 # --- demo and app ------------------------------------------------------------------------------
@@ -367,8 +252,8 @@ def pricing_diff(rev_a: str, rev_b: str, fmt: str, db: Path, pricing: Path | Non
 @main.command()
 @click.option("--days", default=270, show_default=True, help="Days of history.")
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same data).")
-@_db_option
-@_pricing_option
+@db_option
+@pricing_option
 def demo(days: int, seed: int, db: Path, pricing: Path | None) -> None:
     """Load a realistic synthetic history (8 teams, 4 providers) into the store.
 
@@ -385,8 +270,8 @@ def demo(days: int, seed: int, db: Path, pricing: Path | None) -> None:
 
 @main.command()
 @click.option("--port", default=8501, show_default=True, help="Port to serve on.")
-@_db_option
-@_pricing_option
+@db_option
+@pricing_option
 def app(port: int, db: Path, pricing: Path | None) -> None:
     """Start the Streamlit app on the store.
 
@@ -413,6 +298,20 @@ def app(port: int, db: Path, pricing: Path | None) -> None:
     ]
     raise SystemExit(subprocess.call(cmd, env=env))
 
+
+def _load_command_modules() -> None:
+    """Import every finops/cli_*.py: each adds its area's commands to `main`."""
+    import importlib
+    import pkgutil
+
+    import finops
+
+    for info in pkgutil.iter_modules(finops.__path__):
+        if info.name.startswith("cli_"):
+            importlib.import_module(f"finops.{info.name}")
+
+
+_load_command_modules()
 
 if __name__ == "__main__":
     main()
