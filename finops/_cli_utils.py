@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 import polars as pl
 
+from finops.allocation import AllocationError
 from finops.catalog import CatalogError
 from finops.ingest import IngestError
 from finops.store import StoreError
@@ -26,11 +27,12 @@ __all__ = [
     "emit",
     "exact_json",
     "format_option",
+    "teams_option",
     "parse_day",
     "pricing_option",
 ]
 
-USER_ERRORS = (CatalogError, IngestError, StoreError, LookupError, ValueError)
+USER_ERRORS = (AllocationError, CatalogError, IngestError, StoreError, LookupError, ValueError)
 
 
 class UserErrorGroup(click.Group):
@@ -61,6 +63,16 @@ def pricing_option(f):
         envvar="FINOPS_PRICING",
         default=None,
         help="Catalog folder (env FINOPS_PRICING; default: the bundled pricing/).",
+    )(f)
+
+
+def teams_option(f):
+    return click.option(
+        "--teams",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="FINOPS_TEAMS",
+        default=None,
+        help="Ownership map teams.yaml (env FINOPS_TEAMS): allocation rules and budgets.",
     )(f)
 
 

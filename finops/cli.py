@@ -22,6 +22,7 @@ from finops._cli_utils import (
     emit,
     format_option,
     pricing_option,
+    teams_option,
 )
 from finops.schema import SPEND_KEYS
 
@@ -93,6 +94,7 @@ def ingest(paths: tuple[str, ...], format_name: str | None, db: Path, pricing: P
 @format_option("table", "csv", "json")
 @db_option
 @pricing_option
+@teams_option
 def spend(
     by: str,
     from_: str | None,
@@ -101,6 +103,7 @@ def spend(
     fmt: str,
     db: Path,
     pricing: Path | None,
+    teams: Path | None,
 ) -> None:
     """Spend grouped by keys, with unpriced usage counted beside every total.
 
@@ -112,9 +115,9 @@ def spend(
     """
     keys = [k.strip() for k in by.split(",") if k.strip()]
     start, end = day_range(from_, to)
-    with session.open_session(db, pricing) as s:
+    with session.open_session(db, pricing, teams) as s:
         rev = catalog_mod.resolve_revision(s.con, revision) if revision else s.revision_id
-        frame = costing.spend(s.con, by=keys, revision_id=rev, from_day=start, to_day=end)
+        frame = s.spend(keys, revision_id=rev, from_day=start, to_day=end)
         totals = costing.spend_totals(s.con, revision_id=rev, from_day=start, to_day=end)
     emit(frame, fmt, title=f"Spend by {', '.join(keys)} (catalog revision {rev})")
     if fmt == "table":

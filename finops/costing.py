@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from decimal import Decimal
 
 import duckdb
 import polars as pl
 
 from finops.catalog import Catalog
+
+if TYPE_CHECKING:
+    from finops.allocation import Allocation
 from finops.schema import SPEND_KEYS
 from finops.store import fetch_one, query_pl, read_sql, transaction
 
@@ -53,6 +57,9 @@ _KEY_SQL: dict[str, str] = {
     "service_tier": "service_tier",
 }
 assert set(_KEY_SQL) == set(SPEND_KEYS)
+
+# attribution keys the allocation map is keyed by (as kept in daily_usage)
+_OWNER_KEYS = ("provider", "model", "project_id", "api_key_id", "user_id", "team", "tags")
 
 _TOKENS_SQL = (
     "coalesce(input_tokens, 0) + coalesce(cache_read_tokens, 0) + coalesce(cache_write_5m_tokens, 0)"
@@ -156,22 +163,65 @@ def spend(
     revision_id: int,
     from_day: dt.date | None = None,
     to_day: dt.date | None = None,
+    allocation: Allocation | None = None,
+    only_teams: list[str] | None = None,
 ) -> pl.DataFrame:
     """Spend grouped by the given keys (from :data:`SPEND_KEYS`), priced at `revision_id`.
 
-    Days are [from_day, to_day). `cost_usd` sums priced rows only; `unpriced_rows` and
-    `unpriced_tokens` count what could not be priced, so no total hides a missing price.
+    Days are [from_day, to_day). `cost_usd` sums priced rows only (NULL where nothing in the
+    group has a price); `unpriced_rows` and `unpriced_tokens` count what could not be priced,
+    so no total hides a missing price. With an `allocation`, `team` is the team its rules
+    assign (shared usage split out exactly); without one, the team the source states.
+    `only_teams` keeps just those teams' spend.
     """
     unknown = [k for k in by if k not in _KEY_SQL]
     if unknown:
         msg = f"cannot group by {', '.join(unknown)}; choose from {', '.join(SPEND_KEYS)}"
         raise ValueError(msg)
     keys = list(dict.fromkeys(by))
-    select_keys = "".join(f"{_KEY_SQL[k]} AS {k}, " for k in keys)
-    group = "GROUP BY ALL" if keys else ""
+    params = _params(revision_id, from_day, to_day)
+    needs_owner = allocation is not None and ("team" in keys or only_teams is not None)
+    source = f"({priced_sql()})"
+    team_sql = _KEY_SQL["team"]
+    if needs_owner:
+        from finops.allocation import owner_map
+
+        con.register("owner_map_view", owner_map(con, allocation).to_arrow())
+        joins = " AND ".join(f"p.{k} IS NOT DISTINCT FROM o.{k}" for k in _OWNER_KEYS)
+        source = (
+            f"(SELECT p.*, coalesce(o.owner, 'unallocated') AS owner FROM {source} AS p "
+            f"LEFT JOIN owner_map_view AS o ON {joins})"
+        )
+        team_sql = "owner"
+    where = ""
+    if only_teams is not None:
+        where = f"WHERE {team_sql} IN (SELECT unnest(CAST($only_teams AS VARCHAR[])))"
+        params["only_teams"] = list(only_teams)
+    expr = {**_KEY_SQL, "team": team_sql}
+    splitting = needs_owner and "team" in keys and any(r.split for r in allocation.rules)
+    group_keys = [*keys, "_month"] if splitting else keys
+    expr["_month"] = _KEY_SQL["month"]
+    select_keys = "".join(f"{expr[k]} AS {k}, " for k in group_keys)
+    group = "GROUP BY ALL" if group_keys else ""
     order = f"ORDER BY {', '.join(keys)}" if keys else ""
-    sql = f"SELECT {select_keys}{_MEASURES_SQL} FROM ({priced_sql()}) {group} {order}"
-    return query_pl(con, sql, _params(revision_id, from_day, to_day))
+    sql = f"SELECT {select_keys}{_MEASURES_SQL} FROM {source} {where} {group} {order}"
+    frame = query_pl(con, sql, params)
+    if not splitting:
+        return frame
+    from finops.allocation import apply_splits
+
+    direct = query_pl(
+        con,
+        f"SELECT {_KEY_SQL['month']} AS month, owner AS team, sum(cost_usd) AS cost_usd "
+        f"FROM {source} WHERE NOT starts_with(owner, '__split:') GROUP BY ALL",
+        _params(revision_id, from_day, to_day),
+    )
+    direct_by = {
+        (r["month"], r["team"]): r["cost_usd"]
+        for r in direct.to_dicts()
+        if r["cost_usd"] is not None
+    }
+    return apply_splits(frame, allocation, direct_by, keys=keys, measures=list(SPEND_MEASURES))
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,11 @@ import duckdb
 import polars as pl
 
 from finops import costing
+from finops.allocation import Allocation, default_teams_path, load_allocation, record_allocation
 from finops.catalog import Catalog, sync_catalog
 from finops.ingest import IngestReport, ingest_files
 from finops.schema import TOKEN_CLASSES
-from finops.store import connect
+from finops.store import connect, default_db_path
 
 __all__ = [
     "Session",
@@ -40,6 +41,14 @@ class Session:
     catalog: Catalog
     revision_id: int
     db: Path
+    allocation: Allocation | None = None
+    allocation_revision: int | None = None
+
+    def spend(self, by: list[str], **kwargs) -> pl.DataFrame:
+        """`costing.spend` at this session's catalog revision and allocation map."""
+        kwargs.setdefault("revision_id", self.revision_id)
+        kwargs.setdefault("allocation", self.allocation)
+        return costing.spend(self.con, by=by, **kwargs)
 
 
 @dataclass
@@ -51,14 +60,27 @@ class UploadReport(IngestReport):
 def open_session(
     db: str | os.PathLike[str] | None = None,
     pricing: str | os.PathLike[str] | None = None,
+    teams: str | os.PathLike[str] | None = None,
 ) -> Iterator[Session]:
-    """Open the store, record the catalog as a revision, and bring the rollup up to date."""
+    """Open the store, record the catalog (and teams map) as revisions, refresh the rollup.
+
+    `teams` defaults to env FINOPS_TEAMS; without one, spend goes to the team each source
+    states, or `unallocated`.
+    """
+    teams = teams if teams is not None else default_teams_path()
+    allocation = load_allocation(teams) if teams is not None else None
     con = connect(db)
     try:
         catalog, revision_id = sync_catalog(con, pricing)
         costing.ensure_rollup(con, catalog)
+        allocation_revision = record_allocation(con, allocation) if allocation else None
         yield Session(
-            con=con, catalog=catalog, revision_id=revision_id, db=Path(db or "finops.duckdb")
+            con=con,
+            catalog=catalog,
+            revision_id=revision_id,
+            db=Path(db or default_db_path()),
+            allocation=allocation,
+            allocation_revision=allocation_revision,
         )
     finally:
         con.close()

@@ -9,6 +9,8 @@ SELECT
     project_id,
     api_key_id,
     team,
+    user_id,
+    CAST(tags AS VARCHAR) AS tags,
     CAST(count(*) AS BIGINT) AS usage_rows,
     sum(requests) AS requests,
     sum(input_tokens) AS input_tokens,

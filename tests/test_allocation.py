@@ -1,0 +1,122 @@
+"""Allocation rules on the hand-priced fixture (row costs worked out in test_costing.py)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from finops.allocation import AllocationError, explain, load_allocation
+from finops.session import open_session
+
+from conftest import FIXTURES
+
+TEAMS = FIXTURES / "teams" / "teams.yaml"
+CENT = Decimal("0.01")
+
+
+def test_every_rule_kind_precedence_and_conservation(loaded):
+    db, pricing = loaded
+    with open_session(db, pricing, TEAMS) as s:
+        by_team = {r["team"]: r for r in s.spend(["team"]).to_dicts()}
+        unallocated_total = s.spend([])["cost_usd"][0]
+    # r1 alpha/search → rule 2 (0.54); r3 alpha-2025-01-01/search → rule 2 glob (0.55)
+    # r4, r5 (team ads) → rule 3 regex (0.60 + 0.57); r7, r8 → ads but unpriced
+    # r6 thinker → rule 1 (3.28), before any team rule
+    # r2 "acme/alpha" matches no rule (rules see the model as exported) → unallocated (0.27)
+    # bucket beta/small $0.60 → rule 4: search 60% = 0.36, ads 40% = 0.24
+    # bucket alpha (no team) $2.60 → rule 5, proportional to March direct spend:
+    #   search 1.09, ads 1.17, research 3.28 (of 5.54)
+    direct = {"search": Decimal("1.09"), "ads": Decimal("1.17"), "research": Decimal("3.28")}
+    share = {t: Decimal("2.60") * v / Decimal("5.54") for t, v in direct.items()}
+    expected = {
+        "search": Decimal("0.54") + Decimal("0.55") + Decimal("0.36") + share["search"],
+        "ads": Decimal("0.60") + Decimal("0.57") + Decimal("0.24") + share["ads"],
+        "research": Decimal("3.28") + share["research"],
+        "unallocated": Decimal("0.27"),
+    }
+    assert set(by_team) == set(expected)
+    for team, value in expected.items():
+        assert by_team[team]["cost_usd"].quantize(CENT) == value.quantize(CENT), team
+        assert abs(by_team[team]["cost_usd"] - value) < Decimal("1e-11"), team
+    # conserved exactly: the split parts add back to the whole
+    assert sum(r["cost_usd"] for r in by_team.values()) == Decimal("9.01") == unallocated_total
+    assert by_team["ads"]["unpriced_rows"] == 2
+    # tokens are split too, in whole tokens, and conserved
+    assert (
+        sum(r["input_tokens"] for r in by_team.values()) == 3_707_000
+    )  # every input token of the fixture
+
+
+def test_without_a_map_the_source_team_or_unallocated_owns_spend(loaded):
+    db, pricing = loaded
+    with open_session(db, pricing) as s:
+        teams = {r["team"] for r in s.spend(["team"]).to_dicts()}
+    assert teams == {"search", "ads", "research", "unallocated"}
+
+
+def test_only_teams_hides_other_teams_spend(loaded):
+    db, pricing = loaded
+    with open_session(db, pricing, TEAMS) as s:
+        frame = s.spend(["team", "model"], only_teams=["research"])
+    assert set(frame["team"]) == {"research"}
+
+
+def test_explain_names_the_rule():
+    alloc = load_allocation(TEAMS)
+    got = explain(alloc, {"provider": "acme", "model": "alpha-2", "team": "search"})
+    assert got["team"] == "search"
+    assert got["rule"].startswith("rule 2: model glob 'alpha*', team exact 'search'")
+    assert [c["matches"] for c in got["checked"]] == [False, True]
+    tagged = load_allocation(TEAMS)
+    assert explain(tagged, {"provider": "acme", "model": "zeta"})["team"] == "unallocated"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "teams: [{name: a}]\nrules: [{team: b, match: {model: x}}]\n",
+            "teams.yaml, rule 1, field team: unknown team 'b'; list it under teams",
+        ),
+        (
+            "teams: [{name: a}]\nrules: [{team: a, match: {model: {regex: '(['}}}]\n",
+            "teams.yaml, rule 1, field match.model: bad regex",
+        ),
+        (
+            "teams: [{name: a}, {name: b}]\nrules: [{split: {a: 50, b: 40}, match: {model: x}}]\n",
+            "teams.yaml, rule 1, field split: percentages sum to 90, not 100",
+        ),
+        (
+            "teams: [{name: a}, {name: a}]\n",
+            "teams.yaml, team a, field name: this team is listed twice",
+        ),
+        (
+            "teams: [{name: a}]\nrules: [{team: a, match: {colour: red}}]\n",
+            "teams.yaml, rule 1, field match.colour: unknown key",
+        ),
+    ],
+)
+def test_invalid_maps_name_file_rule_and_field(tmp_path, text, message):
+    path = tmp_path / "teams.yaml"
+    path.write_text(text)
+    with pytest.raises(AllocationError) as info:
+        load_allocation(path)
+    assert str(info.value).startswith(message)
+
+
+def test_a_changed_map_is_a_new_revision_and_reallocates_history(loaded, tmp_path):
+    db, pricing = loaded
+    edited = tmp_path / "teams.yaml"
+    edited.write_text(
+        TEAMS.read_text().replace(
+            "{team: research, match: {model: thinker}}", "{team: platform, match: {model: thinker}}"
+        )
+    )
+    with open_session(db, pricing, TEAMS) as s:
+        first = s.allocation_revision
+    with open_session(db, pricing, edited) as s:
+        second = s.allocation_revision
+        by_team = {r["team"]: r["cost_usd"] for r in s.spend(["team"]).to_dicts()}
+    assert second == first + 1
+    assert by_team["platform"].quantize(CENT) > Decimal("3.28")
