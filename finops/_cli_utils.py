@@ -16,6 +16,7 @@ import polars as pl
 
 from finops.allocation import AllocationError
 from finops.catalog import CatalogError
+from finops.contracts import ContractError
 from finops.ingest import IngestError
 from finops.store import StoreError
 
@@ -28,11 +29,20 @@ __all__ = [
     "exact_json",
     "format_option",
     "teams_option",
+    "contracts_option",
     "parse_day",
     "pricing_option",
 ]
 
-USER_ERRORS = (AllocationError, CatalogError, IngestError, StoreError, LookupError, ValueError)
+USER_ERRORS = (
+    AllocationError,
+    CatalogError,
+    ContractError,
+    IngestError,
+    StoreError,
+    LookupError,
+    ValueError,
+)
 
 
 class UserErrorGroup(click.Group):
@@ -73,6 +83,16 @@ def teams_option(f):
         envvar="FINOPS_TEAMS",
         default=None,
         help="Ownership map teams.yaml (env FINOPS_TEAMS): allocation rules and budgets.",
+    )(f)
+
+
+def contracts_option(f):
+    return click.option(
+        "--contracts",
+        type=click.Path(dir_okay=False, path_type=Path),
+        envvar="FINOPS_CONTRACTS",
+        default=None,
+        help="contracts.yaml (env FINOPS_CONTRACTS): discounts, negotiated prices, commitments, credits.",
     )(f)
 
 

@@ -22,6 +22,7 @@ from finops._cli_utils import (
     emit,
     format_option,
     pricing_option,
+    contracts_option,
     teams_option,
 )
 from finops.schema import SPEND_KEYS
@@ -95,6 +96,7 @@ def ingest(paths: tuple[str, ...], format_name: str | None, db: Path, pricing: P
 @db_option
 @pricing_option
 @teams_option
+@contracts_option
 def spend(
     by: str,
     from_: str | None,
@@ -104,6 +106,7 @@ def spend(
     db: Path,
     pricing: Path | None,
     teams: Path | None,
+    contracts: Path | None,
 ) -> None:
     """Spend grouped by keys, with unpriced usage counted beside every total.
 
@@ -115,13 +118,15 @@ def spend(
     """
     keys = [k.strip() for k in by.split(",") if k.strip()]
     start, end = day_range(from_, to)
-    with session.open_session(db, pricing, teams) as s:
+    with session.open_session(db, pricing, teams, contracts) as s:
         rev = catalog_mod.resolve_revision(s.con, revision) if revision else s.revision_id
         frame = s.spend(keys, revision_id=rev, from_day=start, to_day=end)
         totals = costing.spend_totals(s.con, revision_id=rev, from_day=start, to_day=end)
     emit(frame, fmt, title=f"Spend by {', '.join(keys)} (catalog revision {rev})")
     if fmt == "table":
-        click.echo(f"total: ${totals.cost_usd:,.2f}")
+        click.echo(
+            f"total: ${totals.cost_usd:,.2f} list, ${totals.effective_cost_usd:,.2f} effective"
+        )
         if totals.unpriced_rows:
             click.echo(
                 f"unpriced usage: {totals.unpriced_rows:,} rows / {totals.unpriced_tokens:,} tokens "

@@ -36,6 +36,7 @@ __all__ = [
 #: Measures `spend` returns beside the keys.
 SPEND_MEASURES: tuple[str, ...] = (
     "cost_usd",
+    "effective_cost_usd",
     "input_tokens",
     "output_tokens",
     "cache_read_tokens",
@@ -70,6 +71,7 @@ _TOKENS_SQL = (
 
 _MEASURES_SQL = f"""
     CAST(sum(cost_usd) AS DECIMAL(38, 12)) AS cost_usd,
+    CAST(sum(effective_cost_usd) AS DECIMAL(38, 12)) AS effective_cost_usd,
     CAST(coalesce(sum(input_tokens), 0) AS BIGINT) AS input_tokens,
     CAST(coalesce(sum(output_tokens), 0) AS BIGINT) AS output_tokens,
     CAST(coalesce(sum(cache_read_tokens), 0) AS BIGINT) AS cache_read_tokens,
@@ -227,6 +229,7 @@ def spend(
 @dataclass(frozen=True)
 class SpendTotals:
     cost_usd: Decimal
+    effective_cost_usd: Decimal
     unpriced_rows: int
     unpriced_tokens: int
     usage_rows: int
@@ -245,12 +248,15 @@ def spend_totals(
     row = fetch_one(
         con,
         f"SELECT coalesce(CAST(sum(cost_usd) AS DECIMAL(38, 12)), 0), "
+        f"coalesce(CAST(sum(effective_cost_usd) AS DECIMAL(38, 12)), 0), "
         f"coalesce(sum(CASE WHEN cost_usd IS NULL THEN usage_rows END), 0), "
         f"coalesce(sum(CASE WHEN cost_usd IS NULL THEN {_TOKENS_SQL} END), 0), "
         f"coalesce(sum(usage_rows), 0), min(day), max(day) FROM ({priced_sql()})",
         _params(revision_id, from_day, to_day),
     )
-    return SpendTotals(Decimal(row[0]), int(row[1]), int(row[2]), int(row[3]), row[4], row[5])
+    return SpendTotals(
+        Decimal(row[0]), Decimal(row[1]), int(row[2]), int(row[3]), int(row[4]), row[5], row[6]
+    )
 
 
 def unpriced(

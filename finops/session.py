@@ -20,6 +20,7 @@ import polars as pl
 from finops import costing
 from finops.allocation import Allocation, default_teams_path, load_allocation, record_allocation
 from finops.catalog import Catalog, sync_catalog
+from finops.contracts import Contracts, default_contracts_path, install_contracts, load_contracts
 from finops.ingest import IngestReport, ingest_files
 from finops.schema import TOKEN_CLASSES
 from finops.store import connect, default_db_path
@@ -43,6 +44,7 @@ class Session:
     db: Path
     allocation: Allocation | None = None
     allocation_revision: int | None = None
+    contracts: Contracts | None = None
 
     def spend(self, by: list[str], **kwargs) -> pl.DataFrame:
         """`costing.spend` at this session's catalog revision and allocation map."""
@@ -61,16 +63,21 @@ def open_session(
     db: str | os.PathLike[str] | None = None,
     pricing: str | os.PathLike[str] | None = None,
     teams: str | os.PathLike[str] | None = None,
+    contracts: str | os.PathLike[str] | None = None,
 ) -> Iterator[Session]:
     """Open the store, record the catalog (and teams map) as revisions, refresh the rollup.
 
     `teams` defaults to env FINOPS_TEAMS; without one, spend goes to the team each source
-    states, or `unallocated`.
+    states, or `unallocated`. `contracts` (env FINOPS_CONTRACTS) turns list cost into
+    effective cost; without one, effective cost equals list cost.
     """
     teams = teams if teams is not None else default_teams_path()
     allocation = load_allocation(teams) if teams is not None else None
+    contracts = contracts if contracts is not None else default_contracts_path()
+    terms = load_contracts(contracts) if contracts is not None else None
     con = connect(db)
     try:
+        install_contracts(con, terms)
         catalog, revision_id = sync_catalog(con, pricing)
         costing.ensure_rollup(con, catalog)
         allocation_revision = record_allocation(con, allocation) if allocation else None
@@ -81,6 +88,7 @@ def open_session(
             db=Path(db or default_db_path()),
             allocation=allocation,
             allocation_revision=allocation_revision,
+            contracts=terms,
         )
     finally:
         con.close()

@@ -127,6 +127,7 @@ def connect(
                 raise StoreError(msg) from exc
             time.sleep(0.1)
     con.execute("SET TimeZone = 'UTC'")
+    con.execute(read_sql("contract_terms"))
     if read_only:
         version = schema_version(con)
         if version != len(MIGRATIONS):

@@ -47,7 +47,7 @@ def test_ingest_then_spend_as_json(opts):
 def test_table_output_reports_unpriced_beside_the_total(opts):
     _run("ingest", str(HAND_PRICED), *opts)
     out = _run("spend", "--by", "model", *opts)
-    assert "total: $9.01" in out.output
+    assert "total: $9.01 list, $9.01 effective" in out.output
     assert "unpriced usage: 2 rows / 3,500 tokens" in out.output
 
 

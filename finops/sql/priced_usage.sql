@@ -1,5 +1,5 @@
 -- priced_usage: usage_to_price (per-row usage or its daily rollup) priced with catalog revision
--- $revision_id. The price in force on the row's day applies (range join on valid_from/valid_to),
+-- $revision_id, giving list cost (cost_usd) and effective cost after contracts. The price in force on the row's day applies (range join on valid_from/valid_to),
 -- for its service tier and long-context band. cost_usd is NULL — never 0 — when the model, the
 -- tier or any token class with tokens has no price; unpriced_reason says which.
 WITH resolved AS (
@@ -17,6 +17,7 @@ matched AS (
         r.*,
         price.period_index AS price_period,
         price.valid_from AS price_valid_from,
+        price.above_tokens AS price_above_tokens,
         price.usd_per_input,
         price.usd_per_cache_read,
         price.usd_per_cache_write_5m,
@@ -75,8 +76,9 @@ costed AS (
             ), '')
         END AS unpriced_classes
     FROM matched
-)
-SELECT
+),
+listed AS (
+    SELECT
     * EXCLUDE (unpriced_classes),
     CASE
         WHEN model_id IS NULL OR price_period IS NULL THEN unpriced_classes
@@ -91,6 +93,50 @@ SELECT
             + coalesce(output_image_cost_usd, 0) + coalesce(request_fee_usd, 0)
             + coalesce(web_search_cost_usd, 0)
         AS DECIMAL(38, 12))
-    END AS cost_usd,
+    END AS cost_usd
+    FROM costed
+),
+-- contracts (temp table contract_terms, filled from contracts.yaml): the most specific term
+-- in force on the day applies; effective cost = list cost, or negotiated rates where given,
+-- times the term's list_factor (1 - discount)
+term_keys AS (
+    SELECT DISTINCT provider, model_id, day FROM listed WHERE cost_usd IS NOT NULL
+),
+best_term AS (
+    SELECT k.provider, k.model_id, k.day, arg_min(t.term_id, t.priority) AS term_id
+    FROM term_keys AS k
+    JOIN contract_terms AS t
+        ON t.provider = k.provider
+       AND (t.model_id IS NULL OR t.model_id = k.model_id)
+       AND k.day >= t.valid_from
+       AND (t.valid_to IS NULL OR k.day < t.valid_to)
+    GROUP BY ALL
+)
+SELECT
+    l.*,
+    t.name AS contract,
+    CASE
+        WHEN l.cost_usd IS NULL THEN NULL
+        WHEN t.term_id IS NULL THEN l.cost_usd
+        -- negotiated unit prices cover standard-tier, base-band usage; other tiers and
+        -- long-context bands stay at list (times the term's factor)
+        WHEN t.has_rates AND l.service_tier = 'standard' AND l.price_above_tokens = 0 THEN CAST((
+            coalesce(l.input_tokens * coalesce(t.usd_per_input, l.usd_per_input), 0)
+            + coalesce(l.cache_read_tokens * coalesce(t.usd_per_cache_read, l.usd_per_cache_read), 0)
+            + coalesce(l.cache_write_5m_tokens * coalesce(t.usd_per_cache_write_5m, l.usd_per_cache_write_5m), 0)
+            + coalesce(l.cache_write_1h_tokens * coalesce(t.usd_per_cache_write_1h, l.usd_per_cache_write_1h), 0)
+            + coalesce(l.output_tokens * coalesce(t.usd_per_output, l.usd_per_output), 0)
+            + coalesce(l.input_audio_tokens * coalesce(t.usd_per_input_audio, l.usd_per_input_audio), 0)
+            + coalesce(l.output_audio_tokens * coalesce(t.usd_per_output_audio, l.usd_per_output_audio), 0)
+            + coalesce(l.input_image_tokens * coalesce(t.usd_per_input_image, l.usd_per_input_image), 0)
+            + coalesce(l.output_image_tokens * coalesce(t.usd_per_output_image, l.usd_per_output_image), 0)
+            + coalesce(l.request_fee_usd, 0) + coalesce(l.web_search_cost_usd, 0)
+        ) * t.list_factor AS DECIMAL(38, 12))
+        ELSE CAST(l.cost_usd * t.list_factor AS DECIMAL(38, 12))
+    END AS effective_cost_usd,
     CAST($revision_id AS INTEGER) AS catalog_revision
-FROM costed
+FROM listed AS l
+LEFT JOIN best_term AS b
+    ON b.provider = l.provider AND b.model_id = l.model_id AND b.day = l.day
+LEFT JOIN contract_terms AS t
+    ON t.term_id = b.term_id
