@@ -65,6 +65,8 @@ def ingest(paths: tuple[str, ...], format_name: str | None, db: Path, pricing: P
         report = session.ingest(s, list(paths))
     for f in report.files:
         span = f"{f.first_day} .. {f.last_day}" if f.first_day else "no rows"
+        if f.cost_only:
+            span += " (a cost data set: kept to reconcile against, never added to usage)"
         click.echo(
             f"{f.file}: {f.format}, {f.rows_read:,} rows read — {f.rows_new:,} new, "
             f"{f.rows_duplicate:,} duplicate, {f.rows_replaced:,} replaced; {span}"

@@ -101,7 +101,7 @@ def ingest(
     report = ingest_files(
         session.con, paths, thresholds=session.catalog.thresholds, format_name=format_name
     )
-    models = sorted({m for f in report.files for m in f.models})
+    models = sorted({m for f in report.files if not f.cost_only for m in f.models})
     unknown = [m for m in models if not _priced_anywhere(session, m)]
     return UploadReport(ingest_id=report.ingest_id, files=report.files, unpriced_models=unknown)
 

@@ -82,7 +82,7 @@ class SourceFormat:
     description: str
     detect: Callable[[Sniff], bool]
     stage: Callable[[duckdb.DuckDBPyConnection, Path, str], None]  # (con, file, table name)
-    reports_cost_only: bool = False  # a cost data set: reconciled against, never added to usage
+    reports_cost_only: bool = False  # a cost data set: stored in reported_costs, never in usage
 
 
 _FORMATS: list[SourceFormat] = []
@@ -112,6 +112,7 @@ class FileReport:
     first_day: dt.date | None = None
     last_day: dt.date | None = None
     models: list[str] = field(default_factory=list)
+    cost_only: bool = False  # a cost data set, stored for reconciliation only
 
 
 @dataclass
@@ -442,7 +443,10 @@ def _keyed_table(con, typed: str, keyed: str, source_kind: str) -> None:
     """)
 
 
-def _merge(con, keyed: str, ingest_id: int, source_kind: str, file: str) -> FileReport:
+def _merge(
+    con, keyed: str, ingest_id: int, source_kind: str, file: str, target: str = "usage"
+) -> FileReport:
+    """Merge keyed rows into `target` (usage, or reported_costs for cost data sets)."""
     report = FileReport(file=file, format=source_kind)
     span = fetch_one(con, f"SELECT count(*), min(period_start), max(period_start) FROM {keyed}")
     report.rows_read = span[0]
@@ -464,7 +468,7 @@ def _merge(con, keyed: str, ingest_id: int, source_kind: str, file: str) -> File
             SELECT
                 row_key,
                 {_MEASURE_HASH_SQL} AS measure_hash
-            FROM usage
+            FROM {target}
             WHERE period_start BETWEEN $lo AND $hi
         ) AS s USING (row_key)
     """,
@@ -476,7 +480,7 @@ def _merge(con, keyed: str, ingest_id: int, source_kind: str, file: str) -> File
     report.rows_replaced = counts.get("replaced", 0)
     if report.rows_replaced:
         con.execute(
-            "DELETE FROM usage WHERE period_start BETWEEN $lo AND $hi AND row_key IN "
+            f"DELETE FROM {target} WHERE period_start BETWEEN $lo AND $hi AND row_key IN "
             "(SELECT row_key FROM merge_plan WHERE outcome = 'replaced')",
             {"lo": span[1], "hi": span[2]},
         )
@@ -490,7 +494,7 @@ def _merge(con, keyed: str, ingest_id: int, source_kind: str, file: str) -> File
         for c in usage_cols
     )
     con.execute(
-        f"INSERT INTO usage ({', '.join(usage_cols)}) SELECT {select} FROM {keyed} "
+        f"INSERT INTO {target} ({', '.join(usage_cols)}) SELECT {select} FROM {keyed} "
         f"WHERE row_key IN (SELECT row_key FROM merge_plan WHERE outcome <> 'duplicate') "
         f"ORDER BY period_start",
         {"kind": source_kind, "file": file, "ingest": ingest_id},
@@ -519,13 +523,6 @@ def ingest_files(
     """
     files = _expand(paths)
     plans = [(p, detect_format(p, format_name)) for p in files]
-    for path, fmt in plans:
-        if fmt.reports_cost_only:
-            msg = (
-                f"this is a {fmt.description}: a cost data set, used to reconcile, never added "
-                "to usage. Use finops reconcile"
-            )
-            raise IngestError(str(path), msg)
     with transaction(con):
         ingest_id = fetch_one(con, "SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests")[0]
         reports = []
@@ -544,9 +541,13 @@ def ingest_files(
                 raise IngestError(str(path), "the file has no data rows (only a header?)")
             _typed_table(con, "staged", "typed", str(path))
             _keyed_table(con, "typed", "keyed", fmt.name)
-            report = _merge(con, "keyed", ingest_id, fmt.name, str(path))
+            # a cost data set is what the provider billed: kept apart for reconciliation,
+            # never added to usage
+            target = "reported_costs" if fmt.reports_cost_only else "usage"
+            report = _merge(con, "keyed", ingest_id, fmt.name, str(path), target)
+            report.cost_only = fmt.reports_cost_only
             reports.append(report)
-            if report.first_day:
+            if report.first_day and not fmt.reports_cost_only:
                 lo = min(lo or report.first_day, report.first_day)
                 hi = max(hi or report.last_day, report.last_day)
         if lo is not None:
