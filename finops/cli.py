@@ -6,6 +6,8 @@ line and exit non-zero; tracebacks are for bugs only.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import os
 import subprocess
 import sys
@@ -254,6 +256,53 @@ def pricing_diff(rev_a: str, rev_b: str, fmt: str, db: Path, pricing: Path | Non
         click.echo(f"revisions {a} and {b} price everything the same")
         return
     emit(frame, fmt, title=f"Price changes from revision {a} to {b} (USD per million tokens)")
+
+
+# --- exports ----------------------------------------------------------------------------------
+
+
+@main.group("export")
+def export() -> None:
+    """Export priced usage: FOCUS, and more formats from other areas."""
+
+
+@export.command("focus")
+@click.option("--month", required=True, help="The month to export (YYYY-MM).")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Output file: .csv or .parquet.",
+)
+@db_option
+@pricing_option
+@contracts_option
+def export_focus(
+    month: str, out: Path, db: Path, pricing: Path | None, contracts: Path | None
+) -> None:
+    """Write a month of priced usage as FOCUS 1.2 cost and usage rows.
+
+    \b
+    Example:
+      finops export focus --month 2025-06 --out june-focus.parquet
+    """
+    from finops.focus_export import export_focus as write_focus
+
+    try:
+        first = dt.date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise click.BadParameter(f"{month!r} is not a month; write YYYY-MM") from None
+    with session.open_session(db, pricing, contracts=contracts) as s:
+        result = write_focus(s, month=first, out=out)
+    click.echo(
+        f"{result.path}: {result.rows:,} FOCUS rows, list ${result.list_cost_usd:,.2f}, "
+        f"effective ${result.effective_cost_usd:,.2f}"
+    )
+    if result.unpriced_rows_left_out:
+        click.echo(
+            f"left out: {result.unpriced_rows_left_out:,} unpriced usage rows (no cost to state)"
+        )
 
 
 # --- demo and app ------------------------------------------------------------------------------
