@@ -144,7 +144,7 @@ def default_pricing_dir() -> Path:
 # --- YAML with exact decimals ------------------------------------------------------------------
 
 
-class _DecimalLoader(yaml.SafeLoader):
+class _DecimalLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present
     """SafeLoader that reads floats as Decimal, so 0.075 stays 0.075."""
 
 
@@ -368,12 +368,16 @@ def load_catalog(directory: str | os.PathLike[str] | None = None) -> Catalog:
     files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
     if not files:
         raise CatalogError(str(folder), None, None, "the catalog folder has no .yaml files")
+    contents = [(path, path.read_bytes()) for path in files]
     digest = hashlib.sha256()
+    for path, data in contents:
+        digest.update(path.name.encode() + b"\0" + data + b"\0")
+    key = (str(folder.resolve()), digest.hexdigest())
+    if key in _LOADED:  # same bytes, same catalog: parse once per process (the app reruns)
+        return _LOADED[key]
     catalog = Catalog(directory=folder, content_hash="")
     seen_ids: dict[tuple[str, str], str] = {}
-    for path in files:
-        data = path.read_bytes()
-        digest.update(path.name.encode() + b"\0" + data + b"\0")
+    for path, data in contents:
         name = path.name
         try:
             doc = yaml.load(data.decode("utf-8"), Loader=_DecimalLoader)  # noqa: S506 - SafeLoader subclass
@@ -410,7 +414,11 @@ def load_catalog(directory: str | os.PathLike[str] | None = None) -> Catalog:
                 f"successor {model.successor!r} is not a model of provider {model.provider}",
             )
     catalog.content_hash = digest.hexdigest()
+    _LOADED[key] = catalog
     return catalog
+
+
+_LOADED: dict[tuple[str, str], Catalog] = {}
 
 
 # --- revisions in the store --------------------------------------------------------------------
@@ -554,7 +562,7 @@ def list_revisions(con: duckdb.DuckDBPyConnection):
     return query_pl(
         con,
         "SELECT revision_id, left(content_hash, 12) AS content_hash, loaded_at, label, "
-        "model_count, price_row_count, source FROM catalog_revisions ORDER BY revision_id DESC"
+        "model_count, price_row_count, source FROM catalog_revisions ORDER BY revision_id DESC",
     )
 
 

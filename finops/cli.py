@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -46,6 +47,36 @@ def main() -> None:
 # --- ingest and spend --------------------------------------------------------------------------
 
 
+@contextmanager
+def _ingest_progress():
+    """A rich progress bar per file on a terminal (stderr); silent otherwise."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from finops.ingest._core import STEPS
+
+    console = Console(stderr=True)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+    tasks: dict[str, int] = {}
+
+    def on_progress(file: str, step: str, pct: float) -> None:
+        if file not in tasks:
+            tasks[file] = bar.add_task(Path(file).name, total=len(STEPS) * 100)
+        done = STEPS.index(step) * 100 + min(pct, 100.0)
+        bar.update(tasks[file], completed=done, description=f"{Path(file).name}: {step}")
+
+    with bar:
+        yield on_progress
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
@@ -63,8 +94,8 @@ def ingest(paths: tuple[str, ...], format_name: str | None, db: Path, pricing: P
     Example:
       finops ingest exports/2025-06/*.csv
     """
-    with session.open_session(db, pricing) as s:
-        report = session.ingest(s, list(paths))
+    with session.open_session(db, pricing) as s, _ingest_progress() as on_progress:
+        report = session.ingest(s, list(paths), format_name=format_name, progress=on_progress)
     for f in report.files:
         span = f"{f.first_day} .. {f.last_day}" if f.first_day else "no rows"
         if f.cost_only:

@@ -22,6 +22,7 @@ from finops.allocation import Allocation, default_teams_path, load_allocation, r
 from finops.catalog import Catalog, sync_catalog
 from finops.contracts import Contracts, default_contracts_path, install_contracts, load_contracts
 from finops.ingest import IngestReport, ingest_files
+from finops.ingest._core import Progress
 from finops.schema import TOKEN_CLASSES
 from finops.store import connect, default_db_path
 
@@ -45,6 +46,7 @@ class Session:
     allocation: Allocation | None = None
     allocation_revision: int | None = None
     contracts: Contracts | None = None
+    read_only: bool = False
 
     def spend(self, by: list[str], **kwargs) -> pl.DataFrame:
         """`costing.spend` at this session's catalog revision and allocation map."""
@@ -64,23 +66,36 @@ def open_session(
     pricing: str | os.PathLike[str] | None = None,
     teams: str | os.PathLike[str] | None = None,
     contracts: str | os.PathLike[str] | None = None,
+    *,
+    read_only: bool = False,
 ) -> Iterator[Session]:
     """Open the store, record the catalog (and teams map) as revisions, refresh the rollup.
 
     `teams` defaults to env FINOPS_TEAMS; without one, spend goes to the team each source
     states, or `unallocated`. `contracts` (env FINOPS_CONTRACTS) turns list cost into
     effective cost; without one, effective cost equals list cost.
+
+    `read_only=True` is for readers (the app, reports) while another process may ingest: it
+    never takes the write lock. A catalog (or teams map) the store has not recorded yet is
+    recorded in a private in-memory copy for this session only, and a rollup built for other
+    long-context thresholds is rebuilt in memory (a full scan; the next write fixes it in
+    the store). Keep such sessions short: a writer waits for open readers to close.
     """
     teams = teams if teams is not None else default_teams_path()
     allocation = load_allocation(teams) if teams is not None else None
     contracts = contracts if contracts is not None else default_contracts_path()
     terms = load_contracts(contracts) if contracts is not None else None
-    con = connect(db)
+    con = connect(db, read_only=read_only)
     try:
         install_contracts(con, terms)
-        catalog, revision_id = sync_catalog(con, pricing)
-        costing.ensure_rollup(con, catalog)
-        allocation_revision = record_allocation(con, allocation) if allocation else None
+        if read_only:
+            from finops.readers import prepare_read_only
+
+            catalog, revision_id, allocation_revision = prepare_read_only(con, pricing, allocation)
+        else:
+            catalog, revision_id = sync_catalog(con, pricing)
+            costing.ensure_rollup(con, catalog)
+            allocation_revision = record_allocation(con, allocation) if allocation else None
         yield Session(
             con=con,
             catalog=catalog,
@@ -89,17 +104,26 @@ def open_session(
             allocation=allocation,
             allocation_revision=allocation_revision,
             contracts=terms,
+            read_only=read_only,
         )
     finally:
         con.close()
 
 
 def ingest(
-    session: Session, paths: list[str | Path], *, format_name: str | None = None
+    session: Session,
+    paths: list[str | Path],
+    *,
+    format_name: str | None = None,
+    progress: Progress | None = None,
 ) -> UploadReport:
     """Ingest files as one upload, then list the models in them the catalog cannot price."""
     report = ingest_files(
-        session.con, paths, thresholds=session.catalog.thresholds, format_name=format_name
+        session.con,
+        paths,
+        thresholds=session.catalog.thresholds,
+        format_name=format_name,
+        progress=progress,
     )
     models = sorted({m for f in report.files if not f.cost_only for m in f.models})
     unknown = [m for m in models if not _priced_anywhere(session, m)]

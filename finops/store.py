@@ -101,32 +101,95 @@ def _migrate(con: duckdb.DuckDBPyConnection) -> None:
             )
 
 
+def _lock_wait_seconds() -> float:
+    return float(os.environ.get("FINOPS_LOCK_WAIT_SECONDS") or 60.0)
+
+
+@contextmanager
+def _gate(path: Path, deadline: float) -> Iterator[None]:
+    """A turnstile beside the store (`<db>.lock`), held only while opening it.
+
+    DuckDB locks the file itself: one writing process, or any number of read-only ones, never
+    both. Readers open and close often; without a turnstile their overlapping shared locks
+    could keep a writer out for ever. A writer holds the gate while it waits for the readers
+    inside to finish, so no new reader gets in; a reader passes the gate only to open.
+    Where the gate cannot be made (read-only folder, no fcntl), opening just retries.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows: no turnstile; DuckDB's own lock and the retry remain
+        yield
+        return
+    try:
+        fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError:
+        yield
+        return
+    try:
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    msg = f"cannot open the store {path}: another process kept it busy"
+                    raise StoreError(msg) from None
+                time.sleep(0.005)
+        yield
+    finally:
+        os.close(fd)  # releases the flock
+
+
+def _open_when_free(path: Path, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        with _gate(path, deadline):
+            while True:
+                try:
+                    return duckdb.connect(str(path), read_only=read_only)
+                except duckdb.IOException as exc:
+                    if "lock" not in str(exc).lower() or time.monotonic() > deadline:
+                        holder = "a writer" if read_only else "another process"
+                        msg = (
+                            f"cannot open the store {path}: {holder} held it for more than "
+                            f"{wait_seconds:g}s (set FINOPS_LOCK_WAIT_SECONDS to wait longer): {exc}"
+                        )
+                        raise StoreError(msg) from exc
+                    if read_only:
+                        break  # a writer is in: leave the gate, wait outside it
+                    time.sleep(0.01)  # readers inside are finishing; no new one gets in
+        time.sleep(0.05)
+
+
 def connect(
     db: str | os.PathLike[str] | None = None,
     *,
     read_only: bool = False,
-    wait_seconds: float = 10.0,
+    wait_seconds: float | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Open the store, creating and migrating it when opened for writing.
 
-    DuckDB lets one process write a file at a time; another process that wants it waits
-    (up to `wait_seconds`) rather than failing at once.
+    DuckDB lets one process write a file at a time, and readers in other processes only while
+    no process writes. A process that finds the store busy waits (up to `wait_seconds`, default
+    env FINOPS_LOCK_WAIT_SECONDS or 60) rather than failing at once; a waiting writer goes
+    before readers that arrive after it. Keep read-only connections short-lived so writers get
+    in. Env FINOPS_MEMORY_LIMIT (e.g. `16GB`) and FINOPS_TEMP_DIRECTORY set where and when
+    DuckDB spills to disk.
     """
     path = Path(db) if db is not None else default_db_path()
     if read_only and not path.exists():
         msg = f"no store at {path}: load data first (finops demo, or finops ingest FILE)"
         raise StoreError(msg)
-    deadline = time.monotonic() + wait_seconds
-    while True:
-        try:
-            con = duckdb.connect(str(path), read_only=read_only)
-            break
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() > deadline:
-                msg = f"cannot open the store {path}: {exc}"
-                raise StoreError(msg) from exc
-            time.sleep(0.1)
+    wait = _lock_wait_seconds() if wait_seconds is None else wait_seconds
+    con = _open_when_free(path, read_only, wait)
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")  # front ends draw their own
+    for env, setting in (
+        ("FINOPS_MEMORY_LIMIT", "memory_limit"),
+        ("FINOPS_TEMP_DIRECTORY", "temp_directory"),
+    ):
+        if os.environ.get(env):
+            con.execute(f"SET {setting} = $v", {"v": os.environ[env]})
     con.execute(read_sql("contract_terms"))
     if read_only:
         version = schema_version(con)

@@ -12,8 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import io
+import os
+import re
+import threading
 import zipfile
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -232,116 +236,105 @@ def _typed_table(con: duckdb.DuckDBPyConnection, staged: str, typed: str, file: 
     def col(name: str) -> str:
         return f"CAST({name} AS VARCHAR)" if name in present else "CAST(NULL AS VARCHAR)"
 
-    # a cell that a spreadsheet would run as a formula is refused, not stored
+    # every check in ONE scan: (field, bad-row condition, message for the offending value)
+    checks: list[tuple[str, str, Callable[[str], str]]] = []
     for name in (*_TEXT_COLUMNS, "service_tier"):
-        bad = _first_bad(
-            con,
-            staged,
-            f"regexp_matches({col(name)}, '^[=+@\\t\\r]|^-[^0-9.]')",
-            col(name),
-        )
-        if bad:
-            raise IngestError(
-                file,
-                f"{bad[1][:40]!r} looks like a spreadsheet formula; remove the leading "
-                "=, +, - or @ (formula injection is refused)",
-                row=bad[0],
-                field=name,
+        if name in present:
+            # a cell that a spreadsheet would run as a formula is refused, not stored
+            checks.append(
+                (
+                    name,
+                    f"regexp_matches({col(name)}, '^[=+@\\t\\r]|^-[^0-9.]')",
+                    lambda v: (
+                        f"{v[:40]!r} looks like a spreadsheet formula; remove the leading "
+                        "=, +, - or @ (formula injection is refused)"
+                    ),
+                )
             )
     for name in ("period_start", "provider", "model"):
-        bad = _first_bad(con, staged, f"nullif(trim({col(name)}), '') IS NULL", "NULL")
-        if bad:
-            raise IngestError(file, "required value is empty", row=bad[0], field=name)
-    for name in ("period_start", "period_end"):
-        bad = _first_bad(
-            con,
-            staged,
-            f"nullif(trim({col(name)}), '') IS NOT NULL "
-            f"AND TRY_CAST(trim({col(name)}) AS TIMESTAMPTZ) IS NULL",
-            col(name),
+        checks.append(
+            (name, f"nullif(trim({col(name)}), '') IS NULL", lambda v: "required value is empty")
         )
-        if bad:
-            raise IngestError(
-                file,
-                f"{bad[1][:40]!r} is not a timestamp; write ISO 8601 such as "
-                "2025-06-10T14:00:00Z (no offset means UTC)",
-                row=bad[0],
-                field=name,
+    for name in ("period_start", "period_end"):
+        if name in present:
+            checks.append(
+                (
+                    name,
+                    f"TRY_CAST({col(name)} AS TIMESTAMPTZ) IS NULL "
+                    f"AND nullif(trim({col(name)}), '') IS NOT NULL "
+                    f"AND TRY_CAST(trim({col(name)}) AS TIMESTAMPTZ) IS NULL",
+                    lambda v: (
+                        f"{v[:40]!r} is not a timestamp; write ISO 8601 such as "
+                        "2025-06-10T14:00:00Z (no offset means UTC)"
+                    ),
+                )
             )
     for name in _COUNT_COLUMNS:
-        if name not in present:
-            continue
-        value = f"TRY_CAST(trim({col(name)}) AS DECIMAL(38, 6))"
-        bad = _first_bad(
-            con,
-            staged,
-            f"nullif(trim({col(name)}), '') IS NOT NULL "
-            f"AND ({value} IS NULL OR {value} <> trunc({value}) OR {value} < 0 "
-            f"OR {value} > 9e15)",
-            col(name),
-        )
-        if bad:
-            raise IngestError(
-                file,
-                f"{bad[1][:40]!r} is not a count; token and request counts are whole numbers ≥ 0",
-                row=bad[0],
-                field=name,
+        if name in present:
+            value = f"TRY_CAST(trim({col(name)}) AS DECIMAL(38, 6))"
+            # fast path: a plain whole number ≥ 0 passes on the cheap BIGINT cast
+            checks.append(
+                (
+                    name,
+                    f"coalesce(TRY_CAST({col(name)} AS BIGINT) < 0, true) "
+                    f"AND nullif(trim({col(name)}), '') IS NOT NULL AND ({value} IS NULL "
+                    f"OR {value} <> trunc({value}) OR {value} < 0 OR {value} > 9e15)",
+                    lambda v: (
+                        f"{v[:40]!r} is not a count; token and request counts are whole numbers ≥ 0"
+                    ),
+                )
             )
     if "reported_cost_usd" in present:
-        bad = _first_bad(
-            con,
-            staged,
-            f"nullif(trim({col('reported_cost_usd')}), '') IS NOT NULL AND "
-            f"TRY_CAST(trim({col('reported_cost_usd')}) AS DECIMAL(38, 12)) IS NULL",
-            col("reported_cost_usd"),
-        )
-        if bad:
-            raise IngestError(
-                file,
-                f"{bad[1][:40]!r} is not an amount in USD (write 12.34)",
-                row=bad[0],
-                field="reported_cost_usd",
+        checks.append(
+            (
+                "reported_cost_usd",
+                f"nullif(trim({col('reported_cost_usd')}), '') IS NOT NULL AND "
+                f"TRY_CAST(trim({col('reported_cost_usd')}) AS DECIMAL(38, 12)) IS NULL",
+                lambda v: f"{v[:40]!r} is not an amount in USD (write 12.34)",
             )
-    tiers = ", ".join(f"'{t}'" for t in SERVICE_TIERS)
-    bad = _first_bad(
-        con,
-        staged,
-        f"nullif(trim({col('service_tier')}), '') IS NOT NULL "
-        f"AND lower(trim({col('service_tier')})) NOT IN ({tiers}, 'default', 'auto', 'scale')",
-        col("service_tier"),
-    )
-    if bad:
-        raise IngestError(
-            file,
-            f"{bad[1]!r} is not a service tier; use one of {', '.join(SERVICE_TIERS)}",
-            row=bad[0],
-            field="service_tier",
         )
-    bad = _first_bad(
-        con,
-        staged,
-        f"nullif(trim({col('long_context')}), '') IS NOT NULL "
-        f"AND TRY_CAST(trim({col('long_context')}) AS BOOLEAN) IS NULL",
-        col("long_context"),
-    )
-    if bad:
-        raise IngestError(
-            file, f"{bad[1]!r} is not true or false", row=bad[0], field="long_context"
+    if "service_tier" in present:
+        tiers = ", ".join(f"'{t}'" for t in SERVICE_TIERS)
+        checks.append(
+            (
+                "service_tier",
+                f"nullif(trim({col('service_tier')}), '') IS NOT NULL AND lower(trim("
+                f"{col('service_tier')})) NOT IN ({tiers}, 'default', 'auto', 'scale')",
+                lambda v: f"{v!r} is not a service tier; use one of {', '.join(SERVICE_TIERS)}",
+            )
         )
-    bad = _first_bad(
-        con,
-        staged,
-        f"nullif(trim({col('tags')}), '') IS NOT NULL AND NOT coalesce("
-        f"json_valid({col('tags')}) AND json_type({col('tags')}) = 'OBJECT', false)",
-        col("tags"),
-    )
-    if bad:
-        raise IngestError(
-            file,
-            f'{bad[1][:40]!r} is not a JSON object (write {{"env": "prod"}})',
-            row=bad[0],
-            field="tags",
+    if "long_context" in present:
+        checks.append(
+            (
+                "long_context",
+                f"nullif(trim({col('long_context')}), '') IS NOT NULL "
+                f"AND TRY_CAST(trim({col('long_context')}) AS BOOLEAN) IS NULL",
+                lambda v: f"{v!r} is not true or false",
+            )
         )
+    if "tags" in present:
+        checks.append(
+            (
+                "tags",
+                f"nullif(trim({col('tags')}), '') IS NOT NULL AND NOT coalesce("
+                f"json_valid({col('tags')}) AND json_type({col('tags')}) = 'OBJECT', false)",
+                lambda v: f'{v[:40]!r} is not a JSON object (write {{"env": "prod"}})',
+            )
+        )
+    firsts = fetch_one(
+        con,
+        "SELECT "
+        + ", ".join(f"min(source_row) FILTER (WHERE {cond})" for _, cond, _ in checks)
+        + f" FROM {staged}",
+    )
+    failing = [(row, i) for i, row in enumerate(firsts) if row is not None]
+    if failing:
+        row, i = min(failing)
+        name, _cond, message = checks[i]
+        value = fetch_one(
+            con, f"SELECT {col(name)} FROM {staged} WHERE source_row = $r", {"r": row}
+        )[0]
+        raise IngestError(file, message(value or ""), row=row, field=name)
 
     ts = "CAST(TRY_CAST(trim({}) AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP)"
     counts = ",\n".join(
@@ -401,9 +394,9 @@ def _typed_table(con: duckdb.DuckDBPyConnection, staged: str, typed: str, file: 
 # --- merging -----------------------------------------------------------------------------------
 
 _MEASURES = (*_COUNT_COLUMNS, "reported_cost_usd")
-_MEASURE_HASH_SQL = "md5(concat_ws('|', {}))".format(
-    ", ".join(f"coalesce(CAST({m} AS VARCHAR), '\\N')" for m in _MEASURES)
-)
+# 64-bit hash of every measure: compared only between rows whose natural keys already match
+_MEASURE_HASH_SQL = "hash({})".format(", ".join(_MEASURES))
+_KEYED_MEASURE_HASH_SQL = "hash({})".format(", ".join(f"k.{m}" for m in _MEASURES))
 _DIMENSIONS = (
     "provider",
     "model",
@@ -430,16 +423,22 @@ def _keyed_table(con, typed: str, keyed: str, source_kind: str) -> None:
                     WHEN natural_key IS NOT NULL THEN concat_ws('|', 'natural', natural_key)
                     ELSE concat_ws('|', 'dims', CAST(period_start AS VARCHAR),
                                    coalesce(CAST(period_end AS VARCHAR), '\\N'), {dims})
-                END AS key_basis,
-                {_MEASURE_HASH_SQL} AS measure_hash
+                END AS key_basis
             FROM {typed}
+        ),
+        repeated AS (
+            SELECT key_basis FROM based GROUP BY key_basis HAVING count(*) > 1
         )
+        -- most keys are unique in a file: only repeated ones need numbering (#1, #2, ...)
+        SELECT * EXCLUDE (key_basis, natural_key), md5(key_basis || '#1') AS row_key
+        FROM based ANTI JOIN repeated USING (key_basis)
+        UNION ALL BY NAME
         SELECT
             * EXCLUDE (key_basis, natural_key),
             md5(key_basis || '#' || CAST(
                 row_number() OVER (PARTITION BY key_basis ORDER BY source_row) AS VARCHAR)
             ) AS row_key
-        FROM based
+        FROM based SEMI JOIN repeated USING (key_basis)
     """)
 
 
@@ -456,21 +455,21 @@ def _merge(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE merge_plan AS
+        WITH stored AS (
+            SELECT row_key, {_MEASURE_HASH_SQL} AS measure_hash
+            FROM {target}
+            WHERE period_start BETWEEN $lo AND $hi
+              AND row_key IN (SELECT row_key FROM {keyed})
+        )
         SELECT
             k.row_key,
             CASE
                 WHEN s.row_key IS NULL THEN 'new'
-                WHEN s.measure_hash = k.measure_hash THEN 'duplicate'
+                WHEN s.measure_hash = {_KEYED_MEASURE_HASH_SQL} THEN 'duplicate'
                 ELSE 'replaced'
             END AS outcome
         FROM {keyed} AS k
-        LEFT JOIN (
-            SELECT
-                row_key,
-                {_MEASURE_HASH_SQL} AS measure_hash
-            FROM {target}
-            WHERE period_start BETWEEN $lo AND $hi
-        ) AS s USING (row_key)
+        LEFT JOIN stored AS s USING (row_key)
     """,
         {"lo": span[1], "hi": span[2]},
     )
@@ -509,49 +508,110 @@ def _merge(
     return report
 
 
+#: progress(file, step, percent): called as each file moves through the steps of an ingest
+Progress = Callable[[str, str, float], None]
+STEPS = ("reading", "validating", "keying", "merging", "rollup")
+
+
+@contextmanager
+def _watched(con: duckdb.DuckDBPyConnection, progress: Progress | None, file: str, step: str):
+    """Report a step, and poll DuckDB's progress on the running statement while it lasts."""
+    if progress is None:
+        yield
+        return
+    progress(file, step, 0.0)
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.wait(0.2):
+            pct = con.query_progress()
+            if pct >= 0:
+                progress(file, step, pct)
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+        progress(file, step, 100.0)
+
+
 def ingest_files(
     con: duckdb.DuckDBPyConnection,
     paths: Sequence[str | Path],
     *,
     thresholds: list[int],
     format_name: str | None = None,
-    stage_hook: Callable[[SourceFormat, Path], None] | None = None,
+    progress: Progress | None = None,
 ) -> IngestReport:
     """Ingest files as ONE upload: all rows of all files, or nothing.
 
-    `thresholds` are the catalog's long-context thresholds (for the daily rollup).
+    `thresholds` are the catalog's long-context thresholds (for the daily rollup);
+    `progress` hears each file's steps (see :data:`STEPS`) with a percentage.
     """
     files = _expand(paths)
     plans = [(p, detect_format(p, format_name)) for p in files]
+    # bounded memory: staging tables spill to disk past this (env FINOPS_INGEST_MEMORY)
+    previous_limit = fetch_one(con, "SELECT current_setting('memory_limit')")[0]
+    con.execute(f"SET memory_limit = '{_ingest_memory_limit()}'")
+    try:
+        return _ingest_plans(con, plans, thresholds=thresholds, progress=progress)
+    finally:
+        con.execute(f"SET memory_limit = '{previous_limit}'")
+
+
+def _ingest_memory_limit() -> str:
+    value = os.environ.get("FINOPS_INGEST_MEMORY", "1GB").strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value, re.IGNORECASE):
+        msg = f"FINOPS_INGEST_MEMORY={value!r}: write a size such as 1GB or 800MB"
+        raise ValueError(msg)
+    return value
+
+
+def _ingest_plans(
+    con: duckdb.DuckDBPyConnection,
+    plans: list[tuple[Path, SourceFormat]],
+    *,
+    thresholds: list[int],
+    progress: Progress | None,
+) -> IngestReport:
     with transaction(con):
         ingest_id = fetch_one(con, "SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests")[0]
         reports = []
         lo = hi = None
         for path, fmt in plans:
-            if stage_hook:
-                stage_hook(fmt, path)
+            name = str(path)
             try:
-                fmt.stage(con, path, "staged")
+                with _watched(con, progress, name, "reading"):
+                    fmt.stage(con, path, "staged")
             except IngestError:
                 raise
             except (duckdb.Error, UnicodeDecodeError, OSError, EOFError, ValueError) as exc:
-                raise IngestError(str(path), _clean_duckdb_error(exc)) from None
+                raise IngestError(name, _clean_duckdb_error(exc)) from None
             has_rows = fetch_one(con, "SELECT count(*) FROM staged")[0]
             if not has_rows:
-                raise IngestError(str(path), "the file has no data rows (only a header?)")
-            _typed_table(con, "staged", "typed", str(path))
-            _keyed_table(con, "typed", "keyed", fmt.name)
+                raise IngestError(name, "the file has no data rows (only a header?)")
+            with _watched(con, progress, name, "validating"):
+                _typed_table(con, "staged", "typed", name)
+            con.execute("DROP TABLE staged")  # free its memory before the next copy
+            with _watched(con, progress, name, "keying"):
+                _keyed_table(con, "typed", "keyed", fmt.name)
+            con.execute("DROP TABLE typed")
             # a cost data set is what the provider billed: kept apart for reconciliation,
             # never added to usage
             target = "reported_costs" if fmt.reports_cost_only else "usage"
-            report = _merge(con, "keyed", ingest_id, fmt.name, str(path), target)
+            with _watched(con, progress, name, "merging"):
+                report = _merge(con, "keyed", ingest_id, fmt.name, name, target)
             report.cost_only = fmt.reports_cost_only
             reports.append(report)
             if report.first_day and not fmt.reports_cost_only:
                 lo = min(lo or report.first_day, report.first_day)
                 hi = max(hi or report.last_day, report.last_day)
         if lo is not None:
-            refresh_daily_usage(con, thresholds, lo, hi + dt.timedelta(days=1))
+            with _watched(con, progress, "all files", "rollup"):
+                refresh_daily_usage(con, thresholds, lo, hi + dt.timedelta(days=1))
         con.execute(
             "INSERT INTO ingests VALUES ($id, now()::TIMESTAMP, now()::TIMESTAMP, $kind, $files, "
             "$read, $new, $dup, $rep)",
