@@ -3,6 +3,19 @@
 from __future__ import annotations
 
 from finops.ingest import canonical as _canonical  # noqa: F401  (registers the format)
+
+# isort: split
+# provider formats register themselves after canonical (detection runs in registration order;
+# their detectors do not overlap, so their own order does not matter)
+from finops.ingest import anthropic as _anthropic  # noqa: F401
+from finops.ingest import azure as _azure  # noqa: F401
+from finops.ingest import bedrock as _bedrock  # noqa: F401
+from finops.ingest import focus as _focus  # noqa: F401
+from finops.ingest import gcp as _gcp  # noqa: F401
+from finops.ingest import langfuse as _langfuse  # noqa: F401
+from finops.ingest import litellm as _litellm  # noqa: F401
+from finops.ingest import openai as _openai  # noqa: F401
+from finops.ingest import otel as _otel  # noqa: F401
 from finops.ingest._core import (
     FileReport,
     IngestError,
