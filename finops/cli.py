@@ -87,19 +87,37 @@ def _ingest_progress():
 )
 @db_option
 @pricing_option
-def ingest(paths: tuple[str, ...], format_name: str | None, db: Path, pricing: Path | None) -> None:
+@click.option(
+    "--mapping",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A YAML column mapping for a CSV no built-in format reads.",
+)
+def ingest(
+    paths: tuple[str, ...],
+    format_name: str | None,
+    mapping: Path | None,
+    db: Path,
+    pricing: Path | None,
+) -> None:
     """Load usage exports (files, folders or globs) into the store, as one all-or-nothing upload.
 
     \b
     Example:
       finops ingest exports/2025-06/*.csv
     """
+    if mapping is not None:
+        from finops.ingest.mapping import register_mapping
+
+        format_name = register_mapping(mapping).name
     with session.open_session(db, pricing) as s, _ingest_progress() as on_progress:
         report = session.ingest(s, list(paths), format_name=format_name, progress=on_progress)
     for f in report.files:
         span = f"{f.first_day} .. {f.last_day}" if f.first_day else "no rows"
         if f.cost_only:
             span += " (a cost data set: kept to reconcile against, never added to usage)"
+        if f.rows_skipped:
+            span += f"; {f.rows_skipped:,} rows passed over (not AI token usage)"
         click.echo(
             f"{f.file}: {f.format}, {f.rows_read:,} rows read — {f.rows_new:,} new, "
             f"{f.rows_duplicate:,} duplicate, {f.rows_replaced:,} replaced; {span}"

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 import polars as pl
 
+from finops import costing
 from finops.focus_export import FOCUS_COLUMNS, export_focus
 from finops.session import ingest, open_session
 
@@ -99,3 +100,45 @@ def test_focus_export_has_the_spec_columns_types_and_values(loaded, tmp_path):
     assert r6_output["ListCost"][0] == Decimal("3.2")  # 80,000 output tokens × $40/M
     assert r6_output["PricingQuantity"][0] == Decimal("0.08")
     assert r6_output["ListUnitPrice"][0] == Decimal(40)
+
+
+def test_reingesting_the_export_reproduces_the_totals(loaded, tmp_path):
+    db, pricing = loaded
+    out = tmp_path / "march.csv"
+    with open_session(db, pricing) as s:
+        export_focus(s, month=dt.date(2025, 3, 1), out=out)
+        # unpriced usage is not exported: compare with the priced rows only
+        rows = costing.priced_rows(
+            s.con, revision_id=s.revision_id, thresholds=s.catalog.thresholds
+        )
+        before = (
+            rows.filter(pl.col("cost_usd").is_not_null())
+            .group_by(pl.col("model_id").alias("model"))
+            .agg(
+                pl.col("cost_usd").sum(),
+                *[pl.col(c).sum() for c in ("input_tokens", "output_tokens", "cache_read_tokens")],
+                (
+                    pl.col("cache_write_5m_tokens").fill_null(0)
+                    + pl.col("cache_write_1h_tokens").fill_null(0)
+                )
+                .sum()
+                .alias("cache_write_tokens"),
+            )
+        )
+    with open_session(tmp_path / "again.duckdb", pricing) as s:
+        report = ingest(s, [out])
+        after = s.spend(["model"])
+    assert report.files[0].format == "focus"
+    columns = [
+        "model",
+        "cost_usd",
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+    ]
+    assert (
+        after.select(columns).sort("model").to_dicts()
+        == before.select(columns).sort("model").to_dicts()
+    )
+    assert after["cost_usd"].sum() == Decimal("9.01")

@@ -85,7 +85,8 @@ class SourceFormat:
     name: str
     description: str
     detect: Callable[[Sniff], bool]
-    stage: Callable[[duckdb.DuckDBPyConnection, Path, str], None]  # (con, file, table name)
+    # stage(con, file, table name) -> rows it passed over (None = 0)
+    stage: Callable[[duckdb.DuckDBPyConnection, Path, str], int | None]
     reports_cost_only: bool = False  # a cost data set: stored in reported_costs, never in usage
 
 
@@ -117,6 +118,7 @@ class FileReport:
     last_day: dt.date | None = None
     models: list[str] = field(default_factory=list)
     cost_only: bool = False  # a cost data set, stored for reconciliation only
+    rows_skipped: int = 0  # rows the format passed over (e.g. non-token charges in a bill)
 
 
 @dataclass
@@ -139,6 +141,10 @@ class IngestReport:
     @property
     def rows_read(self) -> int:
         return sum(f.rows_read for f in self.files)
+
+    @property
+    def rows_skipped(self) -> int:
+        return sum(f.rows_skipped for f in self.files)
 
 
 # --- reading and detection ---------------------------------------------------------------------
@@ -585,9 +591,11 @@ def _ingest_plans(
             name = str(path)
             try:
                 with _watched(con, progress, name, "reading"):
-                    fmt.stage(con, path, "staged")
+                    skipped = fmt.stage(con, path, "staged") or 0
             except IngestError:
                 raise
+            except zipfile.BadZipFile as exc:
+                raise IngestError(name, f"not a readable .zip: {exc}") from None
             except (duckdb.Error, UnicodeDecodeError, OSError, EOFError, ValueError) as exc:
                 raise IngestError(name, _clean_duckdb_error(exc)) from None
             has_rows = fetch_one(con, "SELECT count(*) FROM staged")[0]
@@ -605,6 +613,7 @@ def _ingest_plans(
             with _watched(con, progress, name, "merging"):
                 report = _merge(con, "keyed", ingest_id, fmt.name, name, target)
             report.cost_only = fmt.reports_cost_only
+            report.rows_skipped = skipped
             reports.append(report)
             if report.first_day and not fmt.reports_cost_only:
                 lo = min(lo or report.first_day, report.first_day)

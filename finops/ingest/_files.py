@@ -20,6 +20,11 @@ def plain_file(path: Path) -> Iterator[Path]:
         return
     with zipfile.ZipFile(path) as zf, tempfile.TemporaryDirectory(prefix="finops-") as tmp:
         members = [m for m in zf.namelist() if not m.endswith("/")]
+        if len(members) != 1:
+            from finops.ingest._core import IngestError
+
+            msg = f"a .zip must hold exactly one file (found {len(members)}); unzip it and ingest the folder"
+            raise IngestError(str(path), msg)
         target = Path(tmp) / Path(members[0]).name
         with zf.open(members[0]) as src, open(target, "wb") as dst:
             shutil.copyfileobj(src, dst)

@@ -91,13 +91,13 @@ def _provider(name: object) -> str | None:
 
 
 def _token_quantity(columns: CsvColumns, record: Mapping[str, object]) -> tuple[object, str] | None:
-    """(quantity, unit) of a row priced in tokens; None for any other charge."""
+    """(quantity, unit) of a row priced in tokens or web searches; None for any other charge."""
     for quantity, unit in (
         ("ConsumedQuantity", "ConsumedUnit"),
         ("PricingQuantity", "PricingUnit"),
     ):
         unit_text = columns.get(record, unit)
-        if unit_text and re.search(r"token", str(unit_text), re.IGNORECASE):
+        if unit_text and re.search(r"token|search", str(unit_text), re.IGNORECASE):
             return columns.get(record, quantity), str(unit_text)
     return None
 
@@ -176,7 +176,8 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> int:
                 "custom column such as x_Model"
             )
             raise IngestError(file, msg, row=row, field="x_Model")
-        cls = _class(file, columns, record, details, row)
+        searches = re.search(r"search", unit, re.IGNORECASE) is not None
+        cls = "web_search" if searches else _class(file, columns, record, details, row)
         provider = _provider(columns.get(record, "ServiceProviderName", "ProviderName"))
         if provider is None:
             raise IngestError(file, "required value is empty", row=row, field="ProviderName")
@@ -201,8 +202,10 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> int:
             period_end=period_end,
             provider=provider,
             model=model,
-            **{f"{cls}_tokens": tokens},
+            **({"web_search_requests": tokens} if searches else {f"{cls}_tokens": tokens}),
             service_tier=tier,
+            # finops' own export marks long-context rows, so re-ingesting prices them the same
+            long_context=str(columns.get(record, "x_LongContext") or "").lower() == "true" or None,
             project_id=sub_account,
             reported_cost_usd=billed if currency == "USD" else None,
             tags=tags_json(tags),
