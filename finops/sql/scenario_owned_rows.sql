@@ -1,0 +1,15 @@
+-- scenario_owned_rows: rows_to_own (daily rollup rows or usage rows) with team replaced by the
+-- owner the allocation map gives their attribution keys (owner_map_view, registered by the
+-- caller from finops.allocation.owner_map): a team, 'unallocated', or '__split:<rule>' for
+-- usage a split rule shares out. Tags are compared as text, as the rollup keeps them.
+SELECT
+    source.* REPLACE (coalesce(owners.owner, 'unallocated') AS team)
+FROM rows_to_own AS source
+LEFT JOIN owner_map_view AS owners
+    ON source.provider IS NOT DISTINCT FROM owners.provider
+   AND source.model IS NOT DISTINCT FROM owners.model
+   AND source.project_id IS NOT DISTINCT FROM owners.project_id
+   AND source.api_key_id IS NOT DISTINCT FROM owners.api_key_id
+   AND source.user_id IS NOT DISTINCT FROM owners.user_id
+   AND source.team IS NOT DISTINCT FROM owners.team
+   AND CAST(source.tags AS VARCHAR) IS NOT DISTINCT FROM owners.tags

@@ -1,0 +1,8 @@
+-- scenario_source_providers: for each move, the providers its source rows in scope are billed
+-- by (reads scoped_usage). A target named without a provider is looked for there first.
+SELECT
+    move_index,
+    list(DISTINCT provider ORDER BY provider) AS providers
+FROM scoped_usage
+WHERE move_index IS NOT NULL
+GROUP BY move_index
