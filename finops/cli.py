@@ -28,6 +28,7 @@ from finops._cli_utils import (
     contracts_option,
     teams_option,
 )
+from finops.deprecations import usage_on_deprecated_models
 from finops.schema import SPEND_KEYS
 
 __all__ = ["main"]
@@ -175,6 +176,7 @@ def spend(
         rev = catalog_mod.resolve_revision(s.con, revision) if revision else s.revision_id
         frame = s.spend(keys, revision_id=rev, from_day=start, to_day=end)
         totals = costing.spend_totals(s.con, revision_id=rev, from_day=start, to_day=end)
+        warnings = usage_on_deprecated_models(s).to_dicts() if fmt == "table" else []
     emit(frame, fmt, title=f"Spend by {', '.join(keys)} (catalog revision {rev})")
     if fmt == "table":
         click.echo(
@@ -184,6 +186,12 @@ def spend(
             click.echo(
                 f"unpriced usage: {totals.unpriced_rows:,} rows / {totals.unpriced_tokens:,} tokens "
                 "(not in the total; see finops unpriced)"
+            )
+        for w in warnings:
+            state = "retired" if w["days_left"] < 0 else f"retires in {w['days_left']} days"
+            successor = f"; successor {w['successor']}" if w["successor"] else ""
+            click.echo(
+                f"warning: {w['provider']}/{w['model']} {state} ({w['deprecated_on']}){successor}"
             )
 
 
@@ -266,6 +274,26 @@ def pricing_show(model: str, provider: str | None, fmt: str, pricing: Path | Non
     """
     frame = session.price_history(catalog_mod.load_catalog(pricing), model, provider=provider)
     emit(frame, fmt, title=f"Price history of {model} (USD per million tokens)")
+
+
+@pricing.command("deprecations")
+@click.option("--within", default=90, show_default=True, help="Days ahead to warn about.")
+@format_option("table", "csv", "json")
+@db_option
+@pricing_option
+def pricing_deprecations(within: int, fmt: str, db: Path, pricing: Path | None) -> None:
+    """Models in recent use that are retired or retire soon, with successor and spend at stake.
+
+    \b
+    Example:
+      finops pricing deprecations --within 180
+    """
+    with session.open_session(db, pricing) as s:
+        frame = usage_on_deprecated_models(s, within_days=within)
+    if frame.is_empty():
+        click.echo(f"no model in recent use retires within {within} days")
+        return
+    emit(frame, fmt, title="Usage on retiring models")
 
 
 @pricing.command("revisions")
