@@ -88,7 +88,8 @@ def main() -> None:
 
         plain_sql = (
             "SELECT CAST(period_start AS DATE) AS day, "
-            "provider, model, service_tier, project_id, api_key_id, team, count(*) AS n, "
+            "provider, model, service_tier, project_id, api_key_id, team, user_id, "
+            "CAST(tags AS VARCHAR) AS tags, count(*) AS n, "
             "sum(requests), sum(input_tokens), sum(cache_read_tokens), sum(cache_write_5m_tokens), "
             "sum(cache_write_1h_tokens), sum(output_tokens), sum(input_audio_tokens), "
             "sum(output_audio_tokens), sum(input_image_tokens), sum(output_image_tokens), "
