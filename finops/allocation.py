@@ -128,6 +128,9 @@ class Allocation:
     teams: dict[str, Team] = field(default_factory=dict)
     rules: list[Rule] = field(default_factory=list)
     monthly_budget_usd: Decimal | None = None
+    # usage no rule claims: "source_team" keeps the team the source states when it is a
+    # listed team (a budgets-only map still works); "unallocated" sends it all there
+    unmatched: str = "source_team"
 
     def owner(self, keys: dict[str, Any]) -> tuple[str, Rule | None]:
         """The team for one set of attribution keys, and the rule that decided it."""
@@ -142,6 +145,8 @@ class Allocation:
                     return value, rule
                 continue  # a tag naming no known team falls through to later rules
             return f"{_SPLIT_PREFIX}{rule.index}", rule
+        if self.unmatched == "source_team" and keys.get("team") in self.teams:
+            return str(keys["team"]), None
         return UNALLOCATED, None
 
 
@@ -274,8 +279,11 @@ def load_allocation(path: str | os.PathLike[str]) -> Allocation:
     if not isinstance(doc, dict):
         raise AllocationError(name, None, None, "expected a mapping with teams and rules")
     alloc = Allocation(source=str(file), content_hash=hashlib.sha256(data).hexdigest())
-    if doc.get("monthly_budget_usd") is not None:
-        alloc.monthly_budget_usd = Decimal(str(doc["monthly_budget_usd"]))
+    alloc.monthly_budget_usd = _budget(doc.get("monthly_budget_usd"), name, None)
+    unmatched = doc.get("unmatched", "source_team")
+    if unmatched not in ("source_team", "unallocated"):
+        raise AllocationError(name, None, "unmatched", "use source_team or unallocated")
+    alloc.unmatched = unmatched
     for i, raw in enumerate(doc.get("teams") or [], start=1):
         if not isinstance(raw, dict) or not raw.get("name"):
             raise AllocationError(name, f"team {i}", "name", "every team needs a name")
@@ -284,12 +292,11 @@ def load_allocation(path: str | os.PathLike[str]) -> Allocation:
             raise AllocationError(name, f"team {team_name}", "name", "this team is listed twice")
         if team_name == UNALLOCATED or team_name.startswith(_SPLIT_PREFIX):
             raise AllocationError(name, f"team {team_name}", "name", "this name is reserved")
-        budget = raw.get("monthly_budget_usd")
         alloc.teams[team_name] = Team(
             name=team_name,
             owner=raw.get("owner"),
             cost_center=raw.get("cost_center"),
-            monthly_budget_usd=None if budget is None else Decimal(str(budget)),
+            monthly_budget_usd=_budget(raw.get("monthly_budget_usd"), name, f"team {team_name}"),
             viewers=tuple(raw.get("viewers") or ()),
         )
     alloc.rules = [
@@ -297,6 +304,20 @@ def load_allocation(path: str | os.PathLike[str]) -> Allocation:
         for i, raw in enumerate(doc.get("rules") or [], start=1)
     ]
     return alloc
+
+
+def _budget(value: Any, file: str, where: str | None) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        amount = Decimal(str(value))
+    except ArithmeticError:
+        amount = None
+    if amount is None or not amount.is_finite() or amount < 0:
+        raise AllocationError(
+            file, where, "monthly_budget_usd", f"{value!r} is not an amount in USD ≥ 0"
+        )
+    return amount
 
 
 def record_allocation(con: duckdb.DuckDBPyConnection, alloc: Allocation) -> int:
@@ -355,7 +376,13 @@ def explain(alloc: Allocation, keys: dict[str, Any]) -> dict[str, Any]:
     return {
         "keys": keys,
         "team": owner if not owner.startswith(_SPLIT_PREFIX) else f"split by rule {rule.index}",  # type: ignore[union-attr]
-        "rule": rule.describe() if rule else "no rule matched: unallocated",
+        "rule": rule.describe()
+        if rule
+        else (
+            "no rule matched: the source's team"
+            if owner != UNALLOCATED
+            else "no rule matched: unallocated"
+        ),
         "checked": trail,
     }
 

@@ -120,3 +120,29 @@ def test_a_changed_map_is_a_new_revision_and_reallocates_history(loaded, tmp_pat
         by_team = {r["team"]: r["cost_usd"] for r in s.spend(["team"]).to_dicts()}
     assert second == first + 1
     assert by_team["platform"].quantize(CENT) > Decimal("3.28")
+
+
+def test_by_default_unclaimed_usage_keeps_a_listed_source_team(loaded, tmp_path):
+    db, pricing = loaded
+    budgets_only = tmp_path / "teams.yaml"
+    budgets_only.write_text(
+        "teams:\n  - {name: search, monthly_budget_usd: 100}\n  - {name: ads}\n"
+    )
+    with open_session(db, pricing, budgets_only) as s:
+        by_team = {r["team"]: r["cost_usd"] for r in s.spend(["team"]).to_dicts()}
+    # no rules: the sources' teams that are listed keep their spend; research is not listed
+    assert by_team == {
+        "search": Decimal("0.54") + Decimal("0.27") + Decimal("0.55") + Decimal("0.60"),
+        "ads": Decimal("0.60") + Decimal("0.57"),
+        "unallocated": Decimal("3.28") + Decimal("2.60"),
+    }
+
+
+def test_a_budget_that_is_not_an_amount_names_team_and_field(tmp_path):
+    path = tmp_path / "teams.yaml"
+    path.write_text("teams:\n  - {name: a, monthly_budget_usd: lots}\n")
+    with pytest.raises(
+        AllocationError,
+        match=r"teams.yaml, team a, field monthly_budget_usd: 'lots' is not an amount",
+    ):
+        load_allocation(path)
