@@ -147,6 +147,18 @@ def _open_when_free(path: Path, read_only: bool, wait_seconds: float) -> duckdb.
             while True:
                 try:
                     return duckdb.connect(str(path), read_only=read_only)
+                except duckdb.ConnectionException as exc:
+                    # this process has the store open already, the other way (read-only or
+                    # not); DuckDB shares one instance per file and process
+                    if "different configuration" not in str(exc):
+                        raise
+                    if read_only:
+                        # it is writing here: read through its instance (committed data only)
+                        return duckdb.connect(str(path))
+                    if time.monotonic() > deadline:
+                        msg = f"cannot open the store {path} for writing: this process reads it"
+                        raise StoreError(msg) from exc
+                    time.sleep(0.01)  # its read-only sessions are short: wait for them
                 except duckdb.IOException as exc:
                     if "lock" not in str(exc).lower() or time.monotonic() > deadline:
                         holder = "a writer" if read_only else "another process"
@@ -183,7 +195,10 @@ def connect(
     wait = _lock_wait_seconds() if wait_seconds is None else wait_seconds
     con = _open_when_free(path, read_only, wait)
     con.execute("SET TimeZone = 'UTC'")
-    con.execute("SET enable_progress_bar = false")  # front ends draw their own
+    try:
+        con.execute("SET enable_progress_bar = false")  # front ends draw their own
+    except duckdb.Error:
+        pass  # inside Jupyter without ipywidgets DuckDB refuses the setting; nothing to draw
     for env, setting in (
         ("FINOPS_MEMORY_LIMIT", "memory_limit"),
         ("FINOPS_TEMP_DIRECTORY", "temp_directory"),
