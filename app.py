@@ -11,8 +11,24 @@ PAGES = Path(__file__).resolve().parent / "finops" / "app_pages"
 
 st.set_page_config(page_title="finops — AI spend", page_icon="💸", layout="wide")
 page = st.navigation(
-    [
-        st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    ]
+    {
+        "Spend": [
+            st.Page(
+                PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True
+            ),
+            st.Page(PAGES / "teams.py", title="Teams", icon=":material/groups:"),
+            st.Page(PAGES / "review.py", title="Monthly review", icon=":material/summarize:"),
+        ],
+        "Plan": [
+            st.Page(PAGES / "forecast.py", title="Forecast", icon=":material/trending_up:"),
+            st.Page(PAGES / "simulator.py", title="Simulator", icon=":material/swap_horiz:"),
+            st.Page(PAGES / "budgets.py", title="Budgets & alerts", icon=":material/savings:"),
+            st.Page(PAGES / "anomalies.py", title="Anomalies", icon=":material/warning:"),
+        ],
+        "Data": [
+            st.Page(PAGES / "upload.py", title="Upload", icon=":material/upload_file:"),
+            st.Page(PAGES / "catalog.py", title="Price catalog", icon=":material/sell:"),
+        ],
+    }
 )
 page.run()

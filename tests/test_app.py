@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import polars as pl
 import pytest
+from conftest import REPO
 from streamlit.testing.v1 import AppTest
 
+from finops import format as fmt
+from finops import simulate as sim
+from finops.anomaly_view import find_for_filter
+from finops.budget_view import budget_view
+from finops.catalog_view import catalog_overview
+from finops.demo import DEMO_TEAMS
+from finops.filters import SpendFilter
+from finops.forecast_view import build_forecast
 from finops.overview import build_overview
-from finops.session import open_session
+from finops.review import build_review, review_sections
+from finops.session import load_demo, open_session
+from finops.store import fetch_one
+from finops.teams import team_detail, teams_overview
 
-from conftest import REPO
+PAGES = "finops/app_pages"
 
 
 @pytest.fixture
@@ -19,19 +34,400 @@ def app_env(loaded, monkeypatch):
     return db, pricing
 
 
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory):
+    """The demo history (Aug–Dec 2025, 8 teams, 4 providers) priced by the bundled catalog."""
+    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    with open_session(db) as s:
+        load_demo(s, days=153)
+    return db
+
+
+@pytest.fixture
+def demo_env(demo_store, monkeypatch):
+    for name in ("FINOPS_PRICING", "FINOPS_TEAMS", "FINOPS_CONTRACTS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FINOPS_DB", str(demo_store))
+    return demo_store
+
+
+def _app() -> AppTest:
+    return AppTest.from_file(str(REPO / "app.py"), default_timeout=120)
+
+
+def _open(page: str, *, state: dict | None = None) -> AppTest:
+    at = _app().run()
+    assert not at.exception, at.exception
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    at.switch_page(f"{PAGES}/{page}").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _deltas(at: AppTest) -> dict[str, str]:
+    return {m.label: m.delta for m in at.metric}
+
+
+# --- Overview ---------------------------------------------------------------------------------
+
+
 def test_overview_headline_equals_the_library(app_env):
     db, pricing = app_env
     with open_session(db, pricing) as s:
         ov = build_overview(s)
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
+    at = _app().run()
     assert not at.exception
-    metrics = {m.label: m.value for m in at.metric}
+    metrics = _metrics(at)
     assert metrics["Spend March 2025 to date"] == f"${ov.month_to_date_usd:,.2f}" == "$9.01"
     assert any("Unpriced usage: 2 rows / 3,500 tokens" in w.value for w in at.warning)
 
 
 def test_overview_on_an_empty_store_says_how_to_load_data(tmp_path, monkeypatch):
     monkeypatch.setenv("FINOPS_DB", str(tmp_path / "none.duckdb"))
-    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
+    at = _app().run()
     assert not at.exception
     assert "finops demo" in at.info[0].value
+
+
+def test_overview_on_the_demo_equals_the_library(demo_env):
+    with open_session(demo_env) as s:
+        ov = build_overview(s)
+    at = _app().run()
+    assert not at.exception
+    metrics = _metrics(at)
+    assert metrics["Spend December 2025 to date"] == fmt.usd(ov.month_to_date_usd)
+    assert metrics["Spend November 2025"] == fmt.usd(ov.last_month_usd)
+    assert metrics["Month total (complete)"] == fmt.usd(ov.projection.mean)
+    assert at.subheader[0].value == f"Spend over time: {fmt.usd(ov.period_usd)}"
+
+
+def test_overview_filters_and_projection_equal_the_library(demo_env):
+    """A team filter and a date range ending mid-month: the page projects the month end."""
+    flt = SpendFilter(to_day=dt.date(2025, 12, 16), teams=("support", "search"))
+    with open_session(demo_env) as s:
+        ov = build_overview(s, filters=flt)
+    assert ov.projection.available and ov.projection.days_forecast == 16
+    at = _app()
+    at.session_state["filter_teams"] = ["support", "search"]
+    at.session_state["filter_range"] = (dt.date(2025, 8, 1), dt.date(2025, 12, 15))
+    at.run()
+    assert not at.exception
+    metrics = _metrics(at)
+    assert metrics["Spend December 2025 to date"] == fmt.usd(ov.month_to_date_usd)
+    assert metrics["Projected month end"] == fmt.usd(ov.projection.mean)
+    assert ov.projection.lo80 <= ov.projection.mean <= ov.projection.hi80
+    # every view of spend over time splits the same total
+    for dimension in ("team", "model", "provider"):
+        at.radio(key="overview_split").set_value(dimension).run()
+        assert not at.exception
+        assert at.subheader[0].value == f"Spend over time: {fmt.usd(ov.period_usd)}"
+
+
+def test_filters_carry_across_pages(demo_env):
+    at = _app().run()
+    at.sidebar.multiselect[0].select("support").run()  # Teams
+    assert not at.exception
+    at.switch_page(f"{PAGES}/teams.py").run()
+    assert not at.exception
+    assert at.sidebar.multiselect[0].value == ["support"]
+    with open_session(demo_env) as s:
+        summary = teams_overview(s, SpendFilter(teams=("support",)))
+    assert _metrics(at)["Spend, all teams shown"] == fmt.usd(summary.total_usd)
+    assert summary.teams["team"].to_list() == ["support"]
+
+
+# --- Teams ------------------------------------------------------------------------------------
+
+
+def test_teams_page_drill_down_equals_the_library(demo_env):
+    at = _open("teams.py")
+    with open_session(demo_env) as s:
+        summary = teams_overview(s, SpendFilter())
+        top = summary.teams["team"][0]
+        detail = team_detail(s, top, SpendFilter())
+        other = summary.teams["team"][1]
+        detail_other = team_detail(s, other, SpendFilter())
+    metrics = _metrics(at)
+    assert metrics["Spend, all teams shown"] == fmt.usd(summary.total_usd)
+    assert metrics[f"Spend ({top})"] == fmt.usd(detail.cost_usd)
+    assert metrics["Cost per 1M tokens"] == fmt.rate(detail.usd_per_mtok)
+    assert metrics["Cache-hit rate"] == fmt.share(detail.cache_hit_rate)
+    # the models, keys and users of a team add up to the team
+    assert sum(detail.models["cost_usd"].drop_nulls()) == detail.cost_usd
+    assert sum(detail.keys["cost_usd"].drop_nulls()) == detail.cost_usd
+    at.selectbox(key="teams_team").set_value(other).run()
+    assert not at.exception
+    assert _metrics(at)[f"Spend ({other})"] == fmt.usd(detail_other.cost_usd)
+
+
+def test_team_users_add_up_to_the_team(demo_env):
+    with open_session(demo_env) as s:
+        detail = team_detail(s, "search", SpendFilter(from_day=dt.date(2025, 11, 1)))
+    assert detail.users.height > 10  # the gateway logs carry user ids
+    assert sum(detail.users["cost_usd"].drop_nulls()) == detail.cost_usd
+
+
+# --- Monthly review ---------------------------------------------------------------------------
+
+
+def test_review_page_equals_the_library(demo_env):
+    at = _open("review.py")
+    with open_session(demo_env) as s:
+        review = build_review(s, dt.date(2025, 12, 1))
+    sections = review_sections(review)
+    expected = {m.label: m.value for section in sections for m in section.metrics}
+    assert _metrics(at) == expected
+    b = review.bridge_cents()
+    assert expected["Total December 2025"] == fmt.usd(review.total_usd)
+    assert expected["Volume effect"] == fmt.signed_usd(b["volume_usd"])
+    assert [s.value for s in at.subheader] == [s.title for s in sections]
+
+
+def test_review_present_mode_shows_one_section_per_screen(demo_env):
+    at = _open("review.py")
+    at.toggle(key="review_present").set_value(True).run()
+    assert not at.exception
+    assert [s.value for s in at.subheader] == ["Summary"]
+    next_button = next(b for b in at.button if b.label == "Next ▶")
+    next_button.click().run()
+    assert not at.exception
+    assert [s.value for s in at.subheader] == ["Total and change"]
+
+
+def test_review_page_for_another_month(demo_env):
+    at = _open("review.py")
+    at.selectbox(key="review_month").set_value(dt.date(2025, 10, 1)).run()
+    assert not at.exception
+    with open_session(demo_env) as s:
+        review = build_review(s, dt.date(2025, 10, 1))
+    assert _metrics(at)["Total October 2025"] == fmt.usd(review.total_usd)
+
+
+# --- Price catalog ----------------------------------------------------------------------------
+
+
+def test_catalog_page_equals_the_library(demo_env):
+    at = _open("catalog.py")
+    with open_session(demo_env) as s:
+        overview = catalog_overview(s)
+    metrics = _metrics(at)
+    assert metrics["Models in the catalog"] == f"{overview.models:,}"
+    assert metrics["Catalog revision in use"] == str(overview.revision_id)
+    at.text_input(key="catalog_query").input("sonnet").run()
+    assert not at.exception
+    assert "claude-sonnet-4-5" in at.selectbox(key="catalog_model").options[0] or any(
+        "claude-sonnet-4-5" in o for o in at.selectbox(key="catalog_model").options
+    )
+
+
+def test_catalog_page_shows_a_revisions_dollar_impact(tmp_path, monkeypatch):
+    """A corrected price recorded as a second revision: the page shows what it moves."""
+    import shutil
+
+    from conftest import HAND_PRICED, PRICING
+
+    pricing = tmp_path / "pricing"
+    shutil.copytree(PRICING, pricing)
+    db = tmp_path / "store.duckdb"
+    with open_session(db, pricing) as s:
+        from finops.session import ingest
+
+        ingest(s, [HAND_PRICED])
+    # beta/small doubles its prices: 2M input × $0.15 + 0.5M output × $0.6 = $0.60 → $1.20
+    text = (
+        (pricing / "beta.yaml")
+        .read_text()
+        .replace("input: 0.15, output: 0.6", "input: 0.3, output: 1.2")
+    )
+    (pricing / "beta.yaml").write_text(text)
+    with open_session(db, pricing) as s:
+        assert s.revision_id == 2
+    monkeypatch.setenv("FINOPS_DB", str(db))
+    monkeypatch.setenv("FINOPS_PRICING", str(pricing))
+    at = _open("catalog.py")
+    label = "Stored history priced by revision 2 instead of 1"
+    assert _deltas(at)[label] == "+$0.60"
+
+
+# --- Upload -----------------------------------------------------------------------------------
+
+GOOD = (
+    "period_start,provider,model,input_tokens,output_tokens,team\n"
+    "2025-12-30T10:00:00Z,openai,gpt-4o-mini,1000000,100000,growth\n"
+    "2025-12-30T11:00:00Z,openai,gpt-4o-mini,1000000,100000,growth\n"
+    "2025-12-30T12:00:00Z,openai,no-such-model-x,5000,500,growth\n"
+)
+BAD = (
+    "period_start,provider,model,input_tokens,output_tokens,team\n"
+    "2025-12-30T10:00:00Z,openai,gpt-4o-mini,1000,100,growth\n"
+    "2025-12-30T11:00:00Z,openai,gpt-4o-mini,lots,100,growth\n"
+)
+
+
+def _usage_rows(db) -> int:
+    with open_session(db) as s:
+        return fetch_one(s.con, "SELECT count(*) FROM usage")[0]
+
+
+@pytest.fixture
+def fresh_demo(tmp_path, monkeypatch):
+    for name in ("FINOPS_PRICING", "FINOPS_TEAMS", "FINOPS_CONTRACTS"):
+        monkeypatch.delenv(name, raising=False)
+    db = tmp_path / "demo.duckdb"
+    with open_session(db) as s:
+        load_demo(s, days=30)
+    monkeypatch.setenv("FINOPS_DB", str(db))
+    return db
+
+
+def test_upload_previews_then_loads_several_files(fresh_demo):
+    before = _usage_rows(fresh_demo)
+    at = _open("upload.py")
+    at.file_uploader[0].set_value(
+        [
+            ("a.csv", GOOD.encode(), "text/csv"),
+            ("b.csv", GOOD.replace("growth", "mobile").encode(), "text/csv"),
+        ]
+    ).run()
+    assert not at.exception
+    labels = [e.label for e in at.expander]
+    assert any(
+        lbl.startswith("✅ a.csv — finops canonical usage") and "3 rows" in lbl for lbl in labels
+    )
+    assert any("no-such-model-x" in w.value for w in at.warning)
+    assert _usage_rows(fresh_demo) == before  # a preview writes nothing
+    load = next(b for b in at.button if b.label.startswith("Load 2 file(s), 6 rows"))
+    load.click().run()
+    assert not at.exception
+    assert "6 new, 0 duplicate, 0 replaced rows from 2 file(s)" in at.success[0].value
+    assert _usage_rows(fresh_demo) == before + 6
+    result = at.dataframe[0].value
+    assert list(result["file"]) == ["a.csv", "b.csv"]
+    assert list(result["new"]) == [3, 3]
+    # the same file again: duplicates, nothing doubled
+    at.file_uploader[0].set_value(("a.csv", GOOD.encode(), "text/csv")).run()
+    next(b for b in at.button if b.label.startswith("Load 1 file(s)")).click().run()
+    assert "0 new, 3 duplicate" in at.success[0].value
+    assert _usage_rows(fresh_demo) == before + 6
+
+
+def test_upload_error_names_file_row_and_field_and_leaves_the_store_untouched(fresh_demo):
+    before = _usage_rows(fresh_demo)
+    at = _open("upload.py")
+    at.file_uploader[0].set_value(
+        [("good.csv", GOOD.encode(), "text/csv"), ("bad.csv", BAD.encode(), "text/csv")]
+    ).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any(e.startswith("bad.csv, row 2, field input_tokens:") for e in errors), errors
+    assert any("Nothing has been written to the store" in e for e in errors)
+    assert not [b for b in at.button if b.label.startswith("Load")]
+    assert _usage_rows(fresh_demo) == before
+
+
+# --- all pages --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "overview.py",
+        "teams.py",
+        "review.py",
+        "forecast.py",
+        "simulator.py",
+        "anomalies.py",
+        "budgets.py",
+        "upload.py",
+        "catalog.py",
+    ],
+)
+def test_every_page_runs_on_an_empty_store(page, tmp_path, monkeypatch):
+    db = tmp_path / "empty.duckdb"
+    with open_session(db):
+        pass
+    monkeypatch.setenv("FINOPS_DB", str(db))
+    at = _open(page)
+    assert not at.error
+
+
+def test_app_lists_every_page_module():
+    """Each page module in finops/app_pages is reachable from the navigation."""
+    app = (REPO / "app.py").read_text()
+    modules = sorted(p.name for p in (REPO / PAGES).glob("*.py") if p.name != "__init__.py")
+    assert modules and all(f'"{m}"' in app for m in modules)
+
+
+# --- Forecast, Anomalies, Simulator -----------------------------------------------------------
+
+
+def test_forecast_page_agrees_with_the_review_and_the_library(demo_env):
+    """One forecast horizon everywhere: the page's next month is the review's next month."""
+    at = _open("forecast.py")
+    with open_session(demo_env) as s:
+        review = build_review(s, dt.date(2025, 12, 1))
+        result = build_forecast(s, SpendFilter())
+    january = result.months.filter(pl.col("month") == dt.date(2026, 1, 1)).row(0, named=True)
+    metrics = _metrics(at)
+    assert metrics["January 2026 (forecast)"] == fmt.usd(january["mean"])
+    assert fmt.usd(january["mean"]) == fmt.usd(review.forecast.mean)
+    assert metrics["December 2025 (actual)"] == fmt.usd(review.total_usd)
+
+
+def test_forecast_page_split_by_team_adds_up(demo_env):
+    at = _open("forecast.py")
+    at.selectbox(key="fc_split").set_value("team").run()
+    assert not at.exception
+    assert "support" in at.radio(key="fc_series").options
+
+
+def test_anomalies_page_equals_the_library(demo_env):
+    at = _open("anomalies.py")
+    with open_session(demo_env) as s:
+        found = find_for_filter(
+            s, SpendFilter(), first_day=dt.date(2025, 12, 25), last_day=dt.date(2025, 12, 31)
+        )
+    assert _metrics(at)["Findings"] == f"{found.height:,}"
+
+
+def test_simulator_page_equals_the_library(demo_env):
+    at = _open("simulator.py")
+    assert not at.metric  # nothing runs before a target is chosen
+    at.selectbox(key="sim_from").set_value("gpt-4o-mini").run()
+    at.selectbox(key="sim_to").set_value(("openai", "gpt-4.1-mini")).run()
+    assert not at.exception
+    with open_session(demo_env) as s:
+        result = sim.simulate(
+            s,
+            sim.Scenario(
+                name="gpt-4o-mini → openai / gpt-4.1-mini",
+                moves=(sim.Move("gpt-4o-mini", to=sim.ModelRef("gpt-4.1-mini", "openai")),),
+                horizon_days=30,
+            ),
+        )
+    metrics = _metrics(at)
+    assert metrics["Savings"] == fmt.usd(result.savings_usd)
+    assert metrics["As simulated"] == fmt.usd(result.scenario_cost_usd)
+
+
+def test_budgets_page_equals_the_library(demo_env, tmp_path, monkeypatch):
+    teams = tmp_path / "teams.yaml"
+    lines = ["monthly_budget_usd: 1000", "teams:"]
+    lines += [f"  - {{name: {t}, monthly_budget_usd: 100}}" for t in DEMO_TEAMS]
+    lines += ["rules:"] + [f"  - {{team: {t}, match: {{team: {t}}}}}" for t in DEMO_TEAMS]
+    teams.write_text("\n".join(lines) + "\n")
+    monkeypatch.setenv("FINOPS_TEAMS", str(teams))
+    at = _open("budgets.py")
+    with open_session(demo_env) as s:
+        view = budget_view(s, dt.date(2025, 12, 1))
+    total = view.status.filter(pl.col("scope") == "total").row(0, named=True)
+    metrics = _metrics(at)
+    assert metrics["Budget (total)"] == "$1,000.00"
+    assert metrics["Spend December 2025 to date"] == fmt.usd(total["actual_usd"])
+    assert metrics["Status"] == total["status"] == "over"
+    assert any("budget" in e.value for e in at.error)  # over budget: a critical alert

@@ -1,22 +1,25 @@
-"""Overview page: spend this month and last, by team over time, by model; unpriced banner."""
+"""Overview page: month to date against last month, the month-end projection, spend over time."""
 
 from __future__ import annotations
 
-import plotly.express as px
 import streamlit as st
 
 from finops import app_support as ui
+from finops import charts
+from finops import format as fmt
+from finops.overview import OVER_TIME_DIMENSIONS
 
-db = ui.store_path()
-st.title("Overview")
-if not db.exists():
-    st.info(f"No store at `{db}` yet. Load data with `finops demo` or `finops ingest FILE`.")
-    st.stop()
-
-ov = ui.overview(str(db), ui.pricing_path(), ui.store_version(db))
-if ov.as_of is None:
+db, version = ui.require_store("Overview")
+opts = ui.options(db, version)
+if opts.last_day is None:
     st.info("The store has no usage yet. Load data with `finops demo` or `finops ingest FILE`.")
     st.stop()
+flt = ui.filter_sidebar(opts)
+ov = ui.overview(db, version, flt)
+if ov.as_of is None:
+    st.info("No usage matches the filters.")
+    st.stop()
+st.caption(f"Showing {flt.describe()}. Data through {opts.last_day:%d %b %Y}.")
 
 if ov.unpriced_rows:
     st.warning(
@@ -24,34 +27,74 @@ if ov.unpriced_rows:
         "price and are not in these totals (never counted as $0). See `finops unpriced`."
     )
 
-col1, col2, col3 = st.columns(3)
+proj = ov.projection
+col1, col2, col3, col4 = st.columns(4)
 col1.metric(
     f"Spend {ov.month_start:%B %Y} to date",
     ui.money(ov.month_to_date_usd),
     delta=None
+    if ov.change_same_days_pct is None
+    else f"{fmt.pct(ov.change_same_days_pct)} vs same days last month",
+    delta_color="inverse",
+    help=f"{ov.days_elapsed} of {ov.days_in_month} days",
+)
+if proj is not None and proj.available:
+    col2.metric(
+        "Projected month end" if proj.days_forecast else "Month total (complete)",
+        ui.money(proj.mean),
+        delta=None
+        if ov.projected_vs_last_month_pct is None
+        else f"{fmt.pct(ov.projected_vs_last_month_pct)} vs last month",
+        delta_color="inverse",
+        help=None
+        if proj.lo80 is None
+        else f"80% interval {ui.money(proj.lo80)} – {ui.money(proj.hi80)}; "
+        f"95% {ui.money(proj.lo95)} – {ui.money(proj.hi95)} ({proj.method})",
+    )
+else:
+    col2.metric("Projected month end", "—", help=proj.note if proj else None)
+col3.metric(
+    f"Spend {ov.last_month_start:%B %Y}",
+    ui.money(ov.last_month_usd),
+    delta=None
     if ov.change_per_day_pct is None
-    else f"{ov.change_per_day_pct:+.1f}% per day vs last month",
+    else f"{fmt.pct(ov.change_per_day_pct)} per day this month",
     delta_color="inverse",
 )
-col2.metric(f"Spend {ov.last_month_start:%B %Y}", ui.money(ov.last_month_usd))
-col3.metric("Data through", f"{ov.as_of:%d %b %Y}", help=f"Catalog revision {ov.revision_id}")
-
-st.subheader("Spend by team")
-by_team = ov.by_team_day.with_columns(ov.by_team_day["cost_usd"].cast(float))
-view = st.radio("View", ["Stacked", "Lines"], horizontal=True, label_visibility="collapsed")
-if view == "Stacked":
-    fig = px.area(by_team.to_pandas(), x="day", y="cost_usd", color="team")
+if ov.budget_usd is not None:
+    col4.metric(
+        f"Budget {ov.month_start:%B}",
+        ui.money(ov.budget_usd),
+        delta=None
+        if ov.projected_vs_budget_pct is None
+        else f"{fmt.pct(ov.projected_vs_budget_pct)} projected vs budget",
+        delta_color="inverse",
+        help=f"monthly_budget_usd in teams.yaml; data through {ov.as_of:%d %b %Y}",
+    )
 else:
-    fig = px.line(by_team.to_pandas(), x="day", y="cost_usd", color="team")
-fig.update_layout(yaxis_title="USD per day", xaxis_title=None, legend_title=None, height=380)
-st.plotly_chart(fig, use_container_width=True)
+    col4.metric(
+        "Data through",
+        f"{ov.as_of:%d %b %Y}",
+        help=f"Catalog revision {ov.revision_id}. Set monthly_budget_usd in teams.yaml "
+        "(FINOPS_TEAMS) to compare with a budget.",
+    )
+if proj is not None and proj.available and proj.lo80 is not None:
+    st.caption(
+        f"Month-end projection: {ui.money(proj.mean)}, 80% interval {ui.money(proj.lo80)} – "
+        f"{ui.money(proj.hi80)} ({proj.days_forecast} days forecast with {proj.method})."
+    )
+
+st.subheader(f"Spend over time: {ui.money(ov.period_usd)}")
+left, right = st.columns([2, 1])
+dimension = left.radio(
+    "Split by", list(OVER_TIME_DIMENSIONS), horizontal=True, key="overview_split"
+)
+view = right.radio("View", ["Stacked", "Lines"], horizontal=True, key="overview_view")
+st.plotly_chart(
+    charts.spend_over_time(ov.over_time(dimension, top=10), dimension, stacked=view == "Stacked"),
+    width="stretch",
+)
 
 st.subheader(f"Spend by model, {ov.month_start:%B %Y}")
-models = ov.by_model_month.with_columns(ov.by_model_month["cost_usd"].cast(float))
-priced = models.filter(models["cost_usd"].is_not_null())
-fig = px.bar(priced.to_pandas(), x="cost_usd", y="model", color="provider", orientation="h")
-fig.update_layout(
-    yaxis={"categoryorder": "total ascending"}, xaxis_title="USD", yaxis_title=None, height=420
-)
-st.plotly_chart(fig, use_container_width=True)
-st.dataframe(ov.by_model_month, hide_index=True, use_container_width=True)
+st.plotly_chart(charts.spend_by_model(ov.by_model_month), width="stretch")
+ui.show_table(ov.by_model_month, money_columns=("cost_usd",))

@@ -1,0 +1,245 @@
+"""Every page of the app in a real, headless Chromium: no Streamlit error, the expected headline.
+
+The app runs with `finops app` on a free local port over the demo store. Chromium is started
+headless with the flags below and driven through its DevTools protocol (a websocket), because
+`--dump-dom` with `--virtual-time-budget` is racy against Streamlit, which renders over its own
+websocket after the page has loaded: measured here, the same budget sometimes dumps the full
+page and sometimes only the skeleton. Waiting for the app's own "running" indicator to go and
+the headline to appear is reliable. Screenshots are kept in test-artifacts/ (gitignored).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from conftest import REPO
+
+from finops import format as fmt
+from finops.filters import SpendFilter
+from finops.overview import build_overview
+from finops.review import build_review
+from finops.session import load_demo, open_session
+from finops.teams import teams_overview
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "test-artifacts"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(),
+        reason=f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)",
+    ),
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(what: str, check, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.25)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """Stop a process this test started, and its children (it leads its own group)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+class Browser:
+    """Headless Chromium driven over the DevTools protocol (one tab)."""
+
+    def __init__(self, profile: Path) -> None:
+        from websockets.sync.client import connect
+
+        self.port = _free_port()
+        self.proc = subprocess.Popen(
+            [
+                str(CHROMIUM),
+                *FLAGS,
+                f"--user-data-dir={profile}",
+                "--remote-debugging-address=127.0.0.1",
+                f"--remote-debugging-port={self.port}",
+                # tall from the start: Streamlit scrolls inside its own container, so a
+                # screenshot shows what fits the window (resizing later re-lays the page out)
+                "--window-size=1400,8000",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        self.ws_url = None
+        _wait("chromium's DevTools endpoint", self._find_tab, 30)
+        self._stack = ExitStack()
+        self.conn = self._stack.enter_context(connect(self.ws_url, max_size=None, open_timeout=30))
+        self.next_id = 0
+
+    def _find_tab(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/json/list", timeout=2) as r:
+                tabs = [t for t in json.load(r) if t["type"] == "page"]
+        except OSError:
+            return False
+        if tabs:
+            self.ws_url = tabs[0]["webSocketDebuggerUrl"]
+        return bool(tabs)
+
+    def send(self, method: str, **params):
+        self.next_id += 1
+        ident = self.next_id
+        self.conn.send(json.dumps({"id": ident, "method": method, "params": params}))
+        while True:
+            message = json.loads(self.conn.recv(timeout=120))
+            if message.get("id") == ident:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return message.get("result", {})
+
+    def evaluate(self, expression: str):
+        result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result.get("result", {}).get("value")
+
+    def open(self, url: str, headline: str, timeout: float = 180) -> None:
+        self.send("Page.navigate", url=url)
+        ready = f"""(() => {{
+            const main = document.querySelector('[data-testid="stMain"]');
+            if (!main || document.querySelector('[data-testid="stStatusWidget"]')) return false;
+            if (document.querySelector('[data-testid="stException"]')) return true;
+            return main.innerText.includes({json.dumps(headline)});
+        }})()"""
+        _wait(f"{url} to show {headline!r}", lambda: self.evaluate(ready), timeout)
+        time.sleep(1.0)  # let charts finish drawing before the screenshot
+
+    def dom(self) -> str:
+        return self.evaluate("document.documentElement.outerHTML")
+
+    def text(self) -> str:
+        return self.evaluate("document.querySelector('[data-testid=\"stMain\"]').innerText")
+
+    def screenshot(self, path: Path) -> None:
+        height = self.evaluate(
+            "document.querySelector('[data-testid=\"stMainBlockContainer\"]').scrollHeight + 160"
+        )
+        clip = {"x": 0, "y": 0, "width": 1400, "height": min(max(height, 600), 8000), "scale": 1}
+        shot = self.send("Page.captureScreenshot", format="png", clip=clip)
+        path.write_bytes(base64.b64decode(shot["data"]))
+
+    def close(self) -> None:
+        try:
+            self._stack.close()
+        finally:
+            _stop(self.proc)
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory) -> Path:
+    db = tmp_path_factory.mktemp("browser") / "demo.duckdb"
+    with open_session(db) as s:
+        load_demo(s, days=153)
+    return db
+
+
+@pytest.fixture(scope="module")
+def app_url(demo_db, tmp_path_factory):
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FINOPS_")}
+    env |= {"STREAMLIT_SERVER_ADDRESS": "127.0.0.1", "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"}
+    log = tmp_path_factory.mktemp("app") / "app.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "finops.cli", "app", "--db", str(demo_db), "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def healthy() -> bool:
+        if proc.poll() is not None:
+            pytest.fail(f"finops app exited: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                return r.read().strip() == b"ok"
+        except OSError:
+            return False
+
+    _wait("finops app to answer", healthy, 90)
+    yield f"http://127.0.0.1:{port}"
+    _stop(proc)
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    b = Browser(tmp_path_factory.mktemp("chromium-profile"))
+    yield b
+    b.close()
+
+
+def _expected(db: Path) -> dict[str, list[str]]:
+    """Per page (URL path): texts the page must show, the numbers from the library."""
+    with open_session(db) as s:
+        ov = build_overview(s)
+        teams = teams_overview(s, SpendFilter())
+        review = build_review(s, ov.month_start)
+    return {
+        "": ["Spend December 2025 to date", fmt.usd(ov.month_to_date_usd)],
+        "teams": ["Spend, all teams shown", fmt.usd(teams.total_usd)],
+        "review": ["Total December 2025", fmt.usd(review.total_usd), "Why it changed"],
+        "forecast": ["January 2026 (forecast)"],
+        "simulator": ["Move usage of"],
+        "anomalies": ["Findings"],
+        "budgets": ["Projected month end", "Alerts on 2025-12-31"],
+        "upload": ["Usage exports"],
+        "catalog": ["Models in the catalog", "Price history"],
+    }
+
+
+def test_every_page_renders_in_a_real_browser(demo_db, app_url, browser):
+    ARTIFACTS.mkdir(exist_ok=True)
+    failures = []
+    for path, texts in _expected(demo_db).items():
+        name = path or "overview"
+        browser.open(f"{app_url}/{path}", texts[0])
+        browser.screenshot(ARTIFACTS / f"browser-{name}.png")
+        dom, text = browser.dom(), browser.text()
+        (ARTIFACTS / f"browser-{name}.html").write_text(dom)
+        if 'data-testid="stException"' in dom:
+            failures.append(f"{name}: a Streamlit exception is on the page")
+        missing = [t for t in texts if t not in text]
+        if missing:
+            failures.append(f"{name}: missing {missing}")
+    assert not failures, failures
