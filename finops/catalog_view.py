@@ -149,12 +149,21 @@ def _side_by_side(a: pl.DataFrame, b: pl.DataFrame, keys: list[str]) -> pl.DataF
     )
 
 
-def revision_impact(session: Session, rev_a: int, rev_b: int) -> RevisionImpact:
+def revision_impact(
+    session: Session,
+    rev_a: int,
+    rev_b: int,
+    *,
+    from_day: dt.date | None = None,
+    to_day: dt.date | None = None,
+) -> RevisionImpact:
     """What moving from revision `rev_a` to `rev_b` does to the stored history, in dollars:
-    every stored day priced by each revision (effective-dated both times), by month and model."""
+    every stored day in [from_day, to_day) priced by each revision (effective-dated both
+    times), by month and model."""
     con = session.con
-    a = costing.spend(con, by=["month", "provider", "model"], revision_id=rev_a)
-    b = costing.spend(con, by=["month", "provider", "model"], revision_id=rev_b)
+    span = {"from_day": from_day, "to_day": to_day}
+    a = costing.spend(con, by=["month", "provider", "model"], revision_id=rev_a, **span)
+    b = costing.spend(con, by=["month", "provider", "model"], revision_id=rev_b, **span)
     by_month = (
         _side_by_side(a, b, ["month", "provider", "model"])
         .group_by("month")

@@ -276,6 +276,41 @@ def pricing_show(model: str, provider: str | None, fmt: str, pricing: Path | Non
     emit(frame, fmt, title=f"Price history of {model} (USD per million tokens)")
 
 
+@pricing.command("impact")
+@click.argument("rev_a")
+@click.argument("rev_b")
+@click.option("--from", "from_", default=None, help="First day (inclusive).")
+@click.option("--to", default=None, help="Last day (inclusive).")
+@format_option("table", "csv", "json")
+@db_option
+@pricing_option
+def pricing_impact(rev_a: str, rev_b: str, from_, to, fmt: str, db: Path, pricing) -> None:
+    """How much stored history changes in dollars, by model, between two catalog revisions.
+
+    \b
+    Example:
+      finops pricing impact 3 4 --from 2025-05-01 --to 2025-05-31
+    """
+    from finops.catalog_view import revision_impact
+
+    start, end = day_range(from_, to)
+    with session.open_session(db, pricing) as s:
+        a = catalog_mod.resolve_revision(s.con, rev_a)
+        b = catalog_mod.resolve_revision(s.con, rev_b)
+        impact = revision_impact(s, a, b, from_day=start, to_day=end)
+    if fmt != "table":
+        emit(impact.by_model, fmt)
+        return
+    click.echo(
+        f"revision {a} → {b}: ${impact.total_a_usd:,.2f} → ${impact.total_b_usd:,.2f} "
+        f"({impact.change_usd:+,.2f})"
+    )
+    if impact.by_model.is_empty():
+        click.echo("no model's cost changes")
+        return
+    emit(impact.by_model, "table", title="Change by model (USD)")
+
+
 @pricing.command("deprecations")
 @click.option("--within", default=90, show_default=True, help="Days ahead to warn about.")
 @format_option("table", "csv", "json")

@@ -116,3 +116,17 @@ def test_every_command_documents_an_example():
 
     for name, cmd in walk(main):
         assert "Example" in (cmd.help or ""), f"finops {name} has no example in its help"
+
+
+def test_pricing_impact_reports_the_dollar_change_by_model(opts, pricing_dir):
+    _run("ingest", str(HAND_PRICED), *opts)
+    acme = pricing_dir / "acme.yaml"
+    cut = "usd_per_mtok: {input: 1, cache_read: 0.1, cache_write_5m: 1.25, cache_write_1h: 2, output: 4}"
+    acme.write_text(acme.read_text().replace(cut, cut.replace("output: 4}", "output: 5}")))
+    _run("spend", *opts)  # records revision 2
+    out = _run("pricing", "impact", "1", "2", "--format", "json", *opts)
+    rows = json.loads(out.output, parse_float=Decimal)
+    # only r2 (30,000 output tokens on 2025-03-20) uses the changed rate: +$0.03
+    assert [(r["model"], r["change_usd"]) for r in rows] == [("alpha", Decimal("0.03"))]
+    out = _run("pricing", "impact", "1", "2", "--from", "2025-03-01", "--to", "2025-03-19", *opts)
+    assert "no model's cost changes" in out.output
