@@ -42,6 +42,8 @@ class Overview:
     last_month_usd: Decimal
     last_month_days: int
     last_month_same_days_usd: Decimal  # last month's first `days_elapsed` days
+    month_to_date_effective_usd: Decimal  # after contracts (contracts.yaml); = list without
+    last_month_effective_usd: Decimal
     unpriced_rows: int
     unpriced_tokens: int
     revision_id: int
@@ -120,9 +122,9 @@ class Overview:
         return frame.group_by("day", dimension).agg(pl.col("cost_usd").sum()).sort("day", dimension)
 
 
-def _sum(frame: pl.DataFrame, start: dt.date, end: dt.date) -> Decimal:
+def _sum(frame: pl.DataFrame, start: dt.date, end: dt.date, column: str = "cost_usd") -> Decimal:
     part = frame.filter((pl.col("day") >= start) & (pl.col("day") < end))
-    total = part["cost_usd"].sum() if part.height else None
+    total = part[column].sum() if part.height else None
     return Decimal(total or 0)
 
 
@@ -181,6 +183,8 @@ def build_overview(
         last_month_same_days_usd=_sum(
             cube, last_start, min(month_start, last_start + dt.timedelta(days=days_elapsed))
         ),
+        month_to_date_effective_usd=_sum(cube, month_start, end, "effective_cost_usd"),
+        last_month_effective_usd=_sum(cube, last_start, month_start, "effective_cost_usd"),
         unpriced_rows=int(in_range["unpriced_rows"].sum()),
         unpriced_tokens=int(in_range["unpriced_tokens"].sum()),
         revision_id=rev,

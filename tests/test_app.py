@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 import pytest
-from conftest import REPO
+from conftest import FIXTURES, REPO
 from streamlit.testing.v1 import AppTest
 
 from finops import format as fmt
@@ -85,6 +85,17 @@ def test_overview_headline_equals_the_library(app_env):
     metrics = _metrics(at)
     assert metrics["Spend March 2025 to date"] == f"${ov.month_to_date_usd:,.2f}" == "$9.01"
     assert any("Unpriced usage: 2 rows / 3,500 tokens" in w.value for w in at.warning)
+
+
+def test_overview_shows_effective_cost_beside_list_cost(app_env, monkeypatch):
+    monkeypatch.setenv("FINOPS_CONTRACTS", str(FIXTURES / "contracts" / "contracts.yaml"))
+    at = _app().run()
+    assert not at.exception
+    assert _metrics(at)["Spend March 2025 to date"] == "$9.01"
+    # contracts fixture: effective March cost is $7.616 (tests/test_contracts.py)
+    assert any(
+        "Effective cost after your contracts: $7.62 March to date" in c.value for c in at.caption
+    )
 
 
 def test_overview_on_an_empty_store_says_how_to_load_data(tmp_path, monkeypatch):

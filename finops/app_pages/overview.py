@@ -61,6 +61,17 @@ col3.metric(
     else f"{fmt.pct(ov.change_per_day_pct)} per day this month",
     delta_color="inverse",
 )
+if (ov.month_to_date_effective_usd, ov.last_month_effective_usd) != (
+    ov.month_to_date_usd,
+    ov.last_month_usd,
+):
+    st.caption(
+        f"List prices above. Effective cost after your contracts: "
+        f"{ui.money(ov.month_to_date_effective_usd)} {ov.month_start:%B} to date, "
+        f"{ui.money(ov.last_month_effective_usd)} in {ov.last_month_start:%B}."
+    )
+else:
+    st.caption("Effective cost equals list cost (no contracts.yaml: set FINOPS_CONTRACTS).")
 if ov.budget_usd is not None:
     col4.metric(
         f"Budget {ov.month_start:%B}",
