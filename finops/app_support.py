@@ -8,6 +8,7 @@ the filter choices that carry across pages and the review's present-mode positio
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import os
 from collections.abc import Iterator
@@ -89,16 +90,74 @@ def _config_files() -> list[Path]:
 
 
 def data_version(db: Path) -> str:
-    """The cache key of every result: the store's stamp and the catalog, teams, contracts files'."""
+    """The cache key of every result: the store's stamp, the catalog, teams, contracts files',
+    and which teams the viewer may see (so one viewer's results never serve another)."""
     stamps = [str(store_version(db))]
     for path in _config_files():
         stamps.append(str(path.stat().st_mtime_ns) if path.exists() else "-")
+    teams = _VIEWER_TEAMS.get()
+    stamps.append("all" if teams is None else "teams=" + ",".join(teams))
     return "|".join(stamps)
+
+
+# the teams the current viewer may see (None: all); set per script run by require_store
+_VIEWER_TEAMS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "finops_viewer_teams", default=None
+)
+
+
+def viewer_identity(header: str | None) -> str | None:
+    """The signed-in user (st.user, with OIDC login) or the trusted proxy header's value."""
+    try:
+        if st.user.is_logged_in:
+            return st.user.email
+    except (AttributeError, KeyError, st.errors.StreamlitAPIException):
+        pass
+    if header:
+        return st.context.headers.get(header)
+    return None
+
+
+def _apply_access() -> None:
+    """Decide what this viewer may see; stop the page for one who may see nothing."""
+    from finops.access import load_access, visible_teams
+
+    policy = load_access(os.environ.get("FINOPS_TEAMS") or None)
+    teams = visible_teams(policy, viewer_identity(policy.header) if policy else None)
+    _VIEWER_TEAMS.set(teams)
+    if teams == []:
+        st.error(
+            "You are not listed as a viewer of any team. Sign in, or ask a finops admin to add "
+            "you to a team's viewers in teams.yaml."
+        )
+        st.stop()
+
+
+@contextmanager
+def _open(db: str) -> Iterator[Session]:
+    """A session that sees only what the current viewer may see."""
+    from finops.access import restrict_to_teams
+
+    with open_session(db, pricing_path()) as s:
+        teams = _VIEWER_TEAMS.get()
+        if teams is not None:
+            restrict_to_teams(s, teams)
+        yield s
+
+
+def may_upload() -> bool:
+    """Only a viewer who sees every team may load data (access control off: everyone)."""
+    _apply_access()
+    return _VIEWER_TEAMS.get() is None
 
 
 @contextmanager
 def session() -> Iterator[Session]:
-    """A session on the store for one action (upload): opened, used, closed."""
+    """A session on the store for one action (upload): opened, used, closed. Uploads are for
+    viewers who see every team."""
+    if _VIEWER_TEAMS.get() is not None:
+        msg = "only a finops admin can upload data"
+        raise PermissionError(msg)
     with open_session(str(store_path()), pricing_path()) as s:
         yield s
 
@@ -110,6 +169,7 @@ def require_store(title: str) -> tuple[str, str]:
     """
     db = store_path()
     st.title(title)
+    _apply_access()
     if not db.exists():
         st.info(
             f"No store at `{db}` yet. Load data with `finops demo` or `finops ingest FILE`, "
@@ -128,31 +188,31 @@ def money(value) -> str:
 
 @st.cache_data(show_spinner="Reading the store…")
 def options(db: str, version: str) -> FilterOptions:
-    with open_session(db, pricing_path()) as s:
+    with _open(db) as s:
         return filter_options(s)
 
 
 @st.cache_data(show_spinner="Pricing usage…")
 def overview(db: str, version: str, flt: SpendFilter) -> Overview:
-    with open_session(db, pricing_path()) as s:
+    with _open(db) as s:
         return build_overview(s, filters=flt)
 
 
 @st.cache_data(show_spinner="Pricing usage…")
 def teams(db: str, version: str, flt: SpendFilter) -> TeamsOverview:
-    with open_session(db, pricing_path()) as s:
+    with _open(db) as s:
         return teams_overview(s, flt)
 
 
 @st.cache_data(show_spinner="Pricing usage…")
 def team(db: str, version: str, name: str, flt: SpendFilter) -> TeamDetail:
-    with open_session(db, pricing_path()) as s:
+    with _open(db) as s:
         return team_detail(s, name, flt)
 
 
 @st.cache_data(show_spinner="Building the review…")
 def review(db: str, version: str, month: dt.date, flt: SpendFilter) -> MonthlyReview:
-    with open_session(db, pricing_path()) as s:
+    with _open(db) as s:
         return build_review(s, month, filters=flt)
 
 
@@ -164,13 +224,13 @@ def catalog(version: str) -> Catalog:
 
 @st.cache_data(show_spinner="Reading the catalog…")
 def catalog_overview(db: str, version: str) -> CatalogOverview:
-    with open_session(db, pricing_path()) as s:
+    with _open(db) as s:
         return build_catalog_overview(s)
 
 
 @st.cache_data(show_spinner="Repricing the history…")
 def revision_impact(db: str, version: str, rev_a: int, rev_b: int) -> RevisionImpact:
-    with open_session(db, pricing_path()) as s:
+    with _open(db) as s:
         return catalog_view.revision_impact(s, rev_a, rev_b)
 
 
@@ -180,7 +240,7 @@ def forecast(
 ) -> SpendForecast:
     from finops.forecast_view import build_forecast
 
-    with open_session(db, pricing_path()) as s:
+    with _open(db) as s:
         return build_forecast(s, flt, split=split, horizon=horizon, method=method)
 
 
@@ -188,7 +248,7 @@ def forecast(
 def forecast_backtest(db: str, version: str, flt: SpendFilter, method: str) -> dict:
     from finops.forecast_view import backtest_total
 
-    with open_session(db, pricing_path()) as s:
+    with _open(db) as s:
         return backtest_total(s, flt, method=method)
 
 
@@ -198,7 +258,7 @@ def anomalies(
 ) -> pl.DataFrame:
     from finops.anomaly_view import find_for_filter
 
-    with open_session(db, pricing_path()) as s:
+    with _open(db) as s:
         return find_for_filter(s, flt, first_day=first_day, last_day=last_day)
 
 
@@ -206,7 +266,7 @@ def anomalies(
 def simulation(db: str, version: str, scenario: Scenario) -> SimulationResult:
     from finops.simulate import simulate
 
-    with open_session(db, pricing_path()) as s:
+    with _open(db) as s:
         return simulate(s, scenario)
 
 
@@ -214,7 +274,7 @@ def simulation(db: str, version: str, scenario: Scenario) -> SimulationResult:
 def budgets(db: str, version: str, month: dt.date) -> BudgetView:
     from finops.budget_view import budget_view
 
-    with open_session(db, pricing_path()) as s:
+    with _open(db) as s:
         return budget_view(s, month)
 
 

@@ -16,6 +16,9 @@ from finops.ingest import IngestError
 from finops.store import StoreError
 
 st.title("Upload")
+if not ui.may_upload():
+    st.info("Uploading is for finops admins: your view is limited to your teams' spend.")
+    st.stop()
 st.write(
     "Drop provider exports (OpenAI, Anthropic, Bedrock, Azure, GCP, LiteLLM, FOCUS, the "
     "canonical CSV/Parquet…). Each file is checked and previewed first; loading is one "
