@@ -278,11 +278,12 @@ def _typed_table(con: duckdb.DuckDBPyConnection, staged: str, typed: str, file: 
     for name in _COUNT_COLUMNS:
         if name in present:
             value = f"TRY_CAST(trim({col(name)}) AS DECIMAL(38, 6))"
-            # fast path: a plain whole number ≥ 0 passes on the cheap BIGINT cast
+            # fast path: plain digits pass; anything else must be a whole number ≥ 0 (3.0 is,
+            # 10.5 is not: a BIGINT cast would round it, so it cannot be the test)
             checks.append(
                 (
                     name,
-                    f"coalesce(TRY_CAST({col(name)} AS BIGINT) < 0, true) "
+                    f"NOT coalesce(regexp_full_match({col(name)}, '[0-9]{{1,15}}'), false) "
                     f"AND nullif(trim({col(name)}), '') IS NOT NULL AND ({value} IS NULL "
                     f"OR {value} <> trunc({value}) OR {value} < 0 OR {value} > 9e15)",
                     lambda v: (
