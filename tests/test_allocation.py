@@ -146,3 +146,21 @@ def test_a_budget_that_is_not_an_amount_names_team_and_field(tmp_path):
         match=r"teams.yaml, team a, field monthly_budget_usd: 'lots' is not an amount",
     ):
         load_allocation(path)
+
+
+def test_an_even_split_shares_a_key_equally(loaded, tmp_path):
+    db, pricing = loaded
+    path = tmp_path / "teams.yaml"
+    path.write_text(
+        "unmatched: unallocated\n"
+        "teams: [{name: search}, {name: ads}, {name: research}]\n"
+        "rules:\n"
+        "  - {split: even, match: {provider: beta}, among: [search, ads, research]}\n"
+    )
+    with open_session(db, pricing, path) as s:
+        by_team = {r["team"]: r for r in s.spend(["team"]).to_dicts()}
+    # the beta bucket's $0.60 in three: $0.20 each; its 2,000,000 input tokens in whole tokens
+    assert {t: by_team[t]["cost_usd"] for t in ("search", "ads", "research")} == {
+        "search": Decimal("0.20"), "ads": Decimal("0.20"), "research": Decimal("0.20")}
+    assert sorted(by_team[t]["input_tokens"] for t in ("search", "ads", "research")) == [666_666, 666_666, 666_668]
+    assert by_team["unallocated"]["cost_usd"] == Decimal("9.01") - Decimal("0.60")
