@@ -25,7 +25,8 @@ from finops.ingest.mapping import load_mapping, register_mapping
 from finops.store import connect
 
 EXPORTS = Path(__file__).parent / "fixtures" / "exports"
-FOCUS_SAMPLE = Path("/work/shared/data/focus-sample/focus_sample_1.0.csv")
+# the FinOps Foundation's FOCUS 1.0 sample, in the shared folder beside the repository
+FOCUS_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "focus-sample" / "focus_sample_1.0.csv"
 COUNTS = (
     "requests",
     "input_tokens",
@@ -846,3 +847,30 @@ def test_exactly_one_format_claims_each_export(fixture, fmt):
 
     sniff = _sniff(EXPORTS / fixture)
     assert [f.name for f in formats() if f.detect(sniff)] == [fmt]
+
+
+def test_aws_cur_bedrock_line_items(tmp_path):
+    from finops.session import ingest as upload
+    from finops.session import open_session
+
+    path = EXPORTS / "aws_cur_bedrock.csv"
+    with open_session(tmp_path / "cur.duckdb", Path(__file__).resolve().parents[1] / "pricing") as s:
+        report = upload(s, [path])
+        rows = s.con.execute(
+            "SELECT CAST(period_start AS DATE), model, input_tokens, output_tokens, cache_read_tokens, "
+            "team, reported_cost_usd FROM usage ORDER BY source_row"
+        ).fetchall()
+        again = upload(s, [path])
+    (f,) = report.files
+    assert (f.format, f.rows_read, f.rows_skipped) == ("aws-cur", 4, 1)  # the EC2 line is passed over
+    model = "anthropic.claude-3-5-sonnet-20241022-v2:0"
+    import datetime as dt
+
+    day1, day2 = dt.date(2025, 6, 1), dt.date(2025, 6, 2)
+    assert rows == [
+        (day1, model, 1_000_000, None, None, "search", Decimal("3.0")),
+        (day1, model, None, 200_000, None, "search", Decimal("3.0")),
+        (day1, model, None, None, 500_000, "search", Decimal("0.15")),
+        (day2, "us.amazon.nova-pro-v1:0", 2_000_000, None, None, None, Decimal("1.6")),  # 2,000 × 1K
+    ]
+    assert again.rows_duplicate == 4 and again.rows_new == 0

@@ -10,6 +10,7 @@ from finops.ingest import canonical as _canonical  # noqa: F401  (registers the 
 from finops.ingest import anthropic as _anthropic  # noqa: F401
 from finops.ingest import azure as _azure  # noqa: F401
 from finops.ingest import bedrock as _bedrock  # noqa: F401
+from finops.ingest import cur as _cur  # noqa: F401
 from finops.ingest import focus as _focus  # noqa: F401
 from finops.ingest import gcp as _gcp  # noqa: F401
 from finops.ingest import langfuse as _langfuse  # noqa: F401

@@ -25,8 +25,20 @@ def _is_parquet(path: Path) -> bool:
 
 def _detect(sniff: Sniff) -> bool:
     if _is_parquet(sniff.path):
-        return True  # parquet files without another format's columns are canonical
-    header = {h.lower() for h in sniff.header_set}
+        try:
+            with plain_file(sniff.path) as local:
+                con = duckdb.connect()
+                try:
+                    rows = con.sql(
+                        "DESCRIBE SELECT * FROM read_parquet($p)", params={"p": str(local)}
+                    ).fetchall()
+                finally:
+                    con.close()
+        except (duckdb.Error, OSError):
+            return False
+        header = {r[0].lower() for r in rows}
+    else:
+        header = {h.lower() for h in sniff.header_set}
     return set(REQUIRED_IMPORT_COLUMNS) <= header
 
 
