@@ -23,6 +23,7 @@ from finops.store import fetch_one, query_pl, read_sql, transaction
 
 __all__ = [
     "SPEND_MEASURES",
+    "TOKENS_SQL",
     "SpendTotals",
     "priced_sql",
     "refresh_daily_usage",
@@ -62,7 +63,7 @@ assert set(_KEY_SQL) == set(SPEND_KEYS)
 # attribution keys the allocation map is keyed by (as kept in daily_usage)
 _OWNER_KEYS = ("provider", "model", "project_id", "api_key_id", "user_id", "team", "tags")
 
-_TOKENS_SQL = (
+TOKENS_SQL = (
     "coalesce(input_tokens, 0) + coalesce(cache_read_tokens, 0) + coalesce(cache_write_5m_tokens, 0)"
     " + coalesce(cache_write_1h_tokens, 0) + coalesce(output_tokens, 0)"
     " + coalesce(input_audio_tokens, 0) + coalesce(output_audio_tokens, 0)"
@@ -79,7 +80,7 @@ _MEASURES_SQL = f"""
          AS BIGINT) AS cache_write_tokens,
     CAST(coalesce(sum(requests), 0) AS BIGINT) AS requests,
     CAST(coalesce(sum(CASE WHEN cost_usd IS NULL THEN usage_rows END), 0) AS BIGINT) AS unpriced_rows,
-    CAST(coalesce(sum(CASE WHEN cost_usd IS NULL THEN {_TOKENS_SQL} END), 0) AS BIGINT)
+    CAST(coalesce(sum(CASE WHEN cost_usd IS NULL THEN {TOKENS_SQL} END), 0) AS BIGINT)
          AS unpriced_tokens
 """
 
@@ -250,7 +251,7 @@ def spend_totals(
         f"SELECT coalesce(CAST(sum(cost_usd) AS DECIMAL(38, 12)), 0), "
         f"coalesce(CAST(sum(effective_cost_usd) AS DECIMAL(38, 12)), 0), "
         f"coalesce(sum(CASE WHEN cost_usd IS NULL THEN usage_rows END), 0), "
-        f"coalesce(sum(CASE WHEN cost_usd IS NULL THEN {_TOKENS_SQL} END), 0), "
+        f"coalesce(sum(CASE WHEN cost_usd IS NULL THEN {TOKENS_SQL} END), 0), "
         f"coalesce(sum(usage_rows), 0), min(day), max(day) FROM ({priced_sql()})",
         _params(revision_id, from_day, to_day),
     )
@@ -269,7 +270,7 @@ def unpriced(
     """Unpriced usage by provider, model and reason: rows, tokens, first and last day."""
     sql = (
         f"SELECT provider, model, unpriced_reason AS reason, "
-        f"CAST(sum(usage_rows) AS BIGINT) AS rows, CAST(sum({_TOKENS_SQL}) AS BIGINT) AS tokens, "
+        f"CAST(sum(usage_rows) AS BIGINT) AS rows, CAST(sum({TOKENS_SQL}) AS BIGINT) AS tokens, "
         f"min(day) AS first_day, max(day) AS last_day "
         f"FROM ({priced_sql()}) WHERE cost_usd IS NULL GROUP BY ALL ORDER BY tokens DESC"
     )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from finops.costing import TOKENS_SQL as _TOKENS
 from finops.costing import priced_sql
 from finops.forecast import backtest_series, forecast_hierarchy
 from finops.session import Session
@@ -27,12 +28,6 @@ __all__ = ["BY_KEYS", "SpendForecastResult", "forecast_spend", "backtest_spend"]
 
 BY_KEYS = ("total", "provider", "team", "model")
 _MIX_DAYS = 28
-_TOKENS = (
-    "coalesce(input_tokens, 0) + coalesce(cache_read_tokens, 0) + coalesce(cache_write_5m_tokens, 0)"
-    " + coalesce(cache_write_1h_tokens, 0) + coalesce(output_tokens, 0)"
-    " + coalesce(input_audio_tokens, 0) + coalesce(output_audio_tokens, 0)"
-    " + coalesce(input_image_tokens, 0) + coalesce(output_image_tokens, 0)"
-)
 
 
 @dataclass(frozen=True)
