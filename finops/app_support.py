@@ -138,7 +138,8 @@ def _open(db: str) -> Iterator[Session]:
     """A session that sees only what the current viewer may see."""
     from finops.access import restrict_to_teams
 
-    with open_session(db, pricing_path()) as s:
+    # read-only: pages never take the write lock, so an ingest in another process can run
+    with open_session(db, pricing_path(), read_only=True) as s:
         teams = _VIEWER_TEAMS.get()
         if teams is not None:
             restrict_to_teams(s, teams)

@@ -146,6 +146,19 @@ def ingest(
 @click.option(
     "--revision", default=None, help="Price with this catalog revision (id, hash prefix or label)."
 )
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="duckdb: the store; spark: Apache Spark over a Parquet export (finops[spark]).",
+)
+@click.option(
+    "--data",
+    default=None,
+    envvar="FINOPS_SPARK_DATA",
+    help="With --engine spark: export folder or URL (default: export --db to a temp folder).",
+)
 @format_option("table", "csv", "json")
 @db_option
 @pricing_option
@@ -156,6 +169,8 @@ def spend(
     from_: str | None,
     to: str | None,
     revision: str | None,
+    engine: str,
+    data: str | None,
     fmt: str,
     db: Path,
     pricing: Path | None,
@@ -170,6 +185,23 @@ def spend(
       finops spend --by day,model --from 2025-06-01 --to 2025-06-30 --format json
       finops spend --by model --revision 1      # as priced by an older catalog
     """
+    if engine == "spark":
+        from finops.cli_scale import spark_spend_command
+
+        click.get_current_context().invoke(
+            spark_spend_command,
+            data=data,
+            by=by,
+            from_=from_,
+            to=to,
+            revision=revision,
+            fmt=fmt,
+            db=db,
+            pricing=pricing,
+            teams=teams,
+            contracts=contracts,
+        )
+        return
     keys = [k.strip() for k in by.split(",") if k.strip()]
     start, end = day_range(from_, to)
     with session.open_session(db, pricing, teams, contracts) as s:
