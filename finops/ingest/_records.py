@@ -13,7 +13,7 @@ import gzip
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from pathlib import Path
@@ -40,6 +40,7 @@ __all__ = [
     "natural_key",
     "open_text",
     "provider_id",
+    "report_results",
     "scaled_count",
     "tags_json",
     "token_class",
@@ -168,6 +169,45 @@ def iter_json_documents(
                     "each line of a JSON-lines file must be one complete JSON object"
                 )
                 raise IngestError(file, msg, row=line_no) from None
+
+
+def report_results(
+    path: Path,
+    *,
+    page_shape: str,
+    bucket_bounds: Callable[[str, dict, int, str], tuple[object, object]],
+) -> Iterator[tuple[int, object, object, dict, str]]:
+    """(record number, bucket start, bucket end, result, JSON path) of every result of a
+    bucketed admin-API report: pages `{"data": [{..., "results": [...]}]}` (OpenAI, Anthropic).
+
+    `page_shape` names the expected page in the error for a file that is not one;
+    `bucket_bounds(file, bucket, line, where)` reads a bucket's start and end.
+    """
+    file = str(path)
+    number = 0
+    for line_no, doc in iter_json_documents(path):
+        pages = doc if isinstance(doc, list) else [doc]
+        for page in pages:
+            if not isinstance(page, dict) or not isinstance(page.get("data"), list):
+                msg = f"expected {page_shape}; save the API response as it came"
+                raise IngestError(file, msg, row=line_no, field="data")
+            for b, bucket in enumerate(page["data"]):
+                where = f"data[{b}]"
+                if not isinstance(bucket, dict) or not isinstance(bucket.get("results"), list):
+                    raise IngestError(
+                        file, "a bucket without a results list", row=line_no, field=where
+                    )
+                start, end = bucket_bounds(file, bucket, line_no, where)
+                for r, result in enumerate(bucket["results"]):
+                    number += 1
+                    if not isinstance(result, dict):
+                        raise IngestError(
+                            file,
+                            "a result that is not an object",
+                            row=number,
+                            field=f"{where}.results[{r}]",
+                        )
+                    yield number, start, end, result, f"{where}.results[{r}]."
 
 
 def _strip_prefix(line: str, prefix: re.Pattern[str] | None) -> str:

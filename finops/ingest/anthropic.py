@@ -26,8 +26,8 @@ from finops.ingest._records import (
     count,
     head_matches,
     iter_csv_records,
-    iter_json_documents,
     natural_key,
+    report_results,
     tags_json,
     token_class,
 )
@@ -88,39 +88,14 @@ def _long_context(value: object) -> bool | None:
 
 def _buckets(path: Path):
     """(record number, start, end, result, JSON path) of every result of a report."""
-    file = str(path)
-    number = 0
-    for line_no, doc in iter_json_documents(path):
-        pages = doc if isinstance(doc, list) else [doc]
-        for page in pages:
-            if not isinstance(page, dict) or not isinstance(page.get("data"), list):
-                msg = (
-                    'expected an Anthropic report page {"data": [...], "has_more": ...}; '
-                    "save the API response as it came"
-                )
-                raise IngestError(file, msg, row=line_no, field="data")
-            for b, bucket in enumerate(page["data"]):
-                where = f"data[{b}]"
-                if not isinstance(bucket, dict) or not isinstance(bucket.get("results"), list):
-                    raise IngestError(
-                        file, "a bucket without a results list", row=line_no, field=where
-                    )
-                for r, result in enumerate(bucket["results"]):
-                    number += 1
-                    if not isinstance(result, dict):
-                        raise IngestError(
-                            file,
-                            "a result that is not an object",
-                            row=number,
-                            field=f"{where}.results[{r}]",
-                        )
-                    yield (
-                        number,
-                        bucket.get("starting_at"),
-                        bucket.get("ending_at"),
-                        result,
-                        f"{where}.results[{r}].",
-                    )
+    return report_results(
+        path,
+        page_shape='an Anthropic report page {"data": [...], "has_more": ...}',
+        bucket_bounds=lambda file, bucket, line, where: (
+            bucket.get("starting_at"),
+            bucket.get("ending_at"),
+        ),
+    )
 
 
 def _stage_usage(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> int:

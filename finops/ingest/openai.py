@@ -29,8 +29,8 @@ from finops.ingest._records import (
     flag,
     head_matches,
     iter_csv_records,
-    iter_json_documents,
     natural_key,
+    report_results,
     tags_json,
     token_class,
     unix_seconds_iso,
@@ -176,41 +176,20 @@ def _completion_counts(file: str, record: dict, n, *, row: int, where: str) -> d
     }
 
 
+def _bucket_bounds(file: str, bucket: dict, line: int, where: str) -> tuple[object, object]:
+    return (
+        unix_seconds_iso(file, bucket.get("start_time"), row=line, field=f"{where}.start_time"),
+        unix_seconds_iso(file, bucket.get("end_time"), row=line, field=f"{where}.end_time"),
+    )
+
+
 def _pages(path: Path):
     """(record number, bucket start, bucket end, result, JSON path) of every result."""
-    file = str(path)
-    number = 0
-    for line_no, doc in iter_json_documents(path):
-        pages = doc if isinstance(doc, list) else [doc]
-        for page in pages:
-            if not isinstance(page, dict) or not isinstance(page.get("data"), list):
-                msg = (
-                    'expected an OpenAI API page {"object": "page", "data": [...]}; '
-                    "save the API response as it came"
-                )
-                raise IngestError(file, msg, row=line_no, field="data")
-            for b, bucket in enumerate(page["data"]):
-                where = f"data[{b}]"
-                if not isinstance(bucket, dict) or not isinstance(bucket.get("results"), list):
-                    raise IngestError(
-                        file, "a bucket without a results list", row=line_no, field=where
-                    )
-                start = unix_seconds_iso(
-                    file, bucket.get("start_time"), row=line_no, field=f"{where}.start_time"
-                )
-                end = unix_seconds_iso(
-                    file, bucket.get("end_time"), row=line_no, field=f"{where}.end_time"
-                )
-                for r, result in enumerate(bucket["results"]):
-                    number += 1
-                    if not isinstance(result, dict):
-                        raise IngestError(
-                            file,
-                            "a result that is not an object",
-                            row=number,
-                            field=f"{where}.results[{r}]",
-                        )
-                    yield number, start, end, result, f"{where}.results[{r}]."
+    return report_results(
+        path,
+        page_shape='an OpenAI API page {"object": "page", "data": [...]}',
+        bucket_bounds=_bucket_bounds,
+    )
 
 
 def _stage_usage(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> int:
