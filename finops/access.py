@@ -24,13 +24,11 @@ from pathlib import Path
 
 import yaml
 
-from finops.allocation import AllocationError, owner_map
+from finops.allocation import AllocationError, owned_rows_sql
 from finops.session import Session
 from finops.store import fetch_one
 
 __all__ = ["AccessPolicy", "load_access", "visible_teams", "restrict_to_teams"]
-
-_OWNER_KEYS = ("provider", "model", "project_id", "api_key_id", "user_id", "team", "tags")
 
 
 @dataclass(frozen=True)
@@ -84,27 +82,17 @@ def restrict_to_teams(session: Session, teams: list[str]) -> None:
     """Make this session's connection see only these teams' usage, whatever reads it."""
     con = session.con
     catalog = fetch_one(con, "SELECT current_database()")[0]
-    if session.allocation is not None:
-        con.register("access_owner_map", owner_map(con, session.allocation).to_arrow())
-        joins = " AND ".join(
-            f"{{alias}}.{k} IS NOT DISTINCT FROM o.{k}"
-            if k != "tags"
-            else "CAST({alias}.tags AS VARCHAR) IS NOT DISTINCT FROM o.tags"
-            for k in _OWNER_KEYS
-        )
-        owner = "o.owner"
-        source = 'FROM "{cat}".main.{table} AS {alias} LEFT JOIN access_owner_map AS o ON ' + joins
-    else:
-        owner = "coalesce({alias}.team, 'unallocated')"
-        source = 'FROM "{cat}".main.{table} AS {alias}'
-    params = {"teams": list(teams)}
-    for table, alias in (("daily_usage", "d"), ("usage", "u")):
-        from_sql = source.format(cat=catalog, table=table, alias=alias).replace("{alias}", alias)
-        owner_sql = owner.format(alias=alias)
-        con.execute(
-            f"CREATE OR REPLACE TEMP VIEW {table} AS SELECT {alias}.* {from_sql} "
-            f"WHERE {owner_sql} IN (SELECT unnest(CAST({_literal(params['teams'])} AS VARCHAR[])))"
-        )
+    allowed = f"CAST({_literal(list(teams))} AS VARCHAR[])"
+    for table in ("daily_usage", "usage"):
+        stored = f'SELECT * FROM "{catalog}".main.{table}'
+        if session.allocation is not None:
+            owned = owned_rows_sql(con, session.allocation, stored)
+            body = (
+                f"SELECT * EXCLUDE (owner) FROM ({owned}) WHERE owner IN (SELECT unnest({allowed}))"
+            )
+        else:
+            body = f"{stored} WHERE coalesce(team, 'unallocated') IN (SELECT unnest({allowed}))"
+        con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS {body}")
     # billed costs are account-wide: not for a restricted viewer
     con.execute(
         f'CREATE OR REPLACE TEMP VIEW reported_costs AS SELECT * FROM "{catalog}".main.reported_costs WHERE false'

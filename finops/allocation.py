@@ -47,6 +47,9 @@ __all__ = [
     "default_teams_path",
     "record_allocation",
     "owner_map",
+    "owned_rows_sql",
+    "register_owner_map",
+    "OWNER_KEYS",
     "explain",
     "apply_splits",
 ]
@@ -346,7 +349,8 @@ def record_allocation(con: duckdb.DuckDBPyConnection, alloc: Allocation) -> int:
     return rev
 
 
-_KEY_COLUMNS = ("provider", "model", "project_id", "api_key_id", "user_id", "team", "tags")
+#: The attribution keys the owner map is keyed by (as the daily rollup keeps them).
+OWNER_KEYS = ("provider", "model", "project_id", "api_key_id", "user_id", "team", "tags")
 
 
 def owner_map(con: duckdb.DuckDBPyConnection, alloc: Allocation) -> pl.DataFrame:
@@ -354,7 +358,7 @@ def owner_map(con: duckdb.DuckDBPyConnection, alloc: Allocation) -> pl.DataFrame
 
     `owner` is a team, `unallocated`, or `__split:<rule>` for usage a split rule shares out.
     """
-    keys = con.sql(f"SELECT DISTINCT {', '.join(_KEY_COLUMNS)} FROM daily_usage").pl()
+    keys = con.sql(f"SELECT DISTINCT {', '.join(OWNER_KEYS)} FROM daily_usage").pl()
     owners, rules = [], []
     for row in keys.iter_rows(named=True):
         owner, rule = alloc.owner(row)
@@ -363,6 +367,22 @@ def owner_map(con: duckdb.DuckDBPyConnection, alloc: Allocation) -> pl.DataFrame
     return keys.with_columns(
         pl.Series("owner", owners, dtype=pl.Utf8), pl.Series("owner_rule", rules, dtype=pl.Int64)
     )
+
+
+def register_owner_map(con: duckdb.DuckDBPyConnection, alloc: Allocation) -> None:
+    """Make the owner map readable as `owner_map_view` on this connection (owned_rows.sql)."""
+    con.register("owner_map_view", owner_map(con, alloc).to_arrow())
+
+
+def owned_rows_sql(con: duckdb.DuckDBPyConnection, alloc: Allocation, rows_sql: str) -> str:
+    """SQL for `rows_sql` with each row's `owner` column from the map (see owned_rows.sql).
+
+    Registers the owner map on the connection as `owner_map_view` for the query to read.
+    """
+    from finops.store import read_sql
+
+    register_owner_map(con, alloc)
+    return f"WITH rows_to_own AS ({rows_sql}) SELECT * FROM ({read_sql('owned_rows')}) AS owned"
 
 
 def explain(alloc: Allocation, keys: dict[str, Any]) -> dict[str, Any]:

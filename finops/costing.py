@@ -60,9 +60,6 @@ _KEY_SQL: dict[str, str] = {
 }
 assert set(_KEY_SQL) == set(SPEND_KEYS)
 
-# attribution keys the allocation map is keyed by (as kept in daily_usage)
-_OWNER_KEYS = ("provider", "model", "project_id", "api_key_id", "user_id", "team", "tags")
-
 TOKENS_SQL = (
     "coalesce(input_tokens, 0) + coalesce(cache_read_tokens, 0) + coalesce(cache_write_5m_tokens, 0)"
     " + coalesce(cache_write_1h_tokens, 0) + coalesce(output_tokens, 0)"
@@ -187,14 +184,9 @@ def spend(
     source = f"({priced_sql()})"
     team_sql = _KEY_SQL["team"]
     if needs_owner:
-        from finops.allocation import owner_map
+        from finops.allocation import owned_rows_sql
 
-        con.register("owner_map_view", owner_map(con, allocation).to_arrow())
-        joins = " AND ".join(f"p.{k} IS NOT DISTINCT FROM o.{k}" for k in _OWNER_KEYS)
-        source = (
-            f"(SELECT p.*, coalesce(o.owner, 'unallocated') AS owner FROM {source} AS p "
-            f"LEFT JOIN owner_map_view AS o ON {joins})"
-        )
+        source = f"({owned_rows_sql(con, allocation, priced_sql())})"
         team_sql = "owner"
     where = ""
     if only_teams is not None:

@@ -61,7 +61,7 @@ import duckdb
 import polars as pl
 import yaml
 
-from finops.allocation import owner_map
+from finops.allocation import register_owner_map
 from finops.catalog import Catalog, CatalogModel, _DecimalLoader
 from finops.schema import SERVICE_TIERS
 from finops.session import Session
@@ -1104,7 +1104,9 @@ def _scoped_usage_sql(*, grain: str, allocated: bool) -> str:
     if allocated:
         ctes += [
             "rows_to_own AS (SELECT * FROM tagged_rows)",
-            f"scope_source AS ({read_sql('scenario_owned_rows')})",
+            f"owned_rows AS ({read_sql('owned_rows')})",
+            # teams are the owners the allocation map gives, as in every spend report
+            "scope_source AS (SELECT * EXCLUDE (team, owner), owner AS team FROM owned_rows)",
         ]
     else:
         ctes.append("scope_source AS (SELECT * FROM tagged_rows)")
@@ -1842,8 +1844,7 @@ def simulate(
     params = _base_params(session, scenario.scope, resolved)
     allocated = session.allocation is not None
     if allocated:  # teams are the owners the allocation map gives, as in every spend report
-        owners = owner_map(session.con, session.allocation)
-        session.con.register("owner_map_view", owners.to_arrow())
+        register_owner_map(session.con, session.allocation)
     source_providers = {
         row["move_index"]: row["providers"]
         for row in _rows(session.con, _source_providers_sql(allocated), params)

@@ -1,9 +1,10 @@
--- scenario_owned_rows: rows_to_own (daily rollup rows or usage rows) with team replaced by the
--- owner the allocation map gives their attribution keys (owner_map_view, registered by the
--- caller from finops.allocation.owner_map): a team, 'unallocated', or '__split:<rule>' for
--- usage a split rule shares out. Tags are compared as text, as the rollup keeps them.
+-- owned_rows: rows_to_own (daily rollup rows or usage rows) with the owner the allocation map
+-- gives their attribution keys (owner_map_view, registered by finops.allocation from
+-- owner_map): a team, 'unallocated', or '__split:<rule>' for usage a split rule shares out.
+-- Tags are compared as text, as the rollup keeps them. Portable SQL (Spark runs it too).
 SELECT
-    source.* REPLACE (coalesce(owners.owner, 'unallocated') AS team)
+    source.*,
+    coalesce(owners.owner, 'unallocated') AS owner
 FROM rows_to_own AS source
 LEFT JOIN owner_map_view AS owners
     ON source.provider IS NOT DISTINCT FROM owners.provider
