@@ -116,6 +116,7 @@ class Catalog:
     directory: Path
     content_hash: str
     models: list[CatalogModel] = field(default_factory=list)
+    _by_name: dict[str, list[CatalogModel]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def thresholds(self) -> list[int]:
@@ -125,12 +126,21 @@ class Catalog:
         }
         return sorted(found)
 
+    def lookup(self, name: str, provider: str | None = None) -> list[CatalogModel]:
+        """The models an id or alias names (one per provider at most), optionally of one
+        provider. Indexed once: the catalog holds thousands of names."""
+        if self._by_name is None:
+            index: dict[str, list[CatalogModel]] = {}
+            for m in self.models:
+                for key in dict.fromkeys((m.id, *m.aliases)):
+                    index.setdefault(key, []).append(m)
+            self._by_name = index
+        found = self._by_name.get(name.strip().lower(), [])
+        return [m for m in found if provider is None or m.provider == provider]
+
     def find(self, provider: str, name: str) -> CatalogModel | None:
-        name = name.strip().lower()
-        for m in self.models:
-            if m.provider == provider and (m.id == name or name in m.aliases):
-                return m
-        return None
+        found = self.lookup(name, provider)
+        return found[0] if found else None
 
 
 def default_pricing_dir() -> Path:

@@ -126,13 +126,8 @@ def ingest(
         progress=progress,
     )
     models = sorted({m for f in report.files if not f.cost_only for m in f.models})
-    unknown = [m for m in models if not _priced_anywhere(session, m)]
+    unknown = [m for m in models if not session.catalog.lookup(m)]
     return UploadReport(ingest_id=report.ingest_id, files=report.files, unpriced_models=unknown)
-
-
-def _priced_anywhere(session: Session, model: str) -> bool:
-    name = model.strip().lower()
-    return any(m.id == name or name in m.aliases for m in session.catalog.models)
 
 
 def load_demo(session: Session, *, days: int = 270, seed: int = 7) -> UploadReport:
@@ -194,11 +189,7 @@ def catalog_listing(
 def price_history(catalog: Catalog, model: str, *, provider: str | None = None) -> pl.DataFrame:
     """Every price period, service tier and long-context band of a model (USD per Mtok)."""
     name = model.strip().lower()
-    matches = [
-        m
-        for m in catalog.models
-        if (m.id == name or name in m.aliases) and (provider is None or m.provider == provider)
-    ]
+    matches = catalog.lookup(name, provider)
     if not matches:
         close = difflib.get_close_matches(name, [m.id for m in catalog.models], n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else ""

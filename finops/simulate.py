@@ -1034,12 +1034,7 @@ def _model_label(model: CatalogModel) -> str:
 
 
 def _name_matches(catalog: Catalog, name: str, provider: str | None) -> list[CatalogModel]:
-    key = name.strip().lower()
-    return [
-        m
-        for m in catalog.models
-        if (provider is None or m.provider == provider) and (m.id == key or key in m.aliases)
-    ]
+    return catalog.lookup(name, provider)
 
 
 def _prefer(matches: list[CatalogModel], providers: Iterable[str]) -> list[CatalogModel]:
