@@ -19,7 +19,6 @@ and keys, and unit costs.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import os
 from dataclasses import dataclass, field
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 import yaml
+from finops.months import month_end, parse_month
 
 if TYPE_CHECKING:
     from finops.session import Session
@@ -139,20 +139,6 @@ def load_budgets(path: str | os.PathLike[str]) -> Budgets:
 # -- months and days --------------------------------------------------------------------
 
 
-def parse_month(text: str) -> dt.date:
-    """'2025-12' -> date(2025, 12, 1)."""
-    try:
-        year, month = (int(part) for part in text.split("-"))
-        return dt.date(year, month, 1)
-    except ValueError:
-        msg = f"month {text!r} is not a month; write YYYY-MM, e.g. 2025-12"
-        raise ValueError(msg) from None
-
-
-def _month_end(first: dt.date) -> dt.date:
-    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
-
-
 def last_day_with_data(session: Session) -> dt.date | None:
     """The last day with usage in the store: "today" for budgets, alerts and anomalies."""
     from finops.costing import spend_totals
@@ -172,7 +158,7 @@ def _as_of(
     if first > last:
         msg = f"no usage in {first:%Y-%m} yet: the last day with data is {last}"
         raise ValueError(msg)
-    return first, min(last, _month_end(first))
+    return first, min(last, month_end(first))
 
 
 # -- projection -------------------------------------------------------------------------
@@ -305,7 +291,7 @@ def budget_status(
     """
     budgets = budgets or Budgets()
     first, as_of = _as_of(session, month.replace(day=1) if month else None, today)
-    month_end = _month_end(first)
+    last_day = month_end(first)
     history_from = first - dt.timedelta(days=_HISTORY_DAYS)
     daily = session.spend(
         ["day", "team"], from_day=history_from, to_day=as_of + dt.timedelta(days=1)
@@ -317,9 +303,9 @@ def budget_status(
     for team in teams:
         part = daily.filter(pl.col("team") == team)
         budget = budgets.teams[team].monthly_budget_usd if team in budgets.teams else None
-        rows.append(_row("team", team, part, budget, first, as_of, month_end))
+        rows.append(_row("team", team, part, budget, first, as_of, last_day))
     total = daily.group_by("day").agg(pl.col("cost_usd", "unpriced_rows").sum())
-    rows.append(_row("total", None, total, budgets.total_usd, first, as_of, month_end))
+    rows.append(_row("total", None, total, budgets.total_usd, first, as_of, last_day))
     frame = pl.DataFrame(rows, schema=_STATUS_SCHEMA, orient="row")
     order = {s: i for i, s in enumerate(BUDGET_STATUSES)}
     return (
@@ -430,7 +416,7 @@ def showback(
     Teams are the allocated ones; `unallocated` is listed like a team.
     """
     first = month.replace(day=1)
-    end = _month_end(first) + dt.timedelta(days=1)
+    end = month_end(first) + dt.timedelta(days=1)
     budgets = budgets or Budgets()
     by_team = session.spend(["team"], from_day=first, to_day=end)
     if by_team.is_empty():

@@ -6,7 +6,6 @@ line and exit non-zero; tracebacks are for bugs only.
 
 from __future__ import annotations
 
-import datetime as dt
 
 import os
 import subprocess
@@ -433,10 +432,12 @@ def export_focus(
     """
     from finops.focus_export import export_focus as write_focus
 
+    from finops.months import parse_month
+
     try:
-        first = dt.date.fromisoformat(f"{month}-01")
-    except ValueError:
-        raise click.BadParameter(f"{month!r} is not a month; write YYYY-MM") from None
+        first = parse_month(month)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
     with session.open_session(db, pricing, contracts=contracts) as s:
         result = write_focus(s, month=first, out=out)
     click.echo(

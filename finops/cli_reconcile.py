@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import click
@@ -10,7 +9,7 @@ import click
 from finops import session
 from finops._cli_utils import contracts_option, db_option, emit, format_option, pricing_option
 from finops.cli import main
-from finops.overview import month_bounds
+from finops.months import month_bounds, parse_month
 from finops.reconcile import reconcile
 
 
@@ -39,9 +38,9 @@ def reconcile_command(month, threshold, all_rows, fmt, db: Path, pricing, contra
     start = end = None
     if month:
         try:
-            start, end = month_bounds(dt.date.fromisoformat(f"{month}-01"))
-        except ValueError:
-            raise click.BadParameter(f"{month!r} is not a month; write YYYY-MM") from None
+            start, end = month_bounds(parse_month(month))
+        except ValueError as exc:
+            raise click.BadParameter(str(exc)) from None
     with session.open_session(db, pricing, contracts=contracts) as s:
         frame = reconcile(s, from_day=start, to_day=end, threshold_pct=threshold, all_rows=all_rows)
     if frame.is_empty():

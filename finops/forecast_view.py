@@ -15,7 +15,8 @@ import polars as pl
 
 from finops.filters import SpendFilter, filtered_spend
 from finops.forecast import backtest_series, forecast_hierarchy, forecast_series
-from finops.outlook import month_end, period_from_forecast, standard_horizon
+from finops.months import month_end
+from finops.outlook import period_from_forecast, standard_horizon
 from finops.session import Session
 
 __all__ = ["SPLITS", "SpendForecast", "backtest_total", "build_forecast"]

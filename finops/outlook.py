@@ -12,11 +12,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
+from finops.months import month_end
 
 __all__ = [
     "Projection",
     "forecast_available",
-    "month_end",
     "period_from_forecast",
     "project_period",
     "standard_horizon",
@@ -50,12 +50,6 @@ def forecast_available() -> bool:
     except ImportError:
         return False
     return True
-
-
-def month_end(day: dt.date) -> dt.date:
-    """The last day of `day`'s month."""
-    nxt = (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
-    return nxt - dt.timedelta(days=1)
 
 
 def standard_horizon(as_of: dt.date) -> int:

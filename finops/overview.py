@@ -14,21 +14,15 @@ from decimal import Decimal
 import polars as pl
 
 from finops.filters import SpendFilter, filtered_spend, monthly_budget, regroup
-from finops.outlook import Projection, month_end, project_period
+from finops.months import month_bounds, month_end
+from finops.outlook import Projection, project_period
 from finops.session import Session
 from finops.store import fetch_one
 
-__all__ = ["OVER_TIME_DIMENSIONS", "Overview", "build_overview", "month_bounds"]
+__all__ = ["OVER_TIME_DIMENSIONS", "Overview", "build_overview"]
 
 #: Dimensions `Overview.over_time` can split spend by.
 OVER_TIME_DIMENSIONS = ("team", "model", "provider")
-
-
-def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
-    """[first day of the month, first day of the next)."""
-    start = day.replace(day=1)
-    nxt = (start + dt.timedelta(days=32)).replace(day=1)
-    return start, nxt
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,8 @@ from finops.format import count as _int
 from finops.format import pct, signed_usd, usd
 from finops.format import rate as _rate
 from finops.format import share as _share
-from finops.outlook import Projection, month_end, project_period
+from finops.months import month_end, parse_month
+from finops.outlook import Projection, project_period
 from finops.pvm import allocate_cents, effects_in_cents, price_volume_mix, summarize_effects
 from finops.session import Session
 from finops.store import fetch_one
@@ -74,15 +75,6 @@ _CELL = ["team", "provider", "model"]
 
 
 # --- the computed review ------------------------------------------------------------------------
-
-
-def parse_month(text: str) -> dt.date:
-    """'2025-11' → date(2025, 11, 1); a clear error otherwise."""
-    try:
-        return dt.datetime.strptime(text.strip(), "%Y-%m").date()
-    except ValueError:
-        msg = f"month {text!r} is not a month; write YYYY-MM, e.g. 2025-11"
-        raise ValueError(msg) from None
 
 
 def _next_month(month: dt.date) -> dt.date:
