@@ -29,6 +29,7 @@ __all__ = [
     "exact_json",
     "format_option",
     "teams_option",
+    "spend_query_options",
     "contracts_option",
     "parse_day",
     "pricing_option",
@@ -93,6 +94,21 @@ def contracts_option(f):
         envvar="FINOPS_CONTRACTS",
         default=None,
         help="contracts.yaml (env FINOPS_CONTRACTS): discounts, negotiated prices, commitments, credits.",
+    )(f)
+
+
+def spend_query_options(f):
+    """--by, --from, --to: what a spend query groups by and the days it covers."""
+    from finops.schema import SPEND_KEYS
+
+    f = click.option("--to", default=None, help="Last day (YYYY-MM-DD, inclusive).")(f)
+    f = click.option("--from", "from_", default=None, help="First day (YYYY-MM-DD, inclusive).")(f)
+    return click.option(
+        "--by",
+        "by",
+        default="team",
+        show_default=True,
+        help=f"Comma-separated keys: {', '.join(SPEND_KEYS)}.",
     )(f)
 
 

@@ -6,7 +6,6 @@ line and exit non-zero; tracebacks are for bugs only.
 
 from __future__ import annotations
 
-
 import os
 import subprocess
 import sys
@@ -19,16 +18,16 @@ from finops import catalog as catalog_mod
 from finops import costing, session
 from finops._cli_utils import (
     UserErrorGroup,
+    contracts_option,
     day_range,
     db_option,
     emit,
     format_option,
     pricing_option,
-    contracts_option,
+    spend_query_options,
     teams_option,
 )
 from finops.deprecations import usage_on_deprecated_models
-from finops.schema import SPEND_KEYS
 
 __all__ = ["main"]
 
@@ -133,15 +132,7 @@ def ingest(
 
 
 @main.command()
-@click.option(
-    "--by",
-    "by",
-    default="team",
-    show_default=True,
-    help=f"Comma-separated keys: {', '.join(SPEND_KEYS)}.",
-)
-@click.option("--from", "from_", default=None, help="First day (YYYY-MM-DD, inclusive).")
-@click.option("--to", default=None, help="Last day (YYYY-MM-DD, inclusive).")
+@spend_query_options
 @click.option(
     "--revision", default=None, help="Price with this catalog revision (id, hash prefix or label)."
 )
@@ -431,7 +422,6 @@ def export_focus(
       finops export focus --month 2025-06 --out june-focus.parquet
     """
     from finops.focus_export import export_focus as write_focus
-
     from finops.months import parse_month
 
     try:

@@ -15,10 +15,10 @@ from finops._cli_utils import (
     emit,
     format_option,
     pricing_option,
+    spend_query_options,
     teams_option,
 )
 from finops.cli import main
-from finops.schema import SPEND_KEYS
 
 __all__ = ["export_parquet_command", "spark_spend_command"]
 
@@ -87,15 +87,7 @@ def spark_group() -> None:
     envvar="FINOPS_SPARK_DATA",
     help="Export folder or URL (env FINOPS_SPARK_DATA); default: export --db to a temp folder.",
 )
-@click.option(
-    "--by",
-    "by",
-    default="team",
-    show_default=True,
-    help=f"Comma-separated keys: {', '.join(SPEND_KEYS)}.",
-)
-@click.option("--from", "from_", default=None, help="First day (YYYY-MM-DD, inclusive).")
-@click.option("--to", default=None, help="Last day (YYYY-MM-DD, inclusive).")
+@spend_query_options
 @click.option(
     "--revision",
     default=None,
