@@ -1,4 +1,4 @@
-"""The finops Streamlit app: a frame around the pages in finops/app_pages/.
+"""The finops Streamlit app: a frame around the pages in finops/app/pages/.
 
 Run it with `finops app` (or `streamlit run app.py`); FINOPS_DB names the store.
 """
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-PAGES = Path(__file__).resolve().parent / "finops" / "app_pages"
+PAGES = Path(__file__).resolve().parent / "finops" / "app" / "pages"
 
 st.set_page_config(page_title="finops — AI spend", page_icon="💸", layout="wide")
 page = st.navigation(

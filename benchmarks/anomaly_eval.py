@@ -31,9 +31,9 @@ from pathlib import Path
 
 import polars as pl
 
-from finops.anomalies import AnomalyConfig, daily_components, find_anomalies
-from finops.demo import DEMO_END, DEMO_TEAMS
-from finops.session import load_demo, open_session
+from finops.analysis.anomalies import AnomalyConfig, daily_components, find_anomalies
+from finops.core.demo import DEMO_END, DEMO_TEAMS
+from finops.session.session import load_demo, open_session
 
 WINDOW_DAYS = 150
 # the demo's real event: growth's launch, 3 days at 5× volume, then a lasting step to 1.6×

@@ -1,6 +1,6 @@
 """Forecast accuracy on real public daily series with a weekly cycle.
 
-Rolling-origin backtest of ``finops.forecast`` (28 days ahead, 26 origins two weeks
+Rolling-origin backtest of ``finops.analysis.forecast.api`` (28 days ahead, 26 origins two weeks
 apart, so a full year of forecasts per series) on data shipped inside two PyPI wheels,
 read offline:
 
@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from finops.forecast import backtest_series
+from finops.analysis.forecast.api import backtest_series
 
 __all__ = ["REAL_SERIES", "load_real_series"]
 

@@ -3,7 +3,7 @@ series of 730 days in <= 60 s on 2 cores, memory flat).
 
 Synthetic spend-like series (weekly cycle, growth, a migration level shift, spikes,
 idle days, scales from cents to thousands of dollars) go through
-``finops.forecast.forecast_frame`` with the default method ("auto": rolling-origin
+``finops.analysis.forecast.api.forecast_frame`` with the default method ("auto": rolling-origin
 backtest of three candidates and calibrated intervals per series).
 
 Run: ``.venv/bin/python benchmarks/forecast_scale.py`` (1,000 series, 2 workers), or
@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from finops.forecast import forecast_frame
+from finops.analysis.forecast.api import forecast_frame
 
 START = datetime.date(2024, 1, 1)
 

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import duckdb
 
-from finops import costing
-from finops.catalog import sync_catalog
-from finops.store import connect
+from finops.pricing import costing
+from finops.pricing.catalog import sync_catalog
+from finops.core.store import connect
 
 MODELS = [  # (provider, model as exported) — all in the bundled catalog
     ("openai", "gpt-4o"),

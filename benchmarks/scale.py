@@ -6,13 +6,13 @@
 
 For each size, in one run, side by side on the same machine:
   ingest      a year of request-grain usage in 12 monthly files, each one `finops ingest`
-              upload (finops.session.ingest in its own session, as the command runs it):
+              upload (finops.session.session.ingest in its own session, as the command runs it):
               odd months from canonical CSV, even months from Parquet; rows/s per format
   pricing     finops' full rollup rebuild (what a long-context threshold change costs) plus
               pricing and spend by day, team and model, next to a plain DuckDB GROUP BY of the
               same rows by day and owner keys (target: finops ≤ 1.5 × plain)
   dashboard   a read-only session (what the app opens) and spend by day × team for a month
-  forecast    28-day forecasts of daily spend for every team (finops.forecast)
+  forecast    28-day forecasts of daily spend for every team (finops.analysis.forecast.api)
   incremental one more day of usage added to the store: a new day, the same file again (all
               duplicates), and a late file for a day already loaded; with the time in each
               step, which must not grow with the store
@@ -161,7 +161,7 @@ def monthly_files(folder: Path, rows: int) -> list[tuple[Path, int]]:
 
 
 def ingest_year(db: Path, files: list[tuple[Path, int]], report) -> dict:
-    from finops.session import ingest, open_session
+    from finops.session.session import ingest, open_session
 
     per_format: dict[str, list[float]] = {"csv": [0.0, 0], "parquet": [0.0, 0]}
     uploads = []
@@ -184,8 +184,8 @@ def ingest_year(db: Path, files: list[tuple[Path, int]], report) -> dict:
 
 
 def pricing_vs_plain(db: Path, rounds: int, report) -> dict:
-    from finops import costing
-    from finops.session import open_session
+    from finops.pricing import costing
+    from finops.session.session import open_session
 
     out: dict = {"plain": [], "plain_persisted": [], "finops": [], "spend": []}
     with open_session(db) as s:
@@ -228,8 +228,8 @@ def pricing_vs_plain(db: Path, rounds: int, report) -> dict:
 
 
 def dashboard(db: Path, repeats: int, report) -> dict:
-    from finops import costing
-    from finops.session import open_session
+    from finops.pricing import costing
+    from finops.session.session import open_session
 
     month = _month_start(MONTHS - 1)
     opens, queries = [], []
@@ -254,12 +254,12 @@ def dashboard(db: Path, repeats: int, report) -> dict:
 
 def forecast(db: Path, report) -> dict | None:
     try:
-        from finops.forecast import forecast_frame
+        from finops.analysis.forecast.api import forecast_frame
     except ImportError:
         return None
     import polars as pl
 
-    from finops.session import open_session
+    from finops.session.session import open_session
 
     gc.collect()
     _reset_peak()
@@ -316,7 +316,7 @@ def incremental(
     db: Path, folder: Path, day_rows: int, offset: int, report, attempt: int = 0
 ) -> list[dict]:
     """Add a new day, the same day again, and a late day inside the loaded year."""
-    from finops.session import ingest, open_session
+    from finops.session.session import ingest, open_session
 
     new_day = folder / f"day-new-{attempt}.parquet"
     late_day = folder / f"day-late-{attempt}.parquet"
@@ -522,7 +522,7 @@ def markdown(results: list[dict], args, started: dt.datetime, total_seconds: flo
         d = r["dashboard"]
         f = r["forecast"]
         if f is None:
-            fc, peak = "finops.forecast not importable", "—"
+            fc, peak = "finops.analysis.forecast.api not importable", "—"
         elif "error" in f:
             fc, peak = f"failed: {f['error'][:80]}", "—"
         else:

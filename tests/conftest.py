@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from finops.session import open_session
+from finops.session.session import open_session
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PRICING = FIXTURES / "pricing"
@@ -30,7 +30,7 @@ def pricing_dir(tmp_path: Path) -> Path:
 def loaded(db: Path, pricing_dir: Path):
     """A store holding the hand-priced fixture; yields (db, pricing_dir)."""
     with open_session(db, pricing_dir) as s:
-        from finops.session import ingest
+        from finops.session.session import ingest
 
         ingest(s, [HAND_PRICED])
     return db, pricing_dir

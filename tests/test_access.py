@@ -8,10 +8,10 @@ from decimal import Decimal
 import polars as pl
 import pytest
 
-from finops import costing
-from finops.access import load_access, restrict_to_teams, visible_teams
-from finops.focus_export import export_focus
-from finops.session import open_session
+from finops.pricing import costing
+from finops.session.access import load_access, restrict_to_teams, visible_teams
+from finops.export.focus import export_focus
+from finops.session.session import open_session
 
 from conftest import FIXTURES
 
@@ -78,13 +78,13 @@ def test_the_app_shows_a_viewer_only_their_teams(loaded, teams_with_access, monk
     monkeypatch.setenv("FINOPS_DB", str(db))
     monkeypatch.setenv("FINOPS_PRICING", str(pricing))
     monkeypatch.setenv("FINOPS_TEAMS", str(teams_with_access))
-    import finops.app_support as ui
+    import finops.app.support as ui
 
     monkeypatch.setattr(ui, "viewer_identity", lambda header: "bo@example.com")
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
     assert not at.exception, at.exception
     assert {m.label: m.value for m in at.metric}["Spend March 2025 to date"] == "$1.17"
-    at.switch_page(str(REPO / "finops" / "app_pages" / "upload.py")).run()
+    at.switch_page(str(REPO / "finops" / "app" / "pages" / "upload.py")).run()
     assert any("Uploading is for finops admins" in i.value for i in at.info)
     monkeypatch.setattr(ui, "viewer_identity", lambda header: "stranger@example.com")
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()

@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 from fixtures.control.usage import day_row, write_usage
 
-from finops.alerts import (
+from finops.analysis.alerts import (
     Alert,
     WebhookError,
     alerts_frame,
@@ -27,9 +27,9 @@ from finops.alerts import (
     post_webhook,
     slack_payload,
 )
-from finops.budgets import load_budgets
+from finops.analysis.budgets import load_budgets
 from finops.cli import main
-from finops.session import ingest, open_session
+from finops.session.session import ingest, open_session
 
 LAST = dt.date(2025, 6, 10)
 
@@ -286,9 +286,9 @@ def test_slack_payload_shape_and_limits():
 def test_cli_posts_to_the_webhook_and_exits_2_when_it_cannot(
     db, pricing_dir, tmp_path, hook_server, monkeypatch
 ):
-    import finops.alerts
+    import finops.analysis.alerts
 
-    monkeypatch.setattr(finops.alerts.time, "sleep", lambda s: None)
+    monkeypatch.setattr(finops.analysis.alerts.time, "sleep", lambda s: None)
     _make_store(db, pricing_dir, tmp_path, extras=True)
     opts = ["--db", str(db), "--pricing", str(pricing_dir)]
     url, hook = hook_server([503, 200])

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from finops.allocation import AllocationError, explain, load_allocation
-from finops.session import open_session
+from finops.pricing.allocation import AllocationError, explain, load_allocation
+from finops.session.session import open_session
 
 from conftest import FIXTURES
 

@@ -16,14 +16,14 @@ import polars as pl
 import pytest
 from fixtures.control.usage import day_row, weekly_days, write_usage
 
-from finops.anomalies import (
+from finops.analysis.anomalies import (
     FINDING_SCHEMA,
     AnomalyConfig,
     decompose_change,
     detect_anomalies,
     find_anomalies,
 )
-from finops.session import ingest, load_demo, open_session
+from finops.session.session import ingest, load_demo, open_session
 
 MONDAY = dt.date(2025, 6, 2)
 

@@ -9,21 +9,21 @@ import pytest
 from conftest import FIXTURES, REPO
 from streamlit.testing.v1 import AppTest
 
-from finops import format as fmt
-from finops import simulate as sim
-from finops.anomaly_view import find_for_filter
-from finops.budget_view import budget_view
-from finops.catalog_view import catalog_overview
-from finops.demo import DEMO_TEAMS
-from finops.filters import SpendFilter
-from finops.forecast_view import build_forecast
-from finops.overview import build_overview
-from finops.review import build_review, review_sections
-from finops.session import load_demo, open_session
-from finops.store import fetch_one
-from finops.teams import team_detail, teams_overview
+from finops.core import format as fmt
+from finops.analysis import simulate as sim
+from finops.views.anomalies import find_for_filter
+from finops.views.budgets import budget_view
+from finops.views.catalog import catalog_overview
+from finops.core.demo import DEMO_TEAMS
+from finops.analysis.filters import SpendFilter
+from finops.views.forecast import build_forecast
+from finops.views.overview import build_overview
+from finops.views.review import build_review, review_sections
+from finops.session.session import load_demo, open_session
+from finops.core.store import fetch_one
+from finops.views.teams import team_detail, teams_overview
 
-PAGES = "finops/app_pages"
+PAGES = "finops/app/pages"
 
 
 @pytest.fixture
@@ -246,7 +246,7 @@ def test_catalog_page_shows_a_revisions_dollar_impact(tmp_path, monkeypatch):
     shutil.copytree(PRICING, pricing)
     db = tmp_path / "store.duckdb"
     with open_session(db, pricing) as s:
-        from finops.session import ingest
+        from finops.session.session import ingest
 
         ingest(s, [HAND_PRICED])
     # beta/small doubles its prices: 2M input × $0.15 + 0.5M output × $0.6 = $0.60 → $1.20
@@ -368,7 +368,7 @@ def test_every_page_runs_on_an_empty_store(page, tmp_path, monkeypatch):
 
 
 def test_app_lists_every_page_module():
-    """Each page module in finops/app_pages is reachable from the navigation."""
+    """Each page module in finops/app/pages is reachable from the navigation."""
     app = (REPO / "app.py").read_text()
     modules = sorted(p.name for p in (REPO / PAGES).glob("*.py") if p.name != "__init__.py")
     assert modules and all(f'"{m}"' in app for m in modules)

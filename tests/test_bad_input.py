@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from finops.ingest import IngestError
-from finops.session import ingest, open_session
+from finops.session.session import ingest, open_session
 
 from conftest import HAND_PRICED
 

@@ -18,9 +18,9 @@ import pytest
 from click.testing import CliRunner
 from fixtures.control.usage import day_row, write_usage
 
-from finops.budgets import budget_status, load_budgets, parse_month, showback
+from finops.analysis.budgets import budget_status, load_budgets, parse_month, showback
 from finops.cli import main
-from finops.session import ingest, load_demo, open_session
+from finops.session.session import ingest, load_demo, open_session
 
 FIXTURE = Path(__file__).parent / "fixtures" / "control" / "teams.yaml"
 LAST = dt.date(2025, 6, 10)
@@ -152,12 +152,12 @@ def test_month_to_date_projection_run_out_and_status(store):
 
 
 def test_without_a_forecast_the_projection_is_a_labelled_run_rate(store, monkeypatch):
-    import finops.forecast
+    import finops.analysis.forecast.api
 
     def refuse(*args, **kwargs):
         raise ValueError("not enough history")
 
-    monkeypatch.setattr(finops.forecast, "forecast_series", refuse)
+    monkeypatch.setattr(finops.analysis.forecast.api, "forecast_series", refuse)
     ads = _status(store)["ads"]
     assert ads["projection"] == "linear run-rate"
     assert ads["projected_usd"] == Decimal("135.00")  # 45 / 10 days × 30

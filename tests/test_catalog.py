@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from finops.catalog import CatalogError, load_catalog
+from finops.pricing.catalog import CatalogError, load_catalog
 
 BASE = """
 provider: acme

@@ -19,9 +19,9 @@ import duckdb
 import pytest
 from conftest import HAND_PRICED, REPO
 
-from finops import costing
-from finops.session import ingest, open_session
-from finops.store import StoreError, connect
+from finops.pricing import costing
+from finops.session.session import ingest, open_session
+from finops.core.store import StoreError, connect
 
 FINOPS = Path(sys.executable).with_name("finops")
 HEADER = "period_start,provider,model,input_tokens,output_tokens,team,request_id"
@@ -31,8 +31,8 @@ ROW_COST = Decimal("0.003")  # acme alpha after 2025-03-15: 1000 in × $1/M + 50
 READER = r"""
 import json, sys, time
 from pathlib import Path
-from finops import costing
-from finops.session import open_session
+from finops.pricing import costing
+from finops.session.session import open_session
 
 db, pricing, out, stop = sys.argv[1:5]
 with open(out, "w") as fh:
@@ -189,7 +189,7 @@ def test_a_read_only_session_rebuilds_a_rollup_whose_thresholds_moved(loaded):
 def test_a_writer_waits_for_a_reader_and_a_reader_for_a_writer(loaded):
     db, _pricing = loaded
     hold = (
-        "import sys, time; from finops.store import connect;"
+        "import sys, time; from finops.core.store import connect;"
         "con = connect(sys.argv[1], read_only=sys.argv[2] == 'ro'); print('open', flush=True);"
         "time.sleep(2); con.close()"
     )

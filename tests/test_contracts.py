@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from finops import costing
-from finops.contracts import ContractError, contract_summary, load_contracts
-from finops.session import open_session
+from finops.pricing import costing
+from finops.pricing.contracts import ContractError, contract_summary, load_contracts
+from finops.session.session import open_session
 
 from conftest import FIXTURES
 

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import polars as pl
 
-from finops import costing
-from finops.session import open_session
+from finops.pricing import costing
+from finops.session.session import open_session
 
 # Hand computation (USD per million tokens → per row), catalog tests/fixtures/pricing/acme.yaml:
 # r1 2025-03-10 alpha, period 1 std: .1M×2 + .05M×0.2 + .02M×2.5 + .01M×4 + .03M×8 = 0.54
@@ -124,7 +124,7 @@ def test_older_revision_reprices_history_with_its_own_prices(loaded):
         new_rev = s.revision_id
         new_total = costing.spend_totals(s.con, revision_id=new_rev).cost_usd
         old_total = costing.spend_totals(s.con, revision_id=new_rev - 1).cost_usd
-        from finops.catalog import diff_revisions
+        from finops.pricing.catalog import diff_revisions
 
         diff = diff_revisions(s.con, new_rev - 1, new_rev)
     assert old_total == TOTAL

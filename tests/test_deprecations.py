@@ -5,8 +5,8 @@ from decimal import Decimal
 from click.testing import CliRunner
 
 from finops.cli import main
-from finops.deprecations import usage_on_deprecated_models
-from finops.session import open_session
+from finops.analysis.deprecations import usage_on_deprecated_models
+from finops.session.session import open_session
 
 
 def test_usage_on_a_retiring_model_is_warned_with_its_successor(loaded):

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 import polars as pl
 
-from finops import costing
-from finops.focus_export import FOCUS_COLUMNS, export_focus
-from finops.session import ingest, open_session
+from finops.pricing import costing
+from finops.export.focus import FOCUS_COLUMNS, export_focus
+from finops.session.session import ingest, open_session
 
 from conftest import FIXTURES
 

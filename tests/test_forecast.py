@@ -1,4 +1,4 @@
-"""Tests for finops.forecast: intervals, hard cases, hierarchy, spend questions."""
+"""Tests for finops.analysis.forecast.api: intervals, hard cases, hierarchy, spend questions."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from finops.forecast import (
+from finops.analysis.forecast.api import (
     FORECAST_COLUMNS,
     backtest_series,
     budget_exhaustion,

@@ -22,7 +22,7 @@ from finops.ingest.bedrock import bedrock_model
 from finops.ingest.gcp import gcp_sku
 from finops.ingest.langfuse import usage_class
 from finops.ingest.mapping import load_mapping, register_mapping
-from finops.store import connect
+from finops.core.store import connect
 
 EXPORTS = Path(__file__).parent / "fixtures" / "exports"
 # the FinOps Foundation's FOCUS 1.0 sample, in the shared folder beside the repository
@@ -850,8 +850,8 @@ def test_exactly_one_format_claims_each_export(fixture, fmt):
 
 
 def test_aws_cur_bedrock_line_items(tmp_path):
-    from finops.session import ingest as upload
-    from finops.session import open_session
+    from finops.session.session import ingest as upload
+    from finops.session.session import open_session
 
     path = EXPORTS / "aws_cur_bedrock.csv"
     with open_session(tmp_path / "cur.duckdb", Path(__file__).resolve().parents[1] / "pricing") as s:

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from finops.ingest import IngestError, formats, ingest_files
 from finops.ingest._core import Sniff
-from finops.store import connect
+from finops.core.store import connect
 
 EXPORTS = Path(__file__).parent / "fixtures" / "exports"
 # the provider formats (canonical is the core's own, fuzzed with it)

@@ -21,17 +21,17 @@ import yaml
 from click.testing import CliRunner
 from conftest import FIXTURES
 
-from finops.catalog import load_catalog
+from finops.pricing.catalog import load_catalog
 from finops.cli import main
-from finops.costing import priced_rows
-from finops.litellm_import import (
+from finops.pricing.costing import priced_rows
+from finops.pricing.litellm_import import (
     convert_litellm,
     dump_catalog_yaml,
     finops_provider,
     import_litellm,
     read_litellm_map,
 )
-from finops.session import ingest, open_session
+from finops.session.session import ingest, open_session
 
 LITELLM = FIXTURES / "litellm"
 OLD_MAP = LITELLM / "model_prices_old.json"
@@ -198,7 +198,7 @@ def test_yaml_writer_round_trips_awkward_strings():
             }
         ],
     }
-    from finops.catalog import _DecimalLoader
+    from finops.pricing.catalog import _DecimalLoader
 
     assert yaml.load(dump_catalog_yaml(doc), Loader=_DecimalLoader) == doc
 

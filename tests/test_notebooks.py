@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from finops.session import load_demo, open_session
+from finops.session.session import load_demo, open_session
 
 nbformat = pytest.importorskip("nbformat", reason="notebook tests need nbformat (test extra)")
 nbclient = pytest.importorskip("nbclient", reason="notebook tests need nbclient (test extra)")

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from finops.reconcile import reconcile
-from finops.session import ingest, open_session
+from finops.analysis.reconcile import reconcile
+from finops.session.session import ingest, open_session
 
 from conftest import HAND_PRICED
 

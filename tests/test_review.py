@@ -15,12 +15,12 @@ from conftest import HAND_PRICED, REPO
 from streamlit.testing.v1 import AppTest
 
 from finops.cli import main
-from finops.demo import DEMO_TEAMS
-from finops.filters import SpendFilter
-from finops.overview import build_overview
-from finops.pvm import allocate_cents, price_volume_mix
-from finops.review import SECTIONS, build_review, render_markdown, review_sections
-from finops.session import ingest, load_demo, open_session
+from finops.core.demo import DEMO_TEAMS
+from finops.analysis.filters import SpendFilter
+from finops.views.overview import build_overview
+from finops.analysis.pvm import allocate_cents, price_volume_mix
+from finops.views.review import SECTIONS, build_review, render_markdown, review_sections
+from finops.session.session import ingest, load_demo, open_session
 
 D = Decimal
 
@@ -180,7 +180,7 @@ def test_review_of_a_month_without_data_says_what_the_store_holds(demo_env):
 
 def _page_metrics(month: dt.date) -> tuple[list[tuple[str, str, str]], list[str]]:
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
-    at.switch_page("finops/app_pages/review.py").run()
+    at.switch_page("finops/app/pages/review.py").run()
     at.selectbox(key="review_month").set_value(month).run()
     assert not at.exception
     metrics = [(m.label, m.value, m.delta or "") for m in at.metric]

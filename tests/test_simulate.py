@@ -31,10 +31,10 @@ import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES
 
-from finops import costing
-from finops import simulate as sim
+from finops.pricing import costing
+from finops.analysis import simulate as sim
 from finops.cli import main
-from finops.session import ingest, open_session
+from finops.session.session import ingest, open_session
 
 SIMULATE = FIXTURES / "simulate"
 USAGE = SIMULATE / "usage.csv"
@@ -401,10 +401,10 @@ def test_forward_savings_apply_the_recent_savings_rate_to_the_forecast(store):
 
 
 def test_forward_savings_are_skipped_with_a_note_without_the_forecast_module(store, monkeypatch):
-    monkeypatch.setitem(sys.modules, "finops.forecast", None)  # import now raises ImportError
+    monkeypatch.setitem(sys.modules, "finops.analysis.forecast.api", None)  # import now raises ImportError
     result = _simulate(store, sim.Scenario(moves=[sim.Move("thinker", to="alpha")]))
     assert result.forecast is None
-    assert result.forecast_note == "finops.forecast is not available: forward savings skipped"
+    assert result.forecast_note == "finops.analysis.forecast.api is not available: forward savings skipped"
 
 
 def test_scenario_files_and_their_errors(tmp_path):

@@ -17,11 +17,11 @@ import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES
 
-from finops import costing
-from finops.allocation import load_allocation
-from finops.contracts import load_contracts
-from finops.export_parquet import export_parquet
-from finops.session import open_session
+from finops.pricing import costing
+from finops.pricing.allocation import load_allocation
+from finops.pricing.contracts import load_contracts
+from finops.export.parquet import export_parquet
+from finops.session.session import open_session
 
 TEAMS = FIXTURES / "teams" / "teams.yaml"
 CONTRACTS = FIXTURES / "contracts" / "contracts.yaml"
@@ -41,7 +41,7 @@ needs_spark = pytest.mark.skipif(_why_no_spark() is not None, reason=str(_why_no
 
 @pytest.fixture(scope="module")
 def spark():
-    from finops.spark_engine import spark_session
+    from finops.export.spark_engine import spark_session
 
     session = spark_session("local[2]")
     session.conf.set("spark.sql.shuffle.partitions", "4")  # tiny data: few tasks
@@ -60,7 +60,7 @@ def exported(loaded, tmp_path):
 
 @needs_spark
 def test_spark_prices_the_hand_priced_fixture_exactly_like_duckdb(exported, spark):
-    from finops.spark_engine import spark_spend
+    from finops.export.spark_engine import spark_spend
 
     db, pricing, out = exported
     by = ["day", "provider", "model", "service_tier", "team"]
@@ -76,7 +76,7 @@ def test_spark_prices_the_hand_priced_fixture_exactly_like_duckdb(exported, spar
 
 @needs_spark
 def test_spark_allocates_and_applies_contracts_like_duckdb(exported, spark):
-    from finops.spark_engine import spark_spend
+    from finops.export.spark_engine import spark_spend
 
     db, pricing, out = exported
     allocation, contracts = load_allocation(TEAMS), load_contracts(CONTRACTS)
@@ -91,7 +91,7 @@ def test_spark_allocates_and_applies_contracts_like_duckdb(exported, spark):
 
 @needs_spark
 def test_spark_reads_only_the_days_asked_and_prices_at_an_older_revision(exported, spark):
-    from finops.spark_engine import spark_spend
+    from finops.export.spark_engine import spark_spend
 
     db, pricing, out = exported
     # a second catalog revision: alpha's March price cut is undone

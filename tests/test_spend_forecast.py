@@ -7,8 +7,8 @@ import pytest
 from click.testing import CliRunner
 
 from finops.cli import main
-from finops.session import ingest, open_session
-from finops.spend_forecast import forecast_spend
+from finops.session.session import ingest, open_session
+from finops.analysis.forecast.spend import forecast_spend
 
 LAST = dt.date(2025, 6, 30)
 CUT = dt.date(2025, 7, 10)

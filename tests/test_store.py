@@ -7,8 +7,8 @@ import duckdb
 import pytest
 
 from finops.ingest import IngestError
-from finops.session import ingest, open_session
-from finops.store import MIGRATIONS, StoreError, connect
+from finops.session.session import ingest, open_session
+from finops.core.store import MIGRATIONS, StoreError, connect
 
 from conftest import HAND_PRICED
 
@@ -45,7 +45,7 @@ def test_a_changed_bucket_replaces_the_old_one(loaded, tmp_path):
     revised.write_text(text)
     with open_session(db, pricing) as s:
         report = ingest(s, [revised])
-        from finops import costing
+        from finops.pricing import costing
 
         total = costing.spend_totals(s.con, revision_id=s.revision_id).cost_usd
     assert (report.rows_new, report.rows_duplicate, report.rows_replaced) == (0, 9, 1)
@@ -76,7 +76,7 @@ def test_a_failed_ingest_leaves_the_store_exactly_as_it_was(loaded, tmp_path):
 def test_a_store_written_by_one_process_is_read_by_another(loaded):
     db, pricing = loaded
     code = (
-        "import sys; from finops.session import open_session; from finops import costing;"
+        "import sys; from finops.session.session import open_session; from finops.pricing import costing;"
         f"s_cm = open_session({str(db)!r}, {str(pricing)!r}); s = s_cm.__enter__();"
         "print(costing.spend_totals(s.con, revision_id=s.revision_id).cost_usd)"
     )
@@ -104,7 +104,7 @@ def test_reopening_a_store_applies_no_migration_twice(db):
 
 def test_a_store_from_an_older_release_is_migrated_forward_with_its_data(loaded, monkeypatch):
     """Stand in for a future release: one more migration than the store was made with."""
-    import finops.store as store
+    import finops.core.store as store
 
     db, pricing = loaded
     newer = [*store.MIGRATIONS, ("999_test.sql", "ALTER TABLE usage ADD COLUMN region VARCHAR;")]

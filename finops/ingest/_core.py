@@ -23,9 +23,9 @@ from pathlib import Path
 
 import duckdb
 
-from finops.costing import refresh_daily_usage
-from finops.schema import SERVICE_TIERS, TOKEN_CLASSES, USAGE_COLUMNS
-from finops.store import fetch_one, transaction
+from finops.pricing.costing import refresh_daily_usage
+from finops.core.schema import SERVICE_TIERS, TOKEN_CLASSES, USAGE_COLUMNS
+from finops.core.store import fetch_one, transaction
 
 __all__ = [
     "IngestError",

@@ -23,7 +23,7 @@ import duckdb
 
 from finops.ingest._core import IngestError, Sniff, read_head
 from finops.ingest._files import plain_file
-from finops.schema import IMPORT_COLUMNS
+from finops.core.schema import IMPORT_COLUMNS
 
 __all__ = [
     "CsvColumns",

@@ -1,4 +1,4 @@
-"""The canonical import format: CSV or Parquet with the columns of `finops.schema`.
+"""The canonical import format: CSV or Parquet with the columns of `finops.core.schema`.
 
 Optional columns may be absent; unknown columns are refused (a typo would otherwise drop data
 silently). See the README for the column list.
@@ -12,7 +12,7 @@ import duckdb
 
 from finops.ingest._core import IngestError, SourceFormat, Sniff, register_format
 from finops.ingest._files import plain_file
-from finops.schema import IMPORT_COLUMNS, REQUIRED_IMPORT_COLUMNS
+from finops.core.schema import IMPORT_COLUMNS, REQUIRED_IMPORT_COLUMNS
 
 __all__ = ["CANONICAL"]
 

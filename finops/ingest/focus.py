@@ -35,7 +35,7 @@ from finops.ingest._records import (
     token_class,
     unit_multiplier,
 )
-from finops.schema import TOKEN_CLASSES
+from finops.core.schema import TOKEN_CLASSES
 
 __all__ = ["FOCUS"]
 

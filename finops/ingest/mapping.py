@@ -16,7 +16,7 @@ A mapping names, for each canonical column, the source column it comes from or a
     delimiter: ";"                # default ","
     tags: rest                    # rest (default): unmapped columns go to tags; none; or a list
 
-The canonical columns are those of the import format (`finops.schema.IMPORT_COLUMNS`);
+The canonical columns are those of the import format (`finops.core.schema.IMPORT_COLUMNS`);
 period_start, provider and model are required. Mapping formats are never auto-detected.
 """
 
@@ -33,7 +33,7 @@ import yaml
 
 from finops.ingest._core import IngestError, Sniff, SourceFormat, formats, register_format
 from finops.ingest._records import Rows, count, open_text, tags_json
-from finops.schema import IMPORT_COLUMNS, REQUIRED_IMPORT_COLUMNS
+from finops.core.schema import IMPORT_COLUMNS, REQUIRED_IMPORT_COLUMNS
 
 __all__ = ["ColumnMapping", "load_mapping", "mapping_format", "register_mapping"]
 

@@ -1,5 +1,5 @@
 -- contract_terms: the contract terms a session prices effective cost with (a temp table,
--- filled from contracts.yaml by finops.contracts; empty = effective cost equals list cost).
+-- filled from contracts.yaml by finops.pricing.contracts; empty = effective cost equals list cost).
 -- priority: lower wins when several terms apply to a model on a day.
 CREATE TEMP TABLE IF NOT EXISTS contract_terms (
     term_id                  INTEGER NOT NULL,

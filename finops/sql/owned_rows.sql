@@ -1,5 +1,5 @@
 -- owned_rows: rows_to_own (daily rollup rows or usage rows) with the owner the allocation map
--- gives their attribution keys (owner_map_view, registered by finops.allocation from
+-- gives their attribution keys (owner_map_view, registered by finops.pricing.allocation from
 -- owner_map): a team, 'unallocated', or '__split:<rule>' for usage a split rule shares out.
 -- Tags are compared as text, as the rollup keeps them. Portable SQL (Spark runs it too).
 SELECT

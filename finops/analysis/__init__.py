@@ -1,0 +1,1 @@
+"""What the numbers mean: filters, forecasts, budgets, alerts, anomalies, simulations."""

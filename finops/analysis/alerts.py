@@ -1,0 +1,315 @@
+"""What should wake someone up: budget thresholds, anomalies, unallocated and unpriced spend.
+
+`evaluate_alerts` gathers everything that fires on one day ("today": the last day with data
+unless given); a scheduler runs `finops alerts` and acts on its exit code (1 when anything
+fires). `post_webhook` sends them to a Slack-compatible incoming webhook, with bounded
+retries and backoff.
+
+What fires:
+
+* **budget** — month-to-date spend of a team (or the total) at or above a threshold of its
+  monthly budget (default 80% warning, 100% critical);
+* **forecast** — the projected month-end total above the budget while actual spend is not;
+* **anomaly** — findings of `finops.analysis.anomalies` on the last `anomaly_days` days (spikes,
+  unit-cost drift, first use of a model) and models past or near their deprecation date;
+* **unallocated** — the `unallocated` team's share of month-to-date spend above a limit;
+* **unpriced** — usage this month the catalog cannot price (never counted as $0).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from finops.analysis.budgets import Budgets, budget_status, last_day_with_data
+
+if TYPE_CHECKING:
+    from finops.analysis.anomalies import AnomalyConfig
+    from finops.session.session import Session
+
+__all__ = [
+    "ALERT_KINDS",
+    "Alert",
+    "WebhookError",
+    "alerts_frame",
+    "evaluate_alerts",
+    "post_webhook",
+    "slack_payload",
+]
+
+ALERT_KINDS = ("budget", "forecast", "anomaly", "unallocated", "unpriced")
+_SEVERITY_ORDER = {"critical": 0, "warning": 1}
+_SLACK_MAX_ALERTS = 45  # Slack allows 50 blocks per message; header and footer take two
+_SLACK_MAX_TEXT = 2900  # a section's text is limited to 3000 characters
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One thing that fires. `amount_usd` is the money it is about (spend, impact, ...)."""
+
+    day: dt.date
+    kind: str  # one of ALERT_KINDS
+    severity: str  # critical | warning
+    scope: str  # "team search", "total", "model gpt-4o", "api_key key-1"
+    message: str
+    amount_usd: Decimal | None = None
+
+
+def _money(value: Decimal | float | None) -> str:
+    return "—" if value is None else f"${Decimal(value):,.2f}"
+
+
+def _budget_alerts(
+    status: pl.DataFrame, thresholds_pct: Sequence[int], day: dt.date
+) -> list[Alert]:
+    out = []
+    for r in status.filter(pl.col("budget_usd").is_not_null()).iter_rows(named=True):
+        scope = "total" if r["scope"] == "total" else f"team {r['team']}"
+        budget, actual = r["budget_usd"], r["actual_usd"]
+        used = Decimal(actual) / budget * 100 if budget else None
+        crossed = [t for t in thresholds_pct if used is not None and used >= t]
+        if crossed:
+            top = max(crossed)
+            out.append(
+                Alert(
+                    day=day,
+                    kind="budget",
+                    severity="critical" if top >= 100 else "warning",
+                    scope=scope,
+                    message=(
+                        f"{scope}: {_money(actual)} spent in {r['month']:%B %Y} to {r['today']}, "
+                        f"{used:.0f}% of its {_money(budget)} budget (threshold {top}%)"
+                        + (
+                            f"; ran out on {r['runs_out_on']}"
+                            if top >= 100 and r["runs_out_on"]
+                            else ""
+                        )
+                    ),
+                    amount_usd=Decimal(actual),
+                )
+            )
+        projected = r["projected_usd"]
+        if (used is None or used < 100) and projected is not None and budget and projected > budget:
+            interval = (
+                f" (80%: {_money(r['projected_lo80_usd'])}–{_money(r['projected_hi80_usd'])})"
+                if r["projected_lo80_usd"] is not None
+                else ""
+            )
+            runs_out = f", runs out around {r['runs_out_on']}" if r["runs_out_on"] else ""
+            out.append(
+                Alert(
+                    day=day,
+                    kind="forecast",
+                    severity="warning",
+                    scope=scope,
+                    message=(
+                        f"{scope}: projected {_money(projected)}{interval} by month end against a "
+                        f"{_money(budget)} budget{runs_out} [{r['projection']}]"
+                    ),
+                    amount_usd=Decimal(projected) - budget,
+                )
+            )
+    return out
+
+
+def _anomaly_alerts(found: pl.DataFrame) -> list[Alert]:
+    out = []
+    for r in found.iter_rows(named=True):
+        scope = f"{r['scope']} {r['key']}"
+        if r["check"] == "spike":
+            text = (
+                f"{scope}: spend spike on {r['day']}: {_money(r['actual'])} against "
+                f"{_money(r['expected'])} expected (+{_money(r['impact_usd'])}: volume "
+                f"{_money(r['volume_usd'])}, price {_money(r['price_usd'])}, mix {_money(r['mix_usd'])})"
+            )
+        elif r["check"] == "drift":
+            text = f"{scope} · {r['model']}: {r['detail']}; +{_money(r['impact_usd'])}"
+        elif r["check"] == "new_model":
+            text = f"{scope}: {r['model']} used for the first time on {r['day']} ({r['detail']})"
+        else:
+            text = f"model {r['model']}: {r['detail']} ({_money(r['impact_usd'])} in 30 days)"
+        severity = "critical" if r["check"] == "deprecation" and r["actual"] <= 0 else "warning"
+        out.append(Alert(r["day"], "anomaly", severity, scope, text, r["impact_usd"]))
+    return out
+
+
+def evaluate_alerts(
+    session: Session,
+    *,
+    budgets: Budgets | None = None,
+    today: dt.date | None = None,
+    anomaly_days: int = 1,
+    unallocated_limit_pct: Decimal | float | None = Decimal(10),
+    budget_thresholds_pct: Sequence[int] = (80, 100),
+    anomaly_config: AnomalyConfig | None = None,
+) -> list[Alert]:
+    """Everything that fires on `today` (default: the last day with data), worst first.
+
+    `unallocated_limit_pct=None` turns the unallocated check off; budgets come from
+    :func:`finops.analysis.budgets.load_budgets` (no budgets, no budget alerts).
+    """
+    from finops.pricing import costing
+    from finops.analysis.anomalies import detect_anomalies
+
+    day = today or last_day_with_data(session)
+    if day is None:
+        return []
+    first = day.replace(day=1)
+    alerts: list[Alert] = []
+    if budgets is not None and (budgets.total_usd is not None or budgets.teams):
+        status = budget_status(session, budgets, today=day)
+        alerts += _budget_alerts(status, budget_thresholds_pct, day)
+    found = detect_anomalies(session, days=anomaly_days, today=day, config=anomaly_config)
+    alerts += _anomaly_alerts(found)
+    month = {"from_day": first, "to_day": day + dt.timedelta(days=1)}
+    if unallocated_limit_pct is not None:
+        by_team = session.spend(["team"], **month)
+        total = Decimal(by_team["cost_usd"].sum() or 0)
+        unowned = by_team.filter(pl.col("team") == "unallocated")["cost_usd"].sum()
+        share = Decimal(unowned or 0) / total * 100 if total else Decimal(0)
+        if share > Decimal(str(unallocated_limit_pct)):
+            alerts.append(
+                Alert(
+                    day,
+                    "unallocated",
+                    "warning",
+                    "team unallocated",
+                    f"{share:.1f}% of {first:%B %Y} spend ({_money(unowned)} of {_money(total)}) "
+                    f"has no owner, above the {unallocated_limit_pct}% limit; add rules to teams.yaml",
+                    Decimal(unowned or 0),
+                )
+            )
+    missing = costing.unpriced(session.con, revision_id=session.revision_id, **month)
+    if not missing.is_empty():
+        models = ", ".join(dict.fromkeys(missing["model"].to_list()[:5]))
+        alerts.append(
+            Alert(
+                day,
+                "unpriced",
+                "warning",
+                "catalog",
+                f"{int(missing['rows'].sum()):,} usage rows / {int(missing['tokens'].sum()):,} "
+                f"tokens in {first:%B %Y} have no price (not in any total): {models}; "
+                "see finops unpriced",
+            )
+        )
+    kinds = {k: i for i, k in enumerate(ALERT_KINDS)}
+    return sorted(alerts, key=lambda a: (_SEVERITY_ORDER[a.severity], kinds[a.kind]))
+
+
+def alerts_frame(alerts: Sequence[Alert]) -> pl.DataFrame:
+    """Alerts as a frame (day, kind, severity, scope, message, amount_usd)."""
+    return pl.DataFrame(
+        [asdict(a) for a in alerts],
+        schema={
+            "day": pl.Date(),
+            "kind": pl.Utf8(),
+            "severity": pl.Utf8(),
+            "scope": pl.Utf8(),
+            "message": pl.Utf8(),
+            "amount_usd": pl.Decimal(38, 2),
+        },
+    )
+
+
+# -- Slack-compatible webhooks ----------------------------------------------------------
+
+
+def slack_payload(alerts: Sequence[Alert], *, source: str | None = None) -> dict[str, Any]:
+    """A Slack incoming-webhook message: `text` (the fallback) and `blocks`."""
+    critical = sum(a.severity == "critical" for a in alerts)
+    day = max((a.day for a in alerts), default=None)
+    summary = f"finops: {len(alerts)} alert{'s' * (len(alerts) != 1)}"
+    if critical:
+        summary += f" ({critical} critical)"
+    if day:
+        summary += f" for {day}"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": summary[:150]}}
+    ]
+    for a in alerts[:_SLACK_MAX_ALERTS]:
+        icon = ":red_circle:" if a.severity == "critical" else ":warning:"
+        text = f"{icon} *{a.kind}* · {a.scope}\n{a.message}"
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": text[:_SLACK_MAX_TEXT]}}
+        )
+    more = len(alerts) - _SLACK_MAX_ALERTS
+    footer = [f"…and {more} more (run finops alerts)" if more > 0 else None, source]
+    footer_text = " · ".join(x for x in footer if x)
+    if footer_text:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": footer_text}]})
+    lines = [summary] + [f"[{a.severity}] {a.message}" for a in alerts[:_SLACK_MAX_ALERTS]]
+    return {"text": "\n".join(lines)[:_SLACK_MAX_TEXT], "blocks": blocks}
+
+
+class WebhookError(RuntimeError):
+    """The webhook could not be delivered (after retries, or a client error)."""
+
+
+def _redacted(url: str) -> str:
+    """scheme://host[:port]/… : a Slack webhook's path is its secret, never printed."""
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/…" if parts.path not in ("", "/") else url
+
+
+def post_webhook(
+    url: str,
+    payload: dict[str, Any],
+    *,
+    attempts: int = 4,
+    backoff_s: float = 1.0,
+    max_backoff_s: float = 30.0,
+    timeout_s: float = 10.0,
+    sleep: Callable[[float], None] | None = None,
+) -> int:
+    """POST `payload` as JSON; retry server errors, 429 and network errors with backoff.
+
+    Waits `backoff_s`, then twice that, ... (capped at `max_backoff_s`; a 429's Retry-After
+    when it says so) between at most `attempts` tries. Client errors (4xx other than 429)
+    are not retried. Returns the number of attempts used; raises :class:`WebhookError` with
+    a one-line reason (the URL's secret path is not shown).
+    """
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        msg = f"webhook URL {url!r} is not an http(s) URL"
+        raise WebhookError(msg)
+    if attempts < 1:
+        msg = "attempts must be at least 1"
+        raise ValueError(msg)
+    body = json.dumps(payload, default=str).encode("utf-8")
+    where = _redacted(url)
+    reason = "no attempt made"
+    for attempt in range(1, attempts + 1):
+        wait = min(backoff_s * 2 ** (attempt - 1), max_backoff_s)
+        request = urllib.request.Request(
+            url, data=body, method="POST", headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout_s) as response:
+                response.read()
+            return attempt
+        except urllib.error.HTTPError as exc:
+            reason = f"HTTP {exc.code} {exc.reason}"
+            if exc.code < 500 and exc.code != 429:
+                msg = f"webhook {where} refused the message: {reason}"
+                raise WebhookError(msg) from None
+            retry_after = exc.headers.get("Retry-After") if exc.headers else None
+            if exc.code == 429 and retry_after and retry_after.strip().isdigit():
+                wait = min(float(retry_after), max_backoff_s)
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            detail = getattr(exc, "reason", exc)
+            reason = f"cannot connect: {detail}"
+        if attempt < attempts:
+            (sleep or time.sleep)(wait)
+    msg = f"webhook {where} failed after {attempts} attempt{'s' * (attempts != 1)}: {reason}"
+    raise WebhookError(msg)

@@ -1,0 +1,776 @@
+"""Daily spend anomalies and unit-cost drift per team, model and API key, with their drivers.
+
+Four checks, each judged against the scope's own history (never a flat threshold):
+
+* **spike** — a day's cost above a weekly-seasonal expectation. The expectation is
+  `level × weekday factor`: the weekday factors are medians of the same weekday over the last
+  `weeks` weeks, the level is the median of the last `level_days` deseasonalized days, so a
+  few past spikes, the weekend dip and slow growth do not move it. The bound is
+  `expected × (1 + spike_sigmas × σ)`, σ being the MAD of the recent relative residuals.
+* **drift** — unit cost moving the costly way over the last `drift_window_days` against the
+  `drift_baseline_days` before: cost per request up, input tokens per request up (prompt
+  bloat), output/input ratio up, cache-hit rate down. Judged per model inside each scope, so
+  a migration between models is mix, not drift.
+* **new_model** — a model used for the first time (anywhere, or by a team).
+* **deprecation** — usage of a model whose catalog `deprecated_on` has passed or is near.
+
+Each finding carries expected vs actual, a dollar impact and the driver of the change split
+into volume, price (unit cost per request, or per token where a source has no request
+counts) and mix (which models, tiers and keys carried the volume):
+
+    volume = Q × p̄_base − expected      price = Σ q_i × (p_i − p_i,base)
+    mix    = Q × Σ (m_i − m_i,base) × p_i,base                  volume + price + mix = impact
+
+so the three parts always add up to the impact, to the cent.
+
+Example:
+    >>> import datetime as dt
+    >>> from decimal import Decimal
+    >>> days = [dt.date(2025, 1, 6) + dt.timedelta(d) for d in range(66)]  # to a Wednesday
+    >>> cost = [Decimal(12) if d.weekday() < 5 else Decimal(4) for d in days]
+    >>> cost[-1] = 3 * cost[-1]
+    >>> daily = component_frame(days, cost, requests=[100 * int(c) for c in cost])
+    >>> f = find_anomalies(daily, today=days[-1], days=1).row(0, named=True)
+    >>> f["check"], f["key"], round(f["expected"], 2), f["actual"], f["impact_usd"]
+    ('spike', 'demo', 12.0, 36.0, Decimal('24.00'))
+    >>> f["volume_usd"], f["price_usd"], f["mix_usd"]
+    (Decimal('24.00'), Decimal('0.00'), Decimal('0.00'))
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import polars as pl
+
+if TYPE_CHECKING:
+    from finops.pricing.catalog import Catalog
+    from finops.session.session import Session
+
+__all__ = [
+    "CHECKS",
+    "COMPONENT_KEYS",
+    "FINDING_SCHEMA",
+    "SCOPES",
+    "AnomalyConfig",
+    "component_frame",
+    "daily_components",
+    "decompose_change",
+    "detect_anomalies",
+    "find_anomalies",
+]
+
+#: Scope kind -> the spend key it groups by.
+SCOPES: dict[str, str] = {"team": "team", "model": "model", "api_key": "api_key_id"}
+CHECKS: tuple[str, ...] = ("spike", "drift", "new_model", "deprecation")
+#: The grain price-volume-mix works on: a component is one of these combinations.
+COMPONENT_KEYS: tuple[str, ...] = ("team", "provider", "model", "api_key_id", "service_tier")
+_MEASURES = ("cost_usd", "requests", "input_tokens", "output_tokens", "cache_read_tokens")
+_MEASURES = (*_MEASURES, "cache_write_tokens")
+
+_MONEY = pl.Decimal(38, 2)
+FINDING_SCHEMA: dict[str, pl.DataType] = {
+    "day": pl.Date(),
+    "check": pl.Utf8(),
+    "scope": pl.Utf8(),
+    "key": pl.Utf8(),
+    "model": pl.Utf8(),
+    "metric": pl.Utf8(),
+    "expected": pl.Float64(),
+    "actual": pl.Float64(),
+    "bound": pl.Float64(),
+    "impact_usd": _MONEY,
+    "volume_usd": _MONEY,
+    "price_usd": _MONEY,
+    "mix_usd": _MONEY,
+    "volume_unit": pl.Utf8(),
+    "detail": pl.Utf8(),
+}
+_CENT = Decimal("0.01")
+_MAD_TO_SIGMA = 1.4826
+
+
+@dataclass(frozen=True)
+class AnomalyConfig:
+    """Tuning of the checks; the defaults are the ones measured in benchmarks/."""
+
+    scopes: tuple[str, ...] = ("team", "model", "api_key")
+    checks: tuple[str, ...] = CHECKS
+    # spikes
+    weeks: int = 8  # weeks of history for the weekday factors and the residual scale
+    level_days: int = 14  # days whose deseasonalized median is the level
+    min_history_days: int = 28  # a scope younger than this is not judged for spikes
+    spike_sigmas: float = 3.5
+    spike_min_ratio: float = 1.5  # and at least this multiple of the expectation
+    sigma_floor: float = 0.05  # relative noise assumed at least (5%)
+    min_active_share: float = 0.5  # a scope idle on more days than this is sporadic: no spikes
+    min_impact_usd: Decimal = Decimal("0.25")
+    # drift
+    drift_window_days: int = 7
+    drift_baseline_days: int = 28
+    drift_min_change: float = 0.2  # relative change of a ratio metric
+    drift_min_cache_drop: float = 0.1  # cache-hit rate drop, in share points (0.1 = 10 pts)
+    drift_sigmas: float = 4.0
+    # deprecation
+    deprecation_warn_days: int = 90
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.scopes if s not in SCOPES]
+        if unknown:
+            msg = f"unknown scope(s) {unknown}; choose from {', '.join(SCOPES)}"
+            raise ValueError(msg)
+        unknown = [c for c in self.checks if c not in CHECKS]
+        if unknown:
+            msg = f"unknown check(s) {unknown}; choose from {', '.join(CHECKS)}"
+            raise ValueError(msg)
+
+
+# -- input ------------------------------------------------------------------------------
+
+
+def daily_components(
+    session: Session, *, from_day: dt.date | None = None, to_day: dt.date | None = None
+) -> pl.DataFrame:
+    """Spend per day and component (team, provider, model, key, tier) in [from_day, to_day).
+
+    Teams are the session's allocated teams (with an allocation map) or the source's.
+    """
+    return session.spend(["day", *COMPONENT_KEYS], from_day=from_day, to_day=to_day)
+
+
+def component_frame(
+    days: Sequence[dt.date],
+    cost_usd: Sequence[Decimal],
+    *,
+    requests: Sequence[int] | None = None,
+    team: str = "demo",
+    model: str = "model-a",
+) -> pl.DataFrame:
+    """A one-component daily frame in the shape `find_anomalies` reads (for examples, tests)."""
+    n = len(days)
+    return pl.DataFrame(
+        {
+            "day": list(days),
+            "team": [team] * n,
+            "provider": ["example"] * n,
+            "model": [model] * n,
+            "api_key_id": [f"key-{team}"] * n,
+            "service_tier": ["standard"] * n,
+            "cost_usd": pl.Series(list(cost_usd), dtype=pl.Decimal(38, 12)),
+            "requests": list(requests) if requests is not None else [0] * n,
+            "input_tokens": [0] * n,
+            "output_tokens": [0] * n,
+            "cache_read_tokens": [0] * n,
+            "cache_write_tokens": [0] * n,
+        },
+        schema_overrides={k: pl.Int64 for k in _MEASURES if k != "cost_usd"},
+    )
+
+
+def _prepare(daily: pl.DataFrame) -> pl.DataFrame:
+    missing = [c for c in ("day", *COMPONENT_KEYS, *_MEASURES) if c not in daily.columns]
+    if missing:
+        msg = f"daily frame lacks column(s) {missing}: build it with daily_components()"
+        raise ValueError(msg)
+    return (
+        daily.with_columns(
+            pl.col("cost_usd").fill_null(Decimal(0)).cast(pl.Decimal(38, 12)),
+            pl.col("cost_usd").cast(pl.Float64).fill_null(0.0).alias("cost"),
+            *[pl.col(c).fill_null(0).cast(pl.Int64) for c in _MEASURES if c != "cost_usd"],
+        )
+        .with_columns(
+            (
+                pl.col("input_tokens") + pl.col("cache_read_tokens") + pl.col("cache_write_tokens")
+            ).alias("prompt_tokens"),
+        )
+        .with_columns((pl.col("prompt_tokens") + pl.col("output_tokens")).alias("tokens"))
+    )
+
+
+# -- driver split -----------------------------------------------------------------------
+
+
+def decompose_change(
+    actual: pl.DataFrame, baseline: pl.DataFrame, expected_usd: Decimal
+) -> dict[str, Any]:
+    """Split `actual cost − expected_usd` into volume, price and mix effects (exact, cents).
+
+    `actual` and `baseline` hold components (any key columns) with `cost_usd`, `requests` and
+    `tokens`; the baseline gives the mix shares and unit costs the actual is compared with.
+    Volume is counted in requests when every costed component reports them, else in tokens.
+    New components (no baseline) count as mix; vanished ones take their share out of mix.
+    """
+    keys = [c for c in actual.columns if c in COMPONENT_KEYS]
+    cols = ["cost_usd", "requests", "tokens"]
+    a = actual.group_by(keys).agg(pl.col(cols).sum()) if keys else actual.select(pl.col(cols).sum())
+    b = (
+        baseline.group_by(keys).agg(pl.col(cols).sum())
+        if keys
+        else baseline.select(pl.col(cols).sum())
+    )
+    costed = pl.concat([a.select("cost_usd", "requests"), b.select("cost_usd", "requests")])
+    uses_requests = costed.filter(
+        (pl.col("cost_usd") > 0) & (pl.col("requests") <= 0)
+    ).is_empty() and bool(costed["requests"].sum() > 0)
+    unit = "requests" if uses_requests else "tokens"
+    joined = (
+        a.join(b, on=keys, how="full", suffix="_base", coalesce=True)
+        if keys
+        else pl.concat([a, b.rename({c: f"{c}_base" for c in cols})], how="horizontal")
+    )
+    zero = Decimal(0)
+    rows = [
+        (
+            Decimal(r["cost_usd"] or 0),
+            Decimal(int(r[unit] or 0)),
+            Decimal(r["cost_usd_base"] or 0),
+            Decimal(int(r[f"{unit}_base"] or 0)),
+        )
+        for r in joined.iter_rows(named=True)
+    ]
+    # exact in Decimal: price = Σ c − Σ q·p_base, mix = Σ q·p_base − Q·(C_base / Q_base)
+    at_base = zero
+    for c, q, cb, qb in rows:
+        if qb > 0:
+            at_base += q * cb / qb
+        else:  # a new component is priced at its own unit cost: all of it is mix
+            at_base += c
+    total_q = sum((q for _, q, _, _ in rows), zero)
+    total_qb = sum((qb for _, _, _, qb in rows), zero)
+    total_cb = sum((cb for _, _, cb, qb in rows if qb > 0), zero)
+    actual_usd = sum((c for c, _, _, _ in rows), zero)
+    price = actual_usd - at_base
+    mix = at_base - total_q * total_cb / total_qb if total_qb > 0 else zero
+    impact = _cents(actual_usd - expected_usd)
+    price_usd, mix_usd = _cents(price), _cents(mix)
+    return {
+        "impact_usd": impact,
+        "volume_usd": impact - price_usd - mix_usd,
+        "price_usd": price_usd,
+        "mix_usd": mix_usd,
+        "volume_unit": unit,
+    }
+
+
+def _cents(value: Decimal | float) -> Decimal:
+    if isinstance(value, float):
+        value = Decimal(repr(float(value))) if math.isfinite(value) else Decimal(0)
+    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+# -- spikes -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Predictions:
+    """One-step-ahead expectations of a daily series: day t judged from days before t only."""
+
+    expected: np.ndarray  # NaN where the history is too short or too sporadic
+    offset: np.ndarray  # added before taking logs, so idle days do not blow up
+    weekend_like: np.ndarray  # the day's weekday factor is low (noisier when volume is low)
+    flagged: np.ndarray  # days found to be spikes: kept out of later noise estimates
+
+
+def _predict_one(values: np.ndarray, i: int, cfg: AnomalyConfig) -> tuple[float, float, bool]:
+    """(expected, offset, weekend-like) for day `i`, or expected NaN when it cannot be judged.
+
+    The history is cut into whole weeks ending the day before; each week is divided by its
+    own mean, so a level shift between weeks does not bend the weekday factors. The level is
+    the median of the last `level_days` days divided by their factors.
+    """
+    weeks = min(cfg.weeks, i // 7)
+    if weeks < 2:  # a check needs min_history_days; the noise estimate starts earlier
+        return math.nan, 0.0, False
+    lo = i - 7 * weeks
+    blocks = values[lo:i].reshape(weeks, 7)  # column 0 has the weekday of day i
+    if np.mean(blocks > 0) < cfg.min_active_share:
+        return math.nan, 0.0, False
+    block_mean = blocks.mean(axis=1)
+    used = block_mean > 0
+    factor = np.median(blocks[used] / block_mean[used, None], axis=0)
+    factor = factor / factor.mean()
+    start = max(lo, i - cfg.level_days)
+    cols = (np.arange(start, i) - lo) % 7
+    usable = factor[cols] > 0
+    level = float(np.median(values[start:i][usable] / factor[cols][usable]))
+    return level * float(factor[0]), 0.05 * level, bool(factor[0] < 0.75)
+
+
+def _predict(values: np.ndarray, since: int, cfg: AnomalyConfig) -> _Predictions:
+    """Predictions from day `since` (less the history its noise needs) to the last day."""
+    n = len(values)
+    expected, offset = np.full(n, np.nan), np.zeros(n)
+    weekend_like = np.zeros(n, dtype=bool)
+    for i in range(max(0, since - 7 * cfg.weeks), n):
+        expected[i], offset[i], weekend_like[i] = _predict_one(values, i, cfg)
+    return _Predictions(expected, offset, weekend_like, np.zeros(n, dtype=bool))
+
+
+def _noise(values: np.ndarray, pred: _Predictions, i: int, cfg: AnomalyConfig) -> float:
+    """Robust σ of the log errors of past one-step-ahead expectations, on days like day i."""
+    lo = max(0, i - 7 * cfg.weeks)
+    past = slice(lo, i)
+    ok = np.isfinite(pred.expected[past]) & ~pred.flagged[past]
+    alike = ok & (pred.weekend_like[past] == pred.weekend_like[i])
+    if alike.sum() >= 8:
+        ok = alike
+    eps = np.maximum(pred.offset[past][ok], 1e-9)
+    errors = np.log((values[past][ok] + eps) / (pred.expected[past][ok] + eps))
+    if errors.size < 8:
+        return math.nan
+    # upward noise only: a past drop (a migration to a cheaper model) is no reason to
+    # tolerate a jump; the wider of the quartile and 90th-percentile scales, as errors
+    # have heavier tails than a normal
+    upper = max(float(np.quantile(errors, 0.75)) / 0.6745, float(np.quantile(errors, 0.9)) / 1.2816)
+    return max(upper, cfg.sigma_floor)
+
+
+def _with_constant_price_volume(data: pl.DataFrame) -> pl.DataFrame:
+    """Add `volume_ref`: each row's volume priced at its component's average unit cost.
+
+    Summed over a scope it is the cost the day would have had at constant unit costs, so it
+    moves with volume and mix only: the noise of unit costs (a few long-context requests,
+    price changes) is out of it, and a volume spike on a scope with noisy unit costs shows.
+    """
+    comp = list(COMPONENT_KEYS)
+    per = data.group_by(comp).agg(
+        pl.col("cost").sum().alias("_c"),
+        pl.col("requests").sum().alias("_r"),
+        pl.col("tokens").sum().alias("_t"),
+        ((pl.col("cost") > 0) & (pl.col("requests") <= 0)).any().alias("_no_requests"),
+    )
+    per = per.with_columns(
+        pl.when(~pl.col("_no_requests") & (pl.col("_r") > 0))
+        .then(pl.lit("requests"))
+        .otherwise(pl.lit("tokens"))
+        .alias("_unit"),
+    ).with_columns(
+        pl.when(pl.col("_unit") == "requests")
+        .then(pl.col("_c") / pl.col("_r"))
+        .when(pl.col("_t") > 0)
+        .then(pl.col("_c") / pl.col("_t"))
+        .otherwise(0.0)
+        .alias("_p")
+    )
+    out = data.join(per.select(*comp, "_unit", "_p"), on=comp, how="left", nulls_equal=True)
+    return out.with_columns(
+        (
+            pl.when(pl.col("_unit") == "requests")
+            .then(pl.col("requests"))
+            .otherwise(pl.col("tokens"))
+            .cast(pl.Float64)
+            * pl.col("_p")
+        ).alias("volume_ref")
+    ).drop("_unit", "_p")
+
+
+def _calendar(part: pl.DataFrame, column: str, first: dt.date, last: dt.date) -> np.ndarray:
+    n = (last - first).days + 1
+    out = np.zeros(n)
+    idx = np.array([(d - first).days for d in part["day"]], dtype=np.int64)
+    out[idx] = part[column].to_numpy()
+    return out
+
+
+def _exceeds(
+    values: np.ndarray, pred: _Predictions, i: int, cfg: AnomalyConfig
+) -> tuple[bool, float, float]:
+    """(above the bound, bound, σ) for day i of a series."""
+    expected, eps = pred.expected[i], max(pred.offset[i], 1e-9)
+    if not math.isfinite(expected):
+        return False, math.nan, math.nan
+    sigma = _noise(values, pred, i, cfg)
+    if not math.isfinite(sigma):
+        return False, math.nan, math.nan
+    bound = (expected + eps) * math.exp(cfg.spike_sigmas * sigma) - eps
+    return bool(values[i] > bound), float(bound), sigma
+
+
+def _spikes(
+    data: pl.DataFrame, scope: str, check_days: list[dt.date], cfg: AnomalyConfig
+) -> list[dict[str, Any]]:
+    """Days whose cost, or whose volume at constant unit costs, is above its bound."""
+    col = SCOPES[scope]
+    today = check_days[-1]
+    per_day = data.group_by(col, "day").agg(pl.col("cost", "volume_ref").sum()).sort(col, "day")
+    findings = []
+    for (key,), part in per_day.partition_by(col, as_dict=True, maintain_order=True).items():
+        if key is None:
+            continue
+        first = part["day"].min()
+        todo = [(day, (day - first).days) for day in check_days if day >= first]
+        todo = [(day, i) for day, i in todo if i >= cfg.min_history_days]
+        if not todo:
+            continue
+        cost = _calendar(part, "cost", first, today)
+        volume = _calendar(part, "volume_ref", first, today)
+        cost_pred = _predict(cost, todo[0][1], cfg)
+        volume_pred = _predict(volume, todo[0][1], cfg)
+        for day, i in todo:
+            expected = cost_pred.expected[i]
+            if not math.isfinite(expected):
+                continue
+            by_cost, bound, sigma = _exceeds(cost, cost_pred, i, cfg)
+            by_volume, _, volume_sigma = _exceeds(volume, volume_pred, i, cfg)
+            if not (by_cost or by_volume) or cost[i] < expected * cfg.spike_min_ratio:
+                continue
+            cost_pred.flagged[i] = volume_pred.flagged[i] = True
+            scoped = data.filter(pl.col(col) == key)
+            actual = scoped.filter(pl.col("day") == day)
+            same_weekday = [first + dt.timedelta(days=j) for j in range(i - 7, -1, -7)]
+            baseline = scoped.filter(pl.col("day").is_in(same_weekday[: cfg.weeks]))
+            split = decompose_change(actual, baseline, _cents(expected))
+            if split["impact_usd"] < cfg.min_impact_usd:
+                continue
+            ratio = cost[i] / expected if expected > 0 else math.inf
+            if not math.isfinite(ratio):
+                detail = f"spend on a {day:%A}, when this scope usually spends nothing"
+            elif by_cost:
+                detail = f"{ratio:.1f}× the {day:%A} expectation (noise σ {sigma:.0%})"
+            else:
+                vol_ratio = volume[i] / volume_pred.expected[i]
+                detail = (
+                    f"{ratio:.1f}× the {day:%A} expectation; volume {vol_ratio:.1f}× its "
+                    f"expectation (noise σ {volume_sigma:.0%}) while unit costs vary more"
+                )
+            findings.append(
+                {
+                    "day": day,
+                    "check": "spike",
+                    "scope": scope,
+                    "key": key,
+                    "model": None,
+                    "metric": "cost_usd",
+                    "expected": float(expected),
+                    "actual": float(cost[i]),
+                    "bound": bound,
+                    **split,
+                    "detail": detail,
+                }
+            )
+    return findings
+
+
+# -- drift ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Metric:
+    name: str
+    numerator: str
+    denominator: str
+    worse_if_up: bool
+    label: str
+
+
+_DRIFT_METRICS = (
+    _Metric("cost_per_request_usd", "cost", "requests", True, "cost per request"),
+    _Metric("prompt_tokens_per_request", "prompt_tokens", "requests", True, "prompt bloat"),
+    _Metric("output_input_ratio", "output_tokens", "prompt_tokens", True, "output/input ratio"),
+    _Metric("cache_hit_rate", "cache_read_tokens", "prompt_tokens", False, "cache-hit rate"),
+)
+
+
+def _drift(
+    data: pl.DataFrame, scope: str, today: dt.date, cfg: AnomalyConfig
+) -> list[dict[str, Any]]:
+    col = SCOPES[scope]
+    recent_from = today - dt.timedelta(days=cfg.drift_window_days - 1)
+    base_from = recent_from - dt.timedelta(days=cfg.drift_baseline_days)
+    window = data.filter(pl.col("day") >= base_from, pl.col("day") <= today)
+    if window.is_empty():
+        return []
+    measures = ["cost", "requests", "prompt_tokens", "output_tokens", "cache_read_tokens"]
+    pair = list(dict.fromkeys([col, "model"]))
+    daily = window.group_by(*pair, "day").agg(pl.col(measures).sum())
+    findings = []
+    for names, part in daily.partition_by(pair, as_dict=True, maintain_order=True).items():
+        key, model = names[0], names[-1]
+        if key is None:
+            continue
+        recent = part.filter(pl.col("day") >= recent_from)
+        base = part.filter(pl.col("day") < recent_from)
+        if recent.height < min(3, cfg.drift_window_days) or base.height < 7:
+            continue
+        for metric in _DRIFT_METRICS:
+            found = _drift_metric(metric, recent, base, cfg)
+            if found is None:
+                continue
+            actual_value, expected_value, bound, z = found
+            scoped = window.filter(pl.col(col) == key, pl.col("model") == model)
+            act = scoped.filter(pl.col("day") >= recent_from)
+            bas = scoped.filter(pl.col("day") < recent_from)
+            scale = Decimal(cfg.drift_window_days) / Decimal(cfg.drift_baseline_days)
+            expected_usd = _cents(Decimal(bas["cost_usd"].sum() or 0) * scale)
+            split = decompose_change(act, bas, expected_usd)
+            if split["price_usd"] < cfg.min_impact_usd:
+                continue
+            direction = "up" if actual_value > expected_value else "down"
+            findings.append(
+                {
+                    "day": today,
+                    "check": "drift",
+                    "scope": scope,
+                    "key": key,
+                    "model": model,
+                    "metric": metric.name,
+                    "expected": expected_value,
+                    "actual": actual_value,
+                    "bound": bound,
+                    **split,
+                    "impact_usd": split["price_usd"],
+                    "detail": (
+                        f"{metric.label} {direction} {_change(actual_value, expected_value)} "
+                        f"({recent_from:%b %d}–{today:%b %d} vs the {cfg.drift_baseline_days} days "
+                        f"before, {z:.0f}σ); impact is the unit-cost effect over those days"
+                    ),
+                }
+            )
+    return findings
+
+
+def _change(actual: float, expected: float) -> str:
+    if expected == 0:
+        return f"to {actual:.4g}"
+    return f"{(actual / expected - 1):+.0%}"
+
+
+def _drift_metric(
+    metric: _Metric, recent: pl.DataFrame, base: pl.DataFrame, cfg: AnomalyConfig
+) -> tuple[float, float, float, float] | None:
+    """(recent value, baseline value, bound, z) when the metric drifted the costly way.
+
+    The recent value is the median of the window's days, so one odd day (a spike, which
+    the spike check reports) does not read as drift; the baseline is its ratio of sums.
+    """
+    num, den = metric.numerator, metric.denominator
+    if recent[den].sum() <= 0 or base[den].sum() <= 0:
+        return None
+    expected = float(base[num].sum()) / float(base[den].sum())
+    if metric.name == "cache_hit_rate" and expected < cfg.drift_min_cache_drop:
+        return None  # hardly any caching to lose
+
+    def daily(frame: pl.DataFrame) -> np.ndarray:
+        days = frame.filter(pl.col(den) > 0)
+        return (days[num].cast(pl.Float64) / days[den].cast(pl.Float64)).to_numpy()
+
+    recent_days, base_days = daily(recent), daily(base)
+    actual = float(np.median(recent_days))
+    mad = float(np.median(np.abs(base_days - np.median(base_days)))) if base_days.size else 0.0
+    sigma_day = max(_MAD_TO_SIGMA * mad, 0.02 * abs(expected), 1e-12)
+    # the median of n days varies about 1.25 times as much as their mean
+    sigma = 1.2533 * sigma_day / math.sqrt(max(recent_days.size, 1))
+    sign = 1.0 if metric.worse_if_up else -1.0
+    z = sign * (actual - expected) / sigma
+    if metric.name == "cache_hit_rate":
+        material = expected - actual >= cfg.drift_min_cache_drop
+        bound = expected - max(cfg.drift_min_cache_drop, cfg.drift_sigmas * sigma)
+    else:
+        material = actual >= expected * (1.0 + cfg.drift_min_change)
+        bound = max(expected * (1.0 + cfg.drift_min_change), expected + cfg.drift_sigmas * sigma)
+    if z < cfg.drift_sigmas or not material:
+        return None
+    return actual, expected, bound, z
+
+
+# -- new models and deprecations --------------------------------------------------------
+
+
+def _new_models(
+    data: pl.DataFrame, check_days: list[dt.date], cfg: AnomalyConfig
+) -> list[dict[str, Any]]:
+    used = data.filter((pl.col("cost") > 0) | (pl.col("requests") > 0) | (pl.col("tokens") > 0))
+    findings = []
+    seen_global: set[str] = set()
+    first_global = used.group_by("model").agg(pl.col("day").min().alias("first"))
+    first_team = used.group_by("team", "model").agg(pl.col("day").min().alias("first"))
+    targets = [("model", first_global)] + ([("team", first_team)] if "team" in cfg.scopes else [])
+    for scope, firsts in targets:
+        for row in (
+            firsts.filter(pl.col("first").is_in(check_days)).sort("first").iter_rows(named=True)
+        ):
+            model, day = row["model"], row["first"]
+            if scope == "team" and (model, day) in seen_global:
+                continue  # already reported as new everywhere
+            key = model if scope == "model" else row["team"]
+            mask = pl.col("model") == model
+            if scope == "team":
+                mask &= pl.col("team") == key
+            rows = used.filter(mask)
+            today_rows = rows.filter(pl.col("day") == day)
+            teams = sorted({t for t in today_rows["team"] if t is not None})
+            since = rows.filter(pl.col("day") >= day)
+            cost_since = Decimal(since["cost_usd"].sum() or 0)
+            if scope == "model":
+                seen_global.add((model, day))
+            findings.append(
+                {
+                    "day": day,
+                    "check": "new_model",
+                    "scope": scope,
+                    "key": key,
+                    "model": model,
+                    "metric": "cost_usd",
+                    "expected": 0.0,
+                    "actual": float(today_rows["cost"].sum()),
+                    "bound": None,
+                    "impact_usd": _cents(cost_since),
+                    "volume_usd": None,
+                    "price_usd": None,
+                    "mix_usd": _cents(cost_since) if scope == "team" else None,
+                    "volume_unit": None,
+                    "detail": (
+                        f"first use {'anywhere' if scope == 'model' else 'by this team'}"
+                        f"{' (teams: ' + ', '.join(teams) + ')' if scope == 'model' else ''}; "
+                        f"impact is its spend since, {int(since['requests'].sum()):,} requests"
+                    ),
+                }
+            )
+    return findings
+
+
+def _deprecations(
+    data: pl.DataFrame, today: dt.date, catalog: Catalog, cfg: AnomalyConfig
+) -> list[dict[str, Any]]:
+    recent = data.filter(
+        pl.col("day") > today - dt.timedelta(days=30),
+        (pl.col("cost") > 0) | (pl.col("requests") > 0) | (pl.col("tokens") > 0),
+    )
+    findings = []
+    per_model = recent.group_by("provider", "model").agg(
+        pl.col("cost_usd").sum(), pl.col("team").unique().sort(), pl.col("day").max().alias("last")
+    )
+    horizon = today + dt.timedelta(days=cfg.deprecation_warn_days)
+    for row in per_model.sort("provider", "model").iter_rows(named=True):
+        found = catalog.find(row["provider"], row["model"])
+        if found is None or found.deprecated_on is None or found.deprecated_on > horizon:
+            continue
+        days_left = (found.deprecated_on - today).days
+        when = (
+            f"deprecated since {found.deprecated_on}"
+            if days_left <= 0
+            else f"deprecated on {found.deprecated_on}, in {days_left} days"
+        )
+        successor = f"; successor: {found.successor}" if found.successor else ""
+        teams = ", ".join(t for t in row["team"] if t is not None)
+        findings.append(
+            {
+                "day": today,
+                "check": "deprecation",
+                "scope": "model",
+                "key": row["model"],
+                "model": row["model"],
+                "metric": "days_until_deprecation",
+                "expected": float(cfg.deprecation_warn_days),
+                "actual": float(days_left),
+                "bound": float(cfg.deprecation_warn_days),
+                "impact_usd": _cents(Decimal(row["cost_usd"] or 0)),
+                "volume_usd": None,
+                "price_usd": None,
+                "mix_usd": None,
+                "volume_unit": None,
+                "detail": (
+                    f"{when}{successor}; used by {teams}, last on {row['last']}; "
+                    "impact is the last 30 days' spend on it"
+                ),
+            }
+        )
+    return findings
+
+
+# -- entry points -----------------------------------------------------------------------
+
+
+def _dedupe(findings: list[dict[str, Any]], priority: tuple[str, ...]) -> list[dict[str, Any]]:
+    """One finding per event: the same numbers seen through several scopes are one problem."""
+    rank = {s: i for i, s in enumerate(priority)}
+    kept: dict[tuple, dict[str, Any]] = {}
+    for f in sorted(findings, key=lambda f: rank.get(f["scope"], 99)):
+        if f["check"] in ("spike", "drift"):
+            ident = (f["check"], f["day"], f["metric"], f["model"], round(f["actual"], 9))
+            ident += (round(f["expected"], 6),)
+        else:
+            ident = (f["check"], f["scope"], f["key"], f["model"], f["day"])
+        if ident in kept:
+            other = kept[ident]
+            other["detail"] += f"; same as {f['scope']} {f['key']}"
+            continue
+        kept[ident] = f
+    return list(kept.values())
+
+
+def find_anomalies(
+    daily: pl.DataFrame,
+    *,
+    today: dt.date | None = None,
+    days: int = 1,
+    catalog: Catalog | None = None,
+    config: AnomalyConfig | None = None,
+) -> pl.DataFrame:
+    """Findings for the `days` days ending on `today` (default: the last day in `daily`).
+
+    `daily` holds spend per day and component (see :func:`daily_components`), with enough
+    history before the checked days (at least `weeks` weeks) to judge them. Deprecation needs
+    the `catalog`. Returns one row per finding (:data:`FINDING_SCHEMA`), largest impact first.
+    """
+    cfg = config or AnomalyConfig()
+    if days < 1:
+        msg = "days must be at least 1"
+        raise ValueError(msg)
+    data = _prepare(daily)
+    if data.is_empty():
+        return pl.DataFrame(schema=FINDING_SCHEMA)
+    today = today or data["day"].max()
+    data = data.filter(pl.col("day") <= today)
+    check_days = [today - dt.timedelta(days=k) for k in range(days - 1, -1, -1)]
+    findings: list[dict[str, Any]] = []
+    if "spike" in cfg.checks:
+        data = _with_constant_price_volume(data)
+    for scope in cfg.scopes:
+        if "spike" in cfg.checks:
+            findings += _spikes(data, scope, check_days, cfg)
+        if "drift" in cfg.checks:
+            findings += _drift(data, scope, today, cfg)
+    if "new_model" in cfg.checks:
+        findings += _new_models(data, check_days, cfg)
+    if "deprecation" in cfg.checks and catalog is not None:
+        findings += _deprecations(data, today, catalog, cfg)
+    findings = _dedupe(findings, cfg.scopes)
+    if not findings:
+        return pl.DataFrame(schema=FINDING_SCHEMA)
+    frame = pl.DataFrame(findings, schema=FINDING_SCHEMA)
+    order = {c: i for i, c in enumerate(CHECKS)}
+    return (
+        frame.with_columns(pl.col("check").replace_strict(order, return_dtype=pl.Int8).alias("_o"))
+        .sort(["day", "_o", "impact_usd"], descending=[True, False, True])
+        .drop("_o")
+    )
+
+
+def detect_anomalies(
+    session: Session,
+    *,
+    days: int = 7,
+    today: dt.date | None = None,
+    config: AnomalyConfig | None = None,
+) -> pl.DataFrame:
+    """Findings of the last `days` days ending on `today` (default: the last day with data)."""
+    cfg = config or AnomalyConfig()
+    today = today or _last_day(session)
+    if today is None:
+        return pl.DataFrame(schema=FINDING_SCHEMA)
+    # all history, so "first use" of a model means first ever, not first in a window
+    daily = daily_components(session, to_day=today + dt.timedelta(days=1))
+    return find_anomalies(daily, today=today, days=days, catalog=session.catalog, config=cfg)
+
+
+def _last_day(session: Session) -> dt.date | None:
+    from finops.pricing.costing import spend_totals
+
+    return spend_totals(session.con, revision_id=session.revision_id).last_day

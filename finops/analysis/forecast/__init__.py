@@ -1,0 +1,1 @@
+"""Daily spend forecasts: methods, the per-series engine, hierarchy, outlooks."""

@@ -1,0 +1,1 @@
+"""One module per app page; each calls the library through finops.app.support."""

@@ -1,0 +1,411 @@
+"""Streamlit glue shared by the pages: where the store is, cached library calls, the filter bar.
+
+Results are cached on the store file's modification time (and the catalog, teams and
+contracts files'), so a new upload shows at once and the app never holds the store open
+between reruns (another process may be ingesting). `st.session_state` holds UI state only:
+the filter choices that carry across pages and the review's present-mode position.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+import streamlit as st
+
+from finops.views import catalog as catalog_view
+from finops.core import format as fmt
+from finops.pricing.catalog import Catalog, load_catalog
+from finops.views.catalog import CatalogOverview, RevisionImpact
+from finops.views.catalog import catalog_overview as build_catalog_overview
+from finops.analysis.filters import FilterOptions, SpendFilter, filter_options
+
+if TYPE_CHECKING:
+    from finops.views.budgets import BudgetView
+    from finops.views.forecast import SpendForecast
+    from finops.analysis.simulate import Scenario, SimulationResult
+from finops.views.overview import Overview, build_overview
+from finops.views.review import MonthlyReview, build_review
+from finops.session.session import Session, open_session
+from finops.core.store import default_db_path
+from finops.views.teams import TeamDetail, TeamsOverview, team_detail, teams_overview
+
+__all__ = [
+    "anomalies",
+    "budgets",
+    "catalog",
+    "catalog_overview",
+    "current_filter",
+    "data_version",
+    "filter_sidebar",
+    "forecast",
+    "forecast_backtest",
+    "money",
+    "options",
+    "overview",
+    "pricing_path",
+    "require_store",
+    "review",
+    "revision_impact",
+    "session",
+    "show_section",
+    "show_table",
+    "simulation",
+    "store_path",
+    "store_version",
+    "team",
+    "teams",
+]
+
+
+def store_path() -> Path:
+    return default_db_path()
+
+
+def pricing_path() -> str | None:
+    return os.environ.get("FINOPS_PRICING") or None
+
+
+def store_version(db: Path) -> float:
+    """Changes whenever the store file (or its WAL) changes: the cache key for results."""
+    stamps = [p.stat().st_mtime_ns for p in (db, Path(f"{db}.wal")) if p.exists()]
+    return float(max(stamps, default=0))
+
+
+def _config_files() -> list[Path]:
+    from finops.pricing.catalog import default_pricing_dir
+
+    pricing = Path(pricing_path() or default_pricing_dir())
+    files = sorted(pricing.glob("*.y*ml")) if pricing.is_dir() else []
+    for env in ("FINOPS_TEAMS", "FINOPS_CONTRACTS"):
+        if os.environ.get(env):
+            files.append(Path(os.environ[env]))
+    return files
+
+
+def data_version(db: Path) -> str:
+    """The cache key of every result: the store's stamp, the catalog, teams, contracts files',
+    and which teams the viewer may see (so one viewer's results never serve another)."""
+    stamps = [str(store_version(db))]
+    for path in _config_files():
+        stamps.append(str(path.stat().st_mtime_ns) if path.exists() else "-")
+    teams = _VIEWER_TEAMS.get()
+    stamps.append("all" if teams is None else "teams=" + ",".join(teams))
+    return "|".join(stamps)
+
+
+# the teams the current viewer may see (None: all); set per script run by require_store
+_VIEWER_TEAMS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "finops_viewer_teams", default=None
+)
+
+
+def viewer_identity(header: str | None) -> str | None:
+    """The signed-in user (st.user, with OIDC login) or the trusted proxy header's value."""
+    try:
+        if st.user.is_logged_in:
+            return st.user.email
+    except (AttributeError, KeyError, st.errors.StreamlitAPIException):
+        pass
+    if header:
+        return st.context.headers.get(header)
+    return None
+
+
+def _apply_access() -> None:
+    """Decide what this viewer may see; stop the page for one who may see nothing."""
+    from finops.session.access import load_access, visible_teams
+
+    policy = load_access(os.environ.get("FINOPS_TEAMS") or None)
+    teams = visible_teams(policy, viewer_identity(policy.header) if policy else None)
+    _VIEWER_TEAMS.set(teams)
+    if teams == []:
+        st.error(
+            "You are not listed as a viewer of any team. Sign in, or ask a finops admin to add "
+            "you to a team's viewers in teams.yaml."
+        )
+        st.stop()
+
+
+@contextmanager
+def _open(db: str) -> Iterator[Session]:
+    """A session that sees only what the current viewer may see."""
+    from finops.session.access import restrict_to_teams
+
+    # read-only: pages never take the write lock, so an ingest in another process can run
+    with open_session(db, pricing_path(), read_only=True) as s:
+        teams = _VIEWER_TEAMS.get()
+        if teams is not None:
+            restrict_to_teams(s, teams)
+        yield s
+
+
+def may_upload() -> bool:
+    """Only a viewer who sees every team may load data (access control off: everyone)."""
+    _apply_access()
+    return _VIEWER_TEAMS.get() is None
+
+
+@contextmanager
+def session() -> Iterator[Session]:
+    """A session on the store for one action (upload): opened, used, closed. Uploads are for
+    viewers who see every team."""
+    if _VIEWER_TEAMS.get() is not None:
+        msg = "only a finops admin can upload data"
+        raise PermissionError(msg)
+    with open_session(str(store_path()), pricing_path()) as s:
+        yield s
+
+
+def require_store(title: str) -> tuple[str, str]:
+    """Show the page title; stop with how to load data when there is no store yet.
+
+    Returns (db, data version) for the cached calls.
+    """
+    db = store_path()
+    st.title(title)
+    _apply_access()
+    if not db.exists():
+        st.info(
+            f"No store at `{db}` yet. Load data with `finops demo` or `finops ingest FILE`, "
+            "or on the Upload page."
+        )
+        st.stop()
+    return str(db), data_version(db)
+
+
+def money(value) -> str:
+    return fmt.usd(value)
+
+
+# --- cached library calls (one per action) ---------------------------------------------------
+
+
+@st.cache_data(show_spinner="Reading the store…")
+def options(db: str, version: str) -> FilterOptions:
+    with _open(db) as s:
+        return filter_options(s)
+
+
+@st.cache_data(show_spinner="Pricing usage…")
+def overview(db: str, version: str, flt: SpendFilter) -> Overview:
+    with _open(db) as s:
+        return build_overview(s, filters=flt)
+
+
+@st.cache_data(show_spinner="Pricing usage…")
+def teams(db: str, version: str, flt: SpendFilter) -> TeamsOverview:
+    with _open(db) as s:
+        return teams_overview(s, flt)
+
+
+@st.cache_data(show_spinner="Pricing usage…")
+def team(db: str, version: str, name: str, flt: SpendFilter) -> TeamDetail:
+    with _open(db) as s:
+        return team_detail(s, name, flt)
+
+
+@st.cache_data(show_spinner="Building the review…")
+def review(db: str, version: str, month: dt.date, flt: SpendFilter) -> MonthlyReview:
+    with _open(db) as s:
+        return build_review(s, month, filters=flt)
+
+
+@st.cache_resource(show_spinner="Loading the price catalog…")
+def catalog(version: str) -> Catalog:
+    """The catalog the app prices with (loaded once per change of its files)."""
+    return load_catalog(pricing_path())
+
+
+@st.cache_data(show_spinner="Reading the catalog…")
+def catalog_overview(db: str, version: str) -> CatalogOverview:
+    with _open(db) as s:
+        return build_catalog_overview(s)
+
+
+@st.cache_data(show_spinner="Repricing the history…")
+def revision_impact(db: str, version: str, rev_a: int, rev_b: int) -> RevisionImpact:
+    with _open(db) as s:
+        return catalog_view.revision_impact(s, rev_a, rev_b)
+
+
+@st.cache_data(show_spinner="Forecasting…")
+def forecast(
+    db: str, version: str, flt: SpendFilter, split: str | None, horizon: int | None, method: str
+) -> SpendForecast:
+    from finops.views.forecast import build_forecast
+
+    with _open(db) as s:
+        return build_forecast(s, flt, split=split, horizon=horizon, method=method)
+
+
+@st.cache_data(show_spinner="Backtesting…")
+def forecast_backtest(db: str, version: str, flt: SpendFilter, method: str) -> dict:
+    from finops.views.forecast import backtest_total
+
+    with _open(db) as s:
+        return backtest_total(s, flt, method=method)
+
+
+@st.cache_data(show_spinner="Looking for anomalies…")
+def anomalies(
+    db: str, version: str, flt: SpendFilter, first_day: dt.date, last_day: dt.date
+) -> pl.DataFrame:
+    from finops.views.anomalies import find_for_filter
+
+    with _open(db) as s:
+        return find_for_filter(s, flt, first_day=first_day, last_day=last_day)
+
+
+@st.cache_data(show_spinner="Simulating…")
+def simulation(db: str, version: str, scenario: Scenario) -> SimulationResult:
+    from finops.analysis.simulate import simulate
+
+    with _open(db) as s:
+        return simulate(s, scenario)
+
+
+@st.cache_data(show_spinner="Checking budgets and alerts…")
+def budgets(db: str, version: str, month: dt.date) -> BudgetView:
+    from finops.views.budgets import budget_view
+
+    with _open(db) as s:
+        return budget_view(s, month)
+
+
+# --- the filter bar (UI state that carries across pages) --------------------------------------
+
+# permanent keys hold the choices; widget keys are re-seeded from them on every page, because
+# Streamlit forgets a widget's state on a page that does not draw it
+_KEYS = {
+    "range": "filter_range",
+    "teams": "filter_teams",
+    "providers": "filter_providers",
+    "models": "filter_models",
+}
+
+
+def _keep(name: str) -> None:
+    st.session_state[_KEYS[name]] = st.session_state[f"_w_{name}"]
+
+
+def _clear() -> None:
+    for key in _KEYS.values():
+        st.session_state.pop(key, None)
+
+
+def filter_sidebar(opts: FilterOptions, *, dates: bool = True) -> SpendFilter:
+    """The sidebar filters (date range, team, provider, model); returns the filter chosen."""
+    state = st.session_state
+    bar = st.sidebar
+    bar.header("Filters")
+    if dates and opts.first_day is not None:
+        span = (opts.first_day, opts.last_day)
+        chosen = state.get(_KEYS["range"])
+        if chosen is not None:
+            # keep a chosen range inside the data (a new upload may have moved it)
+            chosen = tuple(min(max(d, span[0]), span[1]) for d in chosen)
+        state["_w_range"] = chosen or span
+        bar.date_input(
+            "Date range",
+            min_value=span[0],
+            max_value=span[1],
+            key="_w_range",
+            on_change=_keep,
+            args=("range",),
+        )
+    for name, label, values in (
+        ("teams", "Teams", opts.teams),
+        ("providers", "Providers", opts.providers),
+        ("models", "Models", opts.models),
+    ):
+        state[f"_w_{name}"] = [v for v in state.get(_KEYS[name], []) if v in values]
+        bar.multiselect(
+            label,
+            values,
+            key=f"_w_{name}",
+            on_change=_keep,
+            args=(name,),
+            placeholder=f"All {label.lower()}",
+        )
+    bar.button("Clear filters", on_click=_clear)
+    return current_filter(dates=dates)
+
+
+def current_filter(*, dates: bool = True) -> SpendFilter:
+    """The filter the sidebar holds (dates as [from, to) for the library)."""
+    state = st.session_state
+    rng = state.get(_KEYS["range"]) if dates else None
+    from_day = to_day = None
+    if rng:
+        from_day = rng[0]
+        if len(rng) > 1:
+            to_day = rng[1] + dt.timedelta(days=1)
+    return SpendFilter(
+        from_day=from_day,
+        to_day=to_day,
+        teams=tuple(state.get(_KEYS["teams"], ())),
+        providers=tuple(state.get(_KEYS["providers"], ())),
+        models=tuple(state.get(_KEYS["models"], ())),
+    )
+
+
+_PERCENT_COLUMNS = ("share", "cache_hit_rate")
+_RATE_COLUMNS = ("usd_per_1k_requests", "usd_per_mtok")
+_LABELS = {
+    "cost_usd": "cost",
+    "effective_cost_usd": "effective cost",
+    "usd_per_1k_requests": "$ / 1K requests",
+    "usd_per_mtok": "$ / 1M tokens",
+    "cache_hit_rate": "cache-hit rate",
+    "unpriced_rows": "unpriced rows",
+    "unpriced_tokens": "unpriced tokens",
+}
+
+
+def show_table(frame: pl.DataFrame, *, money_columns: tuple[str, ...] = ()) -> None:
+    """A frame as a table: money in dollars, shares as percentages, counts with separators."""
+    percent = [c for c in _PERCENT_COLUMNS if c in frame.columns]
+    shown = frame.with_columns(
+        *[pl.col(c).cast(pl.Float64) for c in money_columns if c in frame.columns],
+        *[(pl.col(c) * 100) for c in percent],
+    )
+    config: dict = {}
+    for name, dtype in shown.schema.items():
+        label = _LABELS.get(name, name.replace("_", " "))
+        if name in money_columns:
+            config[name] = st.column_config.NumberColumn(label, format="dollar")
+        elif name in percent:
+            config[name] = st.column_config.NumberColumn(label, format="%.1f%%")
+        elif name in _RATE_COLUMNS:
+            config[name] = st.column_config.NumberColumn(label, format="$%.2f")
+        elif dtype == pl.Date:
+            config[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
+        elif dtype.is_integer():
+            config[name] = st.column_config.NumberColumn(label, format="localized")
+        else:
+            config[name] = st.column_config.Column(label)
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
+
+
+def show_section(section) -> None:
+    """One review section (finops.views.review.Section): text, metrics, charts, tables."""
+    st.subheader(section.title)
+    for paragraph in section.text:
+        st.markdown(paragraph.replace("$", "\\$"))
+    if section.metrics:
+        for start in range(0, len(section.metrics), 4):
+            row = section.metrics[start : start + 4]
+            for col, m in zip(st.columns(4), row, strict=False):
+                col.metric(m.label, m.value, m.delta, delta_color=m.delta_color, help=m.help)
+    for index, fig in enumerate(section.figures):
+        st.plotly_chart(fig, width="stretch", key=f"{section.id}-chart-{index}")
+    for table in section.tables:
+        st.caption(table.caption)
+        st.dataframe(table.frame, hide_index=True, width="stretch")

@@ -1,0 +1,391 @@
+"""Cost control commands: `finops budgets`, `finops anomalies`, `finops alerts`, and
+`finops export showback`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import click
+import polars as pl
+
+from finops.session import session
+from finops.cli.options import (
+    USER_ERRORS,
+    db_option,
+    emit,
+    exact_json,
+    format_option,
+    parse_day,
+    pricing_option,
+    teams_option,
+)
+from finops.cli.root import main
+
+__all__ = [
+    "alerts_command",
+    "anomalies_command",
+    "budgets_command",
+    "export_group",
+    "showback_command",
+]
+
+
+def _today_option(f):
+    return click.option(
+        "--today",
+        default=None,
+        help="Judge as of this day (YYYY-MM-DD); default: the last day with data.",
+    )(f)
+
+
+def _budgets_from(teams: Path | None):
+    from finops.analysis.budgets import load_budgets
+
+    return load_budgets(teams) if teams is not None else None
+
+
+def _month(text: str | None) -> dt.date | None:
+    from finops.analysis.budgets import parse_month
+
+    if text is None:
+        return None
+    try:
+        return parse_month(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--month") from None
+
+
+# --- budgets -----------------------------------------------------------------------------------
+
+
+@main.command("budgets")
+@click.option("--month", default=None, help="Month to judge (YYYY-MM); default: today's.")
+@_today_option
+@format_option("table", "csv", "json")
+@teams_option
+@db_option
+@pricing_option
+def budgets_command(
+    month: str | None,
+    today: str | None,
+    fmt: str,
+    teams: Path | None,
+    db: Path,
+    pricing: Path | None,
+) -> None:
+    """Monthly budgets: spend to date, projected month end (80% interval), run-out date, status.
+
+    Budgets are the monthly_budget_usd fields of teams.yaml (per team and for the total).
+    Status: over (spent more than the budget), at risk (projected above it), ok.
+
+    \b
+    Examples:
+      finops budgets --teams teams.yaml
+      finops budgets --teams teams.yaml --month 2025-11 --format json
+    """
+    from finops.analysis.budgets import budget_status
+
+    budgets = _budgets_from(teams)
+    with session.open_session(db, pricing, teams) as s:
+        frame = budget_status(s, budgets, month=_month(month), today=parse_day(today, "--today"))
+    if fmt != "table":
+        emit(frame, fmt)
+        return
+    first = frame.row(0, named=True)
+    shown = frame.select(
+        pl.when(pl.col("scope") == "total").then(pl.lit("TOTAL")).otherwise("team").alias("team"),
+        pl.col("budget_usd").alias("budget"),
+        pl.col("actual_usd").alias("spent"),
+        pl.col("used_pct").round(0).cast(pl.Int64).alias("used %"),
+        pl.col("projected_usd").alias("projected"),
+        pl.col("projected_lo80_usd").alias("80% low"),
+        pl.col("projected_hi80_usd").alias("80% high"),
+        pl.col("runs_out_on").alias("runs out"),
+        "status",
+        "projection",
+    )
+    emit(
+        shown,
+        "table",
+        title=f"Budgets for {first['month']:%B %Y}, as of {first['today']} (USD)",
+    )
+    if budgets is None:
+        click.echo("no budgets: give --teams teams.yaml (monthly_budget_usd per team)")
+    notes = frame.filter(pl.col("note").is_not_null())
+    for row in notes.iter_rows(named=True):
+        click.echo(f"{row['team'] or 'total'}: {row['note']}")
+
+
+# --- anomalies ---------------------------------------------------------------------------------
+
+
+@main.command("anomalies")
+@click.option("--days", default=7, show_default=True, help="Days to check, ending today.")
+@_today_option
+@click.option(
+    "--scope",
+    "scopes",
+    default="team,model,api_key",
+    show_default=True,
+    help="Comma-separated scopes to judge: team, model, api_key.",
+)
+@click.option(
+    "--min-impact",
+    type=Decimal,
+    default=None,
+    help="Ignore spikes and drift worth less than this many USD (default 0.25).",
+)
+@format_option("table", "csv", "json")
+@teams_option
+@db_option
+@pricing_option
+def anomalies_command(
+    days: int,
+    today: str | None,
+    scopes: str,
+    min_impact: Decimal | None,
+    fmt: str,
+    teams: Path | None,
+    db: Path,
+    pricing: Path | None,
+) -> None:
+    """Spend spikes, unit-cost drift, first use of a model, and deprecated models in use.
+
+    Each finding has expected vs actual and its dollar impact split into volume, price
+    (cost per request) and mix (which models, tiers and keys carried the volume).
+
+    \b
+    Examples:
+      finops anomalies --days 14
+      finops anomalies --scope team --min-impact 50 --format json
+    """
+    from finops.analysis.anomalies import AnomalyConfig, detect_anomalies
+
+    kw: dict = {"scopes": tuple(s.strip() for s in scopes.split(",") if s.strip())}
+    if min_impact is not None:
+        kw["min_impact_usd"] = min_impact
+    config = AnomalyConfig(**kw)
+    with session.open_session(db, pricing, teams) as s:
+        found = detect_anomalies(s, days=days, today=parse_day(today, "--today"), config=config)
+    if found.is_empty():
+        if fmt == "json":
+            click.echo("[]")
+        elif fmt == "table":
+            click.echo(f"no anomalies in the last {days} day(s)")
+        else:
+            emit(found, fmt)
+        return
+    if fmt != "table":
+        emit(found, fmt)
+        return
+    shown = found.with_row_index("#", offset=1).select(
+        "#",
+        "day",
+        "check",
+        pl.concat_str(
+            "scope",
+            pl.lit(" "),
+            "key",
+            pl.when(pl.col("model").is_not_null() & (pl.col("scope") != "model"))
+            .then(pl.lit(" · ") + pl.col("model"))
+            .otherwise(pl.lit("")),
+        ).alias("where"),
+        "metric",
+        pl.col("expected").round(4),
+        pl.col("actual").round(4),
+        pl.col("impact_usd").alias("impact $"),
+        pl.col("volume_usd").alias("volume $"),
+        pl.col("price_usd").alias("price $"),
+        pl.col("mix_usd").alias("mix $"),
+    )
+    emit(shown, "table", title=f"Anomalies, last {days} day(s)")
+    for i, detail in enumerate(found["detail"].to_list(), start=1):
+        click.echo(f"{i}. {detail}")
+
+
+# --- alerts ------------------------------------------------------------------------------------
+
+
+class _AlertsError(click.ClickException):
+    """An error in `finops alerts`: exit 2, so a scheduler tells it from "alerts fired" (1)."""
+
+    exit_code = 2
+
+
+@main.command("alerts")
+@format_option("table", "json")
+@click.option(
+    "--webhook",
+    default=None,
+    envvar="FINOPS_WEBHOOK",
+    help="Post what fires to this Slack-compatible incoming webhook (env FINOPS_WEBHOOK).",
+)
+@click.option(
+    "--unallocated-limit",
+    default="10",
+    show_default=True,
+    help="Fire when unallocated spend passes this percent of the month; 'off' to skip.",
+)
+@click.option("--days", default=1, show_default=True, help="Days of anomalies to report.")
+@_today_option
+@teams_option
+@db_option
+@pricing_option
+def alerts_command(
+    fmt: str,
+    webhook: str | None,
+    unallocated_limit: str,
+    days: int,
+    today: str | None,
+    teams: Path | None,
+    db: Path,
+    pricing: Path | None,
+) -> None:
+    """List what fires today; exit 1 when anything fires, 0 when nothing does, 2 on errors.
+
+    Fires on: budget thresholds (80%, 100% of the month's budget), a projected month end
+    over budget, anomalies of the last --days, unallocated spend over the limit, and usage
+    the catalog cannot price. With --webhook, posts them (retrying server errors).
+
+    \b
+    Examples:
+      finops alerts --teams teams.yaml || echo "something fired"
+      finops alerts --teams teams.yaml --webhook https://hooks.slack.com/services/T/B/X
+    """
+    from finops.analysis.alerts import (
+        WebhookError,
+        alerts_frame,
+        evaluate_alerts,
+        post_webhook,
+        slack_payload,
+    )
+
+    try:
+        limit = None if unallocated_limit.strip().lower() == "off" else Decimal(unallocated_limit)
+    except ArithmeticError:
+        msg = f"--unallocated-limit {unallocated_limit!r} is not a percent; write e.g. 10 or off"
+        raise _AlertsError(msg) from None
+    try:
+        budgets = _budgets_from(teams)
+        with session.open_session(db, pricing, teams) as s:
+            fired = evaluate_alerts(
+                s,
+                budgets=budgets,
+                today=parse_day(today, "--today"),
+                anomaly_days=days,
+                unallocated_limit_pct=limit,
+            )
+            source = f"store {s.db.name} · catalog revision {s.revision_id}"
+    except USER_ERRORS as exc:
+        raise _AlertsError(str(exc)) from None
+    frame = alerts_frame(fired)
+    if fmt == "json":
+        click.echo(exact_json(frame.to_dicts()) if fired else "[]")
+    elif fired:
+        emit(frame.select("severity", "kind", "message"), "table", title=f"{len(fired)} alert(s)")
+    else:
+        click.echo("nothing fires")
+    if webhook and fired:
+        try:
+            used = post_webhook(webhook, slack_payload(fired, source=source))
+        except WebhookError as exc:
+            raise _AlertsError(str(exc)) from None
+        click.echo(f"posted {len(fired)} alert(s) to the webhook (attempt {used})", err=True)
+    if fired:
+        sys.exit(1)
+
+
+# --- export showback ---------------------------------------------------------------------------
+
+export_group = main.commands.get("export")
+if export_group is None:
+
+    @main.group("export")
+    def export_group() -> None:
+        """Export reports and data from the store."""
+
+
+def _flat(frame: pl.DataFrame) -> pl.DataFrame:
+    """Top lists as text ("gpt-4o 62.10%; o3 37.90%") for CSV and tables."""
+
+    def text(items: list[dict] | None, key: str) -> str | None:
+        if not items:
+            return None
+        return "; ".join(
+            f"{i[key]} {i['share_pct']}%" if i["cost_usd"] is not None else f"{i[key]} unpriced"
+            for i in items
+        )
+
+    return frame.with_columns(
+        pl.Series("top_models", [text(v, "model") for v in frame["top_models"].to_list()]),
+        pl.Series("top_api_keys", [text(v, "api_key_id") for v in frame["top_api_keys"].to_list()]),
+    )
+
+
+@export_group.command("showback")
+@click.option("--month", required=True, help="Month (YYYY-MM).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write to FILE.csv or FILE.json instead of printing.",
+)
+@format_option("table", "csv", "json")
+@teams_option
+@db_option
+@pricing_option
+def showback_command(
+    month: str,
+    out: Path | None,
+    fmt: str,
+    teams: Path | None,
+    db: Path,
+    pricing: Path | None,
+) -> None:
+    """Per-team showback for a month: cost, share, top models and keys, unit costs.
+
+    \b
+    Examples:
+      finops export showback --month 2025-11 --teams teams.yaml --out showback-2025-11.csv
+      finops export showback --month 2025-11 --format json
+    """
+    from finops.analysis.budgets import showback
+
+    first = _month(month)
+    if out is not None:
+        fmt = {".csv": "csv", ".json": "json"}.get(out.suffix.lower(), "")
+        if not fmt:
+            raise click.BadParameter(f"{out}: write to a .csv or .json file", param_hint="--out")
+    budgets = _budgets_from(teams)
+    with session.open_session(db, pricing, teams) as s:
+        frame = showback(s, first, budgets=budgets)
+    if fmt == "json":
+        text = exact_json(frame.to_dicts())
+    elif fmt == "csv":
+        text = _flat(frame).write_csv()
+    else:
+        flat = _flat(frame)
+        emit(
+            flat.select(
+                "team",
+                "cost_usd",
+                "share_pct",
+                "requests",
+                "cost_per_1k_requests_usd",
+                "cost_per_1m_tokens_usd",
+                "top_models",
+                "budget_used_pct",
+            ),
+            "table",
+            title=f"Showback {first:%B %Y} (USD)",
+        )
+        click.echo(f"total: ${Decimal(frame['cost_usd'].sum()):,.2f}")
+        return
+    if out is None:
+        click.echo(text, nl=not text.endswith("\n"))
+        return
+    out.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    click.echo(f"wrote {frame.height} teams for {first:%Y-%m} to {out}")

@@ -1,0 +1,130 @@
+"""`finops forecast`, `finops forecast-series`, `finops backtest`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+import polars as pl
+
+from finops.session import session
+from finops.cli.options import db_option, emit, format_option, pricing_option
+from finops.cli.root import main
+
+
+def _levels(text: str) -> tuple[int, ...]:
+    try:
+        levels = tuple(sorted({int(x) for x in text.split(",") if x.strip()}))
+    except ValueError:
+        raise click.BadParameter(f"{text!r}: write levels like 80,95") from None
+    if not levels or any(not 0 < lv < 100 for lv in levels):
+        raise click.BadParameter(f"{text!r}: levels are percentages between 0 and 100")
+    return levels
+
+
+@main.command("forecast")
+@click.option(
+    "--by",
+    type=click.Choice(["total", "provider", "team", "model"]),
+    default="total",
+    show_default=True,
+)
+@click.option("--horizon", default=28, show_default=True, help="Days to forecast.")
+@click.option("--levels", default="80,95", show_default=True, help="Interval levels (percent).")
+@format_option("table", "csv", "json")
+@db_option
+@pricing_option
+def forecast_command(by: str, horizon: int, levels: str, fmt: str, db: Path, pricing) -> None:
+    """Daily spend forecast with intervals, priced day by day (announced price changes count).
+
+    Columns: day, the --by key, mean, lo/hi per level, method, tokens_mean, price_factor.
+
+    \b
+    Example:
+      finops forecast --by team --horizon 31 --format csv
+    """
+    from finops.analysis.forecast.spend import forecast_spend
+
+    with session.open_session(db, pricing) as s:
+        result = forecast_spend(s, by=by, horizon=horizon, levels=_levels(levels))
+    emit(result.forecast, fmt, title=f"Spend forecast by {by} from {result.as_of} (USD per day)")
+
+
+@main.command("forecast-series")
+@click.option(
+    "--input",
+    "input_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+)
+@click.option("--date-col", required=True, help="Column with the day.")
+@click.option("--value-col", required=True, help="Column with the daily value.")
+@click.option("--horizon", default=28, show_default=True)
+@click.option("--levels", default="80,95", show_default=True)
+@format_option("table", "csv", "json", default="csv")
+def forecast_series_command(
+    input_path: Path, date_col: str, value_col: str, horizon: int, levels: str, fmt: str
+) -> None:
+    """Forecast any daily series you already have (a CSV with a date and a value column).
+
+    \b
+    Example:
+      finops forecast-series --input spend.csv --date-col date --value-col usd --horizon 14
+    """
+    from finops.analysis.forecast.api import forecast_series
+
+    try:
+        frame = pl.read_csv(input_path, try_parse_dates=True)
+    except pl.exceptions.PolarsError as exc:
+        raise click.ClickException(f"{input_path}: cannot read as CSV: {exc}") from None
+    for col in (date_col, value_col):
+        if col not in frame.columns:
+            raise click.ClickException(
+                f"{input_path}: no column {col!r} (columns: {', '.join(frame.columns)})"
+            )
+    days = frame[date_col]
+    if days.dtype != pl.Date:
+        days = days.cast(pl.Utf8).str.to_date(strict=False)
+    bad = days.is_null() | frame[value_col].cast(pl.Float64, strict=False).is_null()
+    if bad.any():
+        row = int(bad.arg_max()) + 1
+        raise click.ClickException(
+            f"{input_path}, row {row}: field {date_col if days[row - 1] is None else value_col} "
+            "is not a date (YYYY-MM-DD) or not a number"
+        )
+    result = forecast_series(
+        frame[value_col].cast(pl.Float64).to_list(),
+        days=days.to_list(),
+        horizon=horizon,
+        levels=_levels(levels),
+    )
+    emit(result, fmt, title=f"Forecast of {value_col}")
+
+
+@main.command("backtest")
+@click.option(
+    "--by",
+    type=click.Choice(["total", "provider", "team", "model"]),
+    default="total",
+    show_default=True,
+)
+@click.option("--horizon", default=28, show_default=True)
+@format_option("table", "csv", "json")
+@db_option
+@pricing_option
+def backtest_command(by: str, horizon: int, fmt: str, db: Path, pricing) -> None:
+    """Rolling-origin accuracy per series: MASE against seasonal naive, interval coverage,
+    error on the horizon's total.
+
+    \b
+    Example:
+      finops backtest --by team
+    """
+    from finops.analysis.forecast.spend import backtest_spend
+
+    with session.open_session(db, pricing) as s:
+        frame = backtest_spend(s, by=by, horizon=horizon)
+    if frame.is_empty():
+        click.echo("not enough history to backtest (needs about two horizons plus two weeks)")
+        return
+    emit(frame, fmt, title=f"Backtest by {by}, horizon {horizon} days")

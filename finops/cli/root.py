@@ -1,0 +1,494 @@
+"""The `finops` command line: parses options, calls one library function, prints the result.
+
+Every command takes --db (env FINOPS_DB) and --pricing (env FINOPS_PRICING). Errors print one
+line and exit non-zero; tracebacks are for bugs only.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from finops.pricing import catalog as catalog_mod
+from finops.pricing import costing
+from finops.session import session
+from finops.cli.options import (
+    UserErrorGroup,
+    contracts_option,
+    day_range,
+    db_option,
+    emit,
+    format_option,
+    pricing_option,
+    spend_query_options,
+    teams_option,
+)
+from finops.analysis.deprecations import usage_on_deprecated_models
+
+__all__ = ["main"]
+
+
+@click.group(cls=UserErrorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="finops")
+def main() -> None:
+    """Cost analytics and forecasting for AI API spend.
+
+    \b
+    Example:
+      finops demo && finops spend --by month,team
+    """
+
+
+# --- ingest and spend --------------------------------------------------------------------------
+
+
+@contextmanager
+def _ingest_progress():
+    """A rich progress bar per file on a terminal (stderr); silent otherwise."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from finops.ingest._core import STEPS
+
+    console = Console(stderr=True)
+    bar = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    )
+    tasks: dict[str, int] = {}
+
+    def on_progress(file: str, step: str, pct: float) -> None:
+        if file not in tasks:
+            tasks[file] = bar.add_task(Path(file).name, total=len(STEPS) * 100)
+        done = STEPS.index(step) * 100 + min(pct, 100.0)
+        bar.update(tasks[file], completed=done, description=f"{Path(file).name}: {step}")
+
+    with bar:
+        yield on_progress
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--source-format",
+    "format_name",
+    default=None,
+    help="Skip detection and read the files as this format.",
+)
+@db_option
+@pricing_option
+@click.option(
+    "--mapping",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A YAML column mapping for a CSV no built-in format reads.",
+)
+def ingest(
+    paths: tuple[str, ...],
+    format_name: str | None,
+    mapping: Path | None,
+    db: Path,
+    pricing: Path | None,
+) -> None:
+    """Load usage exports (files, folders or globs) into the store, as one all-or-nothing upload.
+
+    \b
+    Example:
+      finops ingest exports/2025-06/*.csv
+    """
+    if mapping is not None:
+        from finops.ingest.mapping import register_mapping
+
+        format_name = register_mapping(mapping).name
+    with session.open_session(db, pricing) as s, _ingest_progress() as on_progress:
+        report = session.ingest(s, list(paths), format_name=format_name, progress=on_progress)
+    for f in report.files:
+        span = f"{f.first_day} .. {f.last_day}" if f.first_day else "no rows"
+        if f.cost_only:
+            span += " (a cost data set: kept to reconcile against, never added to usage)"
+        if f.rows_skipped:
+            span += f"; {f.rows_skipped:,} rows passed over (not AI token usage)"
+        click.echo(
+            f"{f.file}: {f.format}, {f.rows_read:,} rows read — {f.rows_new:,} new, "
+            f"{f.rows_duplicate:,} duplicate, {f.rows_replaced:,} replaced; {span}"
+        )
+        if f.models:
+            click.echo(f"  models: {', '.join(f.models[:12])}{' …' if len(f.models) > 12 else ''}")
+    for model in report.unpriced_models:
+        click.echo(f"  unpriced: {model} (no catalog price; see finops unpriced)")
+    click.echo(
+        f"ingest {report.ingest_id}: {report.rows_new:,} new, {report.rows_duplicate:,} duplicate, "
+        f"{report.rows_replaced:,} replaced"
+    )
+
+
+@main.command()
+@spend_query_options
+@click.option(
+    "--revision", default=None, help="Price with this catalog revision (id, hash prefix or label)."
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["duckdb", "spark"]),
+    default="duckdb",
+    show_default=True,
+    help="duckdb: the store; spark: Apache Spark over a Parquet export (finops[spark]).",
+)
+@click.option(
+    "--data",
+    default=None,
+    envvar="FINOPS_SPARK_DATA",
+    help="With --engine spark: export folder or URL (default: export --db to a temp folder).",
+)
+@format_option("table", "csv", "json")
+@db_option
+@pricing_option
+@teams_option
+@contracts_option
+def spend(
+    by: str,
+    from_: str | None,
+    to: str | None,
+    revision: str | None,
+    engine: str,
+    data: str | None,
+    fmt: str,
+    db: Path,
+    pricing: Path | None,
+    teams: Path | None,
+    contracts: Path | None,
+) -> None:
+    """Spend grouped by keys, with unpriced usage counted beside every total.
+
+    \b
+    Examples:
+      finops spend --by month,team
+      finops spend --by day,model --from 2025-06-01 --to 2025-06-30 --format json
+      finops spend --by model --revision 1      # as priced by an older catalog
+    """
+    if engine == "spark":
+        from finops.cli.scale import spark_spend_command
+
+        click.get_current_context().invoke(
+            spark_spend_command,
+            data=data,
+            by=by,
+            from_=from_,
+            to=to,
+            revision=revision,
+            fmt=fmt,
+            db=db,
+            pricing=pricing,
+            teams=teams,
+            contracts=contracts,
+        )
+        return
+    keys = [k.strip() for k in by.split(",") if k.strip()]
+    start, end = day_range(from_, to)
+    with session.open_session(db, pricing, teams, contracts) as s:
+        rev = catalog_mod.resolve_revision(s.con, revision) if revision else s.revision_id
+        frame = s.spend(keys, revision_id=rev, from_day=start, to_day=end)
+        totals = costing.spend_totals(s.con, revision_id=rev, from_day=start, to_day=end)
+        warnings = usage_on_deprecated_models(s).to_dicts() if fmt == "table" else []
+    emit(frame, fmt, title=f"Spend by {', '.join(keys)} (catalog revision {rev})")
+    if fmt == "table":
+        click.echo(
+            f"total: ${totals.cost_usd:,.2f} list, ${totals.effective_cost_usd:,.2f} effective"
+        )
+        if totals.unpriced_rows:
+            click.echo(
+                f"unpriced usage: {totals.unpriced_rows:,} rows / {totals.unpriced_tokens:,} tokens "
+                "(not in the total; see finops unpriced)"
+            )
+        for w in warnings:
+            state = "retired" if w["days_left"] < 0 else f"retires in {w['days_left']} days"
+            successor = f"; successor {w['successor']}" if w["successor"] else ""
+            click.echo(
+                f"warning: {w['provider']}/{w['model']} {state} ({w['deprecated_on']}){successor}"
+            )
+
+
+@main.command()
+@click.option("--from", "from_", default=None, help="First day (inclusive).")
+@click.option("--to", default=None, help="Last day (inclusive).")
+@format_option("table", "csv", "json")
+@db_option
+@pricing_option
+def unpriced(from_: str | None, to: str | None, fmt: str, db: Path, pricing: Path | None) -> None:
+    """Usage the catalog cannot price: model, reason, rows and tokens (never counted as $0).
+
+    \b
+    Example:
+      finops unpriced --format json
+    """
+    start, end = day_range(from_, to)
+    with session.open_session(db, pricing) as s:
+        frame = costing.unpriced(s.con, revision_id=s.revision_id, from_day=start, to_day=end)
+        frame = session.suggest_models(s, frame)
+    if frame.is_empty():
+        click.echo("no unpriced usage")
+        return
+    emit(frame, fmt, title="Unpriced usage")
+
+
+# --- pricing -----------------------------------------------------------------------------------
+
+
+@main.group()
+def pricing() -> None:
+    """Inspect and check the price catalog."""
+
+
+@pricing.command("validate")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@pricing_option
+def pricing_validate(directory: Path | None, pricing: Path | None) -> None:
+    """Check a catalog folder; print one line naming file, model and field of any problem.
+
+    \b
+    Example:
+      finops pricing validate pricing/
+    """
+    cat = catalog_mod.load_catalog(directory or pricing)
+    periods = sum(len(m.periods) for m in cat.models)
+    providers = len({m.provider for m in cat.models})
+    click.echo(
+        f"ok: {len(cat.models)} models from {providers} providers, {periods} price periods "
+        f"(content hash {cat.content_hash[:12]})"
+    )
+
+
+@pricing.command("list")
+@click.option("--provider", default=None, help="Only this provider.")
+@format_option("table", "csv", "json")
+@pricing_option
+def pricing_list(provider: str | None, fmt: str, pricing: Path | None) -> None:
+    """Models in the catalog with their current standard prices.
+
+    \b
+    Example:
+      finops pricing list --provider anthropic
+    """
+    frame = session.catalog_listing(catalog_mod.load_catalog(pricing), provider=provider)
+    emit(frame, fmt, title="Price catalog")
+
+
+@pricing.command("show")
+@click.argument("model")
+@click.option("--provider", default=None, help="Provider, when the name is ambiguous.")
+@format_option("table", "csv", "json")
+@pricing_option
+def pricing_show(model: str, provider: str | None, fmt: str, pricing: Path | None) -> None:
+    """A model's price history: every period, tier and long-context band.
+
+    \b
+    Example:
+      finops pricing show o3
+    """
+    frame = session.price_history(catalog_mod.load_catalog(pricing), model, provider=provider)
+    emit(frame, fmt, title=f"Price history of {model} (USD per million tokens)")
+
+
+@pricing.command("impact")
+@click.argument("rev_a")
+@click.argument("rev_b")
+@click.option("--from", "from_", default=None, help="First day (inclusive).")
+@click.option("--to", default=None, help="Last day (inclusive).")
+@format_option("table", "csv", "json")
+@db_option
+@pricing_option
+def pricing_impact(rev_a: str, rev_b: str, from_, to, fmt: str, db: Path, pricing) -> None:
+    """How much stored history changes in dollars, by model, between two catalog revisions.
+
+    \b
+    Example:
+      finops pricing impact 3 4 --from 2025-05-01 --to 2025-05-31
+    """
+    from finops.views.catalog import revision_impact
+
+    start, end = day_range(from_, to)
+    with session.open_session(db, pricing) as s:
+        a = catalog_mod.resolve_revision(s.con, rev_a)
+        b = catalog_mod.resolve_revision(s.con, rev_b)
+        impact = revision_impact(s, a, b, from_day=start, to_day=end)
+    if fmt != "table":
+        emit(impact.by_model, fmt)
+        return
+    click.echo(
+        f"revision {a} → {b}: ${impact.total_a_usd:,.2f} → ${impact.total_b_usd:,.2f} "
+        f"({impact.change_usd:+,.2f})"
+    )
+    if impact.by_model.is_empty():
+        click.echo("no model's cost changes")
+        return
+    emit(impact.by_model, "table", title="Change by model (USD)")
+
+
+@pricing.command("deprecations")
+@click.option("--within", default=90, show_default=True, help="Days ahead to warn about.")
+@format_option("table", "csv", "json")
+@db_option
+@pricing_option
+def pricing_deprecations(within: int, fmt: str, db: Path, pricing: Path | None) -> None:
+    """Models in recent use that are retired or retire soon, with successor and spend at stake.
+
+    \b
+    Example:
+      finops pricing deprecations --within 180
+    """
+    with session.open_session(db, pricing) as s:
+        frame = usage_on_deprecated_models(s, within_days=within)
+    if frame.is_empty():
+        click.echo(f"no model in recent use retires within {within} days")
+        return
+    emit(frame, fmt, title="Usage on retiring models")
+
+
+@pricing.command("revisions")
+@format_option("table", "csv", "json")
+@db_option
+@pricing_option
+def pricing_revisions(fmt: str, db: Path, pricing: Path | None) -> None:
+    """Catalog revisions recorded in the store, newest first.
+
+    \b
+    Example:
+      finops pricing revisions
+    """
+    with session.open_session(db, pricing) as s:
+        frame = catalog_mod.list_revisions(s.con)
+    emit(frame, fmt, title="Catalog revisions")
+
+
+@pricing.command("diff")
+@click.argument("rev_a")
+@click.argument("rev_b")
+@format_option("table", "csv", "json")
+@db_option
+@pricing_option
+def pricing_diff(rev_a: str, rev_b: str, fmt: str, db: Path, pricing: Path | None) -> None:
+    """Prices added, removed or changed between two revisions.
+
+    \b
+    Example:
+      finops pricing diff 1 2
+    """
+    with session.open_session(db, pricing) as s:
+        a = catalog_mod.resolve_revision(s.con, rev_a)
+        b = catalog_mod.resolve_revision(s.con, rev_b)
+        frame = catalog_mod.diff_revisions(s.con, a, b)
+    if frame.is_empty():
+        click.echo(f"revisions {a} and {b} price everything the same")
+        return
+    emit(frame, fmt, title=f"Price changes from revision {a} to {b} (USD per million tokens)")
+
+
+# --- exports ----------------------------------------------------------------------------------
+
+
+@main.group("export")
+def export() -> None:
+    """Export priced usage: FOCUS, and more formats from other areas."""
+
+
+@export.command("focus")
+@click.option("--month", required=True, help="The month to export (YYYY-MM).")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Output file: .csv or .parquet.",
+)
+@db_option
+@pricing_option
+@contracts_option
+def export_focus(
+    month: str, out: Path, db: Path, pricing: Path | None, contracts: Path | None
+) -> None:
+    """Write a month of priced usage as FOCUS 1.2 cost and usage rows.
+
+    \b
+    Example:
+      finops export focus --month 2025-06 --out june-focus.parquet
+    """
+    from finops.export.focus import export_focus as write_focus
+    from finops.core.months import parse_month
+
+    try:
+        first = parse_month(month)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    with session.open_session(db, pricing, contracts=contracts) as s:
+        result = write_focus(s, month=first, out=out)
+    click.echo(
+        f"{result.path}: {result.rows:,} FOCUS rows, list ${result.list_cost_usd:,.2f}, "
+        f"effective ${result.effective_cost_usd:,.2f}"
+    )
+    if result.unpriced_rows_left_out:
+        click.echo(
+            f"left out: {result.unpriced_rows_left_out:,} unpriced usage rows (no cost to state)"
+        )
+
+
+# --- demo and app ------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--days", default=270, show_default=True, help="Days of history.")
+@click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same data).")
+@db_option
+@pricing_option
+def demo(days: int, seed: int, db: Path, pricing: Path | None) -> None:
+    """Load a realistic synthetic history (8 teams, 4 providers) into the store.
+
+    \b
+    Example:
+      finops demo --days 180 --db demo.duckdb
+    """
+    with session.open_session(db, pricing) as s:
+        report = session.load_demo(s, days=days, seed=seed)
+    click.echo(
+        f"demo: {report.rows_new:,} new rows ({report.rows_duplicate:,} already there) in {db}"
+    )
+
+
+@main.command()
+@click.option("--port", default=8501, show_default=True, help="Port to serve on.")
+@db_option
+@pricing_option
+def app(port: int, db: Path, pricing: Path | None) -> None:
+    """Start the Streamlit app on the store.
+
+    \b
+    Example:
+      finops app --port 8502
+    """
+    env = dict(os.environ, FINOPS_DB=str(db.resolve()))
+    if pricing is not None:
+        env["FINOPS_PRICING"] = str(pricing.resolve())
+    app_file = Path(__file__).resolve().parents[2] / "app.py"
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_file),
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    raise SystemExit(subprocess.call(cmd, env=env))

@@ -1,0 +1,1 @@
+"""Leaving the store: FOCUS, Parquet, and the same costing SQL on Spark."""

@@ -1,0 +1,1 @@
+"""The pricing layer: the catalog, contracts, allocation and the costing SQL around them."""

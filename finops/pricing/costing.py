@@ -1,0 +1,284 @@
+"""Costing: usage × effective-dated prices → priced usage and spend rollups, exact to the cent.
+
+The daily rollup (`daily_usage`) is kept up to date by ingest; prices are applied when read, so
+any catalog revision can price history (*as priced then*, *at another revision*).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from decimal import Decimal
+
+import duckdb
+import polars as pl
+
+from finops.pricing.catalog import Catalog
+
+if TYPE_CHECKING:
+    from finops.pricing.allocation import Allocation
+from finops.core.schema import SPEND_KEYS
+from finops.core.store import fetch_one, query_pl, read_sql, transaction
+
+__all__ = [
+    "SPEND_MEASURES",
+    "TOKENS_SQL",
+    "SpendTotals",
+    "priced_sql",
+    "refresh_daily_usage",
+    "ensure_rollup",
+    "spend",
+    "spend_totals",
+    "unpriced",
+    "priced_rows",
+]
+
+#: Measures `spend` returns beside the keys.
+SPEND_MEASURES: tuple[str, ...] = (
+    "cost_usd",
+    "effective_cost_usd",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "requests",
+    "unpriced_rows",
+    "unpriced_tokens",
+)
+
+# key name -> SQL expression over priced rows (an allowlist: never user text in SQL)
+_KEY_SQL: dict[str, str] = {
+    "day": "day",
+    "month": "CAST(date_trunc('month', day) AS DATE)",
+    "provider": "provider",
+    "model": "coalesce(model_id, model)",
+    "team": "coalesce(team, 'unallocated')",
+    "project_id": "project_id",
+    "api_key_id": "api_key_id",
+    "service_tier": "service_tier",
+}
+assert set(_KEY_SQL) == set(SPEND_KEYS)
+
+TOKENS_SQL = (
+    "coalesce(input_tokens, 0) + coalesce(cache_read_tokens, 0) + coalesce(cache_write_5m_tokens, 0)"
+    " + coalesce(cache_write_1h_tokens, 0) + coalesce(output_tokens, 0)"
+    " + coalesce(input_audio_tokens, 0) + coalesce(output_audio_tokens, 0)"
+    " + coalesce(input_image_tokens, 0) + coalesce(output_image_tokens, 0)"
+)
+
+_MEASURES_SQL = f"""
+    CAST(sum(cost_usd) AS DECIMAL(38, 12)) AS cost_usd,
+    CAST(sum(effective_cost_usd) AS DECIMAL(38, 12)) AS effective_cost_usd,
+    CAST(coalesce(sum(input_tokens), 0) AS BIGINT) AS input_tokens,
+    CAST(coalesce(sum(output_tokens), 0) AS BIGINT) AS output_tokens,
+    CAST(coalesce(sum(cache_read_tokens), 0) AS BIGINT) AS cache_read_tokens,
+    CAST(coalesce(sum(coalesce(cache_write_5m_tokens, 0) + coalesce(cache_write_1h_tokens, 0)), 0)
+         AS BIGINT) AS cache_write_tokens,
+    CAST(coalesce(sum(requests), 0) AS BIGINT) AS requests,
+    CAST(coalesce(sum(CASE WHEN cost_usd IS NULL THEN usage_rows END), 0) AS BIGINT) AS unpriced_rows,
+    CAST(coalesce(sum(CASE WHEN cost_usd IS NULL THEN {TOKENS_SQL} END), 0) AS BIGINT)
+         AS unpriced_tokens
+"""
+
+
+def priced_sql(source: str = "stored_daily_usage") -> str:
+    """SQL for priced usage read from a named source relation file.
+
+    `stored_daily_usage` prices the materialized rollup (fast); `usage_rows` prices every row.
+    Parameters: $from_day, $to_day, $revision_id, and $thresholds for `usage_rows`.
+    """
+    if source not in ("stored_daily_usage", "usage_rows"):
+        msg = f"unknown usage source {source!r}"
+        raise ValueError(msg)
+    return (
+        f"WITH usage_to_price AS ({read_sql(source)})\nSELECT * FROM ({read_sql('priced_usage')})"
+    )
+
+
+def _stored_thresholds(con: duckdb.DuckDBPyConnection) -> list[int] | None:
+    row = fetch_one(con, "SELECT thresholds FROM rollup_state")
+    return list(row[0]) if row else None
+
+
+def refresh_daily_usage(
+    con: duckdb.DuckDBPyConnection,
+    thresholds: list[int],
+    from_day: dt.date | None = None,
+    to_day: dt.date | None = None,
+) -> None:
+    """Recompute the rollup for days in [from_day, to_day) (all days when both are None).
+
+    Call inside the ingest transaction so the rollup never disagrees with `usage`.
+    """
+    params = {"from_day": from_day, "to_day": to_day, "thresholds": thresholds}
+    con.execute(
+        "DELETE FROM daily_usage WHERE ($from_day IS NULL OR day >= CAST($from_day AS DATE)) "
+        "AND ($to_day IS NULL OR day < CAST($to_day AS DATE))",
+        {"from_day": from_day, "to_day": to_day},
+    )
+    con.execute(
+        f"INSERT INTO daily_usage BY NAME "
+        f"WITH usage_rows AS ({read_sql('usage_rows')}) {read_sql('daily_usage')}",
+        params,
+    )
+    if _stored_thresholds(con) != thresholds:
+        con.execute("DELETE FROM rollup_state")
+        con.execute(
+            "INSERT INTO rollup_state VALUES (CAST($t AS BIGINT[]), now()::TIMESTAMP)",
+            {"t": thresholds},
+        )
+
+
+def ensure_rollup(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> bool:
+    """Rebuild the rollup when the catalog's long-context thresholds changed; True if rebuilt.
+
+    Band boundaries come from the catalog, so a catalog that adds a threshold changes which
+    band a past request falls in. This needs a writable connection.
+    """
+    stored = _stored_thresholds(con)
+    has_usage = fetch_one(con, "SELECT count(*) > 0 FROM (SELECT 1 FROM usage LIMIT 1)")[0]
+    if stored == catalog.thresholds or (stored is None and not has_usage):
+        return False
+    with transaction(con):
+        refresh_daily_usage(con, catalog.thresholds)
+    return True
+
+
+def rollup_is_current(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> bool:
+    stored = _stored_thresholds(con)
+    if stored is None:
+        return not fetch_one(con, "SELECT count(*) > 0 FROM (SELECT 1 FROM usage LIMIT 1)")[0]
+    return stored == catalog.thresholds
+
+
+def _params(revision_id: int, from_day, to_day) -> dict:
+    return {"revision_id": revision_id, "from_day": from_day, "to_day": to_day}
+
+
+def spend(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    by: list[str],
+    revision_id: int,
+    from_day: dt.date | None = None,
+    to_day: dt.date | None = None,
+    allocation: Allocation | None = None,
+    only_teams: list[str] | None = None,
+) -> pl.DataFrame:
+    """Spend grouped by the given keys (from :data:`SPEND_KEYS`), priced at `revision_id`.
+
+    Days are [from_day, to_day). `cost_usd` sums priced rows only (NULL where nothing in the
+    group has a price); `unpriced_rows` and `unpriced_tokens` count what could not be priced,
+    so no total hides a missing price. With an `allocation`, `team` is the team its rules
+    assign (shared usage split out exactly); without one, the team the source states.
+    `only_teams` keeps just those teams' spend.
+    """
+    unknown = [k for k in by if k not in _KEY_SQL]
+    if unknown:
+        msg = f"cannot group by {', '.join(unknown)}; choose from {', '.join(SPEND_KEYS)}"
+        raise ValueError(msg)
+    keys = list(dict.fromkeys(by))
+    params = _params(revision_id, from_day, to_day)
+    needs_owner = allocation is not None and ("team" in keys or only_teams is not None)
+    source = f"({priced_sql()})"
+    team_sql = _KEY_SQL["team"]
+    if needs_owner:
+        from finops.pricing.allocation import owned_rows_sql
+
+        source = f"({owned_rows_sql(con, allocation, priced_sql())})"
+        team_sql = "owner"
+    where = ""
+    if only_teams is not None:
+        where = f"WHERE {team_sql} IN (SELECT unnest(CAST($only_teams AS VARCHAR[])))"
+        params["only_teams"] = list(only_teams)
+    expr = {**_KEY_SQL, "team": team_sql}
+    splitting = needs_owner and "team" in keys and any(r.split for r in allocation.rules)
+    group_keys = [*keys, "_month"] if splitting else keys
+    expr["_month"] = _KEY_SQL["month"]
+    select_keys = "".join(f"{expr[k]} AS {k}, " for k in group_keys)
+    group = "GROUP BY ALL" if group_keys else ""
+    order = f"ORDER BY {', '.join(keys)}" if keys else ""
+    sql = f"SELECT {select_keys}{_MEASURES_SQL} FROM {source} {where} {group} {order}"
+    frame = query_pl(con, sql, params)
+    if not splitting:
+        return frame
+    from finops.pricing.allocation import apply_splits
+
+    direct = query_pl(
+        con,
+        f"SELECT {_KEY_SQL['month']} AS month, owner AS team, sum(cost_usd) AS cost_usd "
+        f"FROM {source} WHERE NOT starts_with(owner, '__split:') GROUP BY ALL",
+        _params(revision_id, from_day, to_day),
+    )
+    direct_by = {
+        (r["month"], r["team"]): r["cost_usd"]
+        for r in direct.to_dicts()
+        if r["cost_usd"] is not None
+    }
+    return apply_splits(frame, allocation, direct_by, keys=keys, measures=list(SPEND_MEASURES))
+
+
+@dataclass(frozen=True)
+class SpendTotals:
+    cost_usd: Decimal
+    effective_cost_usd: Decimal
+    unpriced_rows: int
+    unpriced_tokens: int
+    usage_rows: int
+    first_day: dt.date | None
+    last_day: dt.date | None
+
+
+def spend_totals(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    revision_id: int,
+    from_day: dt.date | None = None,
+    to_day: dt.date | None = None,
+) -> SpendTotals:
+    """Total cost with the unpriced rows and tokens beside it."""
+    row = fetch_one(
+        con,
+        f"SELECT coalesce(CAST(sum(cost_usd) AS DECIMAL(38, 12)), 0), "
+        f"coalesce(CAST(sum(effective_cost_usd) AS DECIMAL(38, 12)), 0), "
+        f"coalesce(sum(CASE WHEN cost_usd IS NULL THEN usage_rows END), 0), "
+        f"coalesce(sum(CASE WHEN cost_usd IS NULL THEN {TOKENS_SQL} END), 0), "
+        f"coalesce(sum(usage_rows), 0), min(day), max(day) FROM ({priced_sql()})",
+        _params(revision_id, from_day, to_day),
+    )
+    return SpendTotals(
+        Decimal(row[0]), Decimal(row[1]), int(row[2]), int(row[3]), int(row[4]), row[5], row[6]
+    )
+
+
+def unpriced(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    revision_id: int,
+    from_day: dt.date | None = None,
+    to_day: dt.date | None = None,
+) -> pl.DataFrame:
+    """Unpriced usage by provider, model and reason: rows, tokens, first and last day."""
+    sql = (
+        f"SELECT provider, model, unpriced_reason AS reason, "
+        f"CAST(sum(usage_rows) AS BIGINT) AS rows, CAST(sum({TOKENS_SQL}) AS BIGINT) AS tokens, "
+        f"min(day) AS first_day, max(day) AS last_day "
+        f"FROM ({priced_sql()}) WHERE cost_usd IS NULL GROUP BY ALL ORDER BY tokens DESC"
+    )
+    return query_pl(con, sql, _params(revision_id, from_day, to_day))
+
+
+def priced_rows(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    revision_id: int,
+    thresholds: list[int],
+    from_day: dt.date | None = None,
+    to_day: dt.date | None = None,
+) -> pl.DataFrame:
+    """Every usage row with its cost per token class, price period and unpriced reason."""
+    params = _params(revision_id, from_day, to_day) | {"thresholds": thresholds}
+    return query_pl(
+        con, f"SELECT * FROM ({priced_sql('usage_rows')}) ORDER BY period_start, source_row", params
+    )

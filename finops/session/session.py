@@ -1,0 +1,220 @@
+"""A working session on a store: the connection, the catalog, and its recorded revision.
+
+Front ends (CLI, app, notebooks) open a session and call one function per action.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from finops.pricing import costing
+from finops.pricing.allocation import Allocation, default_teams_path, load_allocation, record_allocation
+from finops.pricing.catalog import Catalog, sync_catalog
+from finops.pricing.contracts import Contracts, default_contracts_path, install_contracts, load_contracts
+from finops.ingest import IngestReport, ingest_files
+from finops.ingest._core import Progress
+from finops.core.schema import TOKEN_CLASSES
+from finops.core.store import connect, default_db_path
+
+__all__ = [
+    "Session",
+    "open_session",
+    "ingest",
+    "load_demo",
+    "suggest_models",
+    "catalog_listing",
+    "price_history",
+]
+
+
+@dataclass
+class Session:
+    con: duckdb.DuckDBPyConnection
+    catalog: Catalog
+    revision_id: int
+    db: Path
+    allocation: Allocation | None = None
+    allocation_revision: int | None = None
+    contracts: Contracts | None = None
+    read_only: bool = False
+
+    def spend(self, by: list[str], **kwargs) -> pl.DataFrame:
+        """`costing.spend` at this session's catalog revision and allocation map."""
+        kwargs.setdefault("revision_id", self.revision_id)
+        kwargs.setdefault("allocation", self.allocation)
+        return costing.spend(self.con, by=by, **kwargs)
+
+
+@dataclass
+class UploadReport(IngestReport):
+    unpriced_models: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def open_session(
+    db: str | os.PathLike[str] | None = None,
+    pricing: str | os.PathLike[str] | None = None,
+    teams: str | os.PathLike[str] | None = None,
+    contracts: str | os.PathLike[str] | None = None,
+    *,
+    read_only: bool = False,
+) -> Iterator[Session]:
+    """Open the store, record the catalog (and teams map) as revisions, refresh the rollup.
+
+    `teams` defaults to env FINOPS_TEAMS; without one, spend goes to the team each source
+    states, or `unallocated`. `contracts` (env FINOPS_CONTRACTS) turns list cost into
+    effective cost; without one, effective cost equals list cost.
+
+    `read_only=True` is for readers (the app, reports) while another process may ingest: it
+    never takes the write lock. A catalog (or teams map) the store has not recorded yet is
+    recorded in a private in-memory copy for this session only, and a rollup built for other
+    long-context thresholds is rebuilt in memory (a full scan; the next write fixes it in
+    the store). Keep such sessions short: a writer waits for open readers to close.
+    """
+    teams = teams if teams is not None else default_teams_path()
+    allocation = load_allocation(teams) if teams is not None else None
+    contracts = contracts if contracts is not None else default_contracts_path()
+    terms = load_contracts(contracts) if contracts is not None else None
+    con = connect(db, read_only=read_only)
+    try:
+        install_contracts(con, terms)
+        if read_only:
+            from finops.session.readers import prepare_read_only
+
+            catalog, revision_id, allocation_revision = prepare_read_only(con, pricing, allocation)
+        else:
+            catalog, revision_id = sync_catalog(con, pricing)
+            costing.ensure_rollup(con, catalog)
+            allocation_revision = record_allocation(con, allocation) if allocation else None
+        yield Session(
+            con=con,
+            catalog=catalog,
+            revision_id=revision_id,
+            db=Path(db or default_db_path()),
+            allocation=allocation,
+            allocation_revision=allocation_revision,
+            contracts=terms,
+            read_only=read_only,
+        )
+    finally:
+        con.close()
+
+
+def ingest(
+    session: Session,
+    paths: list[str | Path],
+    *,
+    format_name: str | None = None,
+    progress: Progress | None = None,
+) -> UploadReport:
+    """Ingest files as one upload, then list the models in them the catalog cannot price."""
+    report = ingest_files(
+        session.con,
+        paths,
+        thresholds=session.catalog.thresholds,
+        format_name=format_name,
+        progress=progress,
+    )
+    models = sorted({m for f in report.files if not f.cost_only for m in f.models})
+    unknown = [m for m in models if not session.catalog.lookup(m)]
+    return UploadReport(ingest_id=report.ingest_id, files=report.files, unpriced_models=unknown)
+
+
+def load_demo(session: Session, *, days: int = 270, seed: int = 7) -> UploadReport:
+    """Generate the demo history and ingest it through the canonical Parquet path."""
+    from finops.core.demo import generate_demo
+
+    frame = generate_demo(days=days, seed=seed)
+    with tempfile.TemporaryDirectory(prefix="finops-demo-") as tmp:
+        path = Path(tmp) / f"demo-usage-seed{seed}.parquet"
+        frame.write_parquet(path)
+        return ingest(session, [path], format_name="canonical")
+
+
+def suggest_models(session: Session, unpriced: pl.DataFrame) -> pl.DataFrame:
+    """Add the closest catalog model names to an unpriced listing (typos, new snapshots)."""
+    names_by_provider: dict[str, list[str]] = {}
+    for m in session.catalog.models:
+        names_by_provider.setdefault(m.provider, []).extend([m.id, *m.aliases])
+    suggestions = []
+    for provider, model in unpriced.select("provider", "model").iter_rows():
+        pool = names_by_provider.get(provider) or [n for v in names_by_provider.values() for n in v]
+        close = difflib.get_close_matches(model.lower(), pool, n=3, cutoff=0.5)
+        suggestions.append(", ".join(dict.fromkeys(close)) or None)
+    return unpriced.with_columns(pl.Series("closest_catalog_models", suggestions, dtype=pl.Utf8))
+
+
+def catalog_listing(
+    catalog: Catalog, *, provider: str | None = None, on: dt.date | None = None
+) -> pl.DataFrame:
+    """One row per model: its standard prices in force on `on` (default today), per Mtok."""
+    on = on or dt.date.today()
+    rows = []
+    for m in catalog.models:
+        if provider and m.provider != provider:
+            continue
+        current = [
+            p for p in m.periods if p.valid_from <= on and (p.valid_to is None or on < p.valid_to)
+        ]
+        period = current[0] if current else m.periods[-1]
+        rates = period.rates.get(("standard", 0), {})
+        rows.append(
+            {
+                "provider": m.provider,
+                "model": m.id,
+                "kind": m.kind,
+                "input": rates.get("input"),
+                "cache_read": rates.get("cache_read"),
+                "output": rates.get("output"),
+                "since": period.valid_from,
+                "periods": len(m.periods),
+                "deprecated_on": m.deprecated_on,
+            }
+        )
+    return pl.DataFrame(
+        rows, schema_overrides={k: pl.Decimal(38, 6) for k in ("input", "cache_read", "output")}
+    )
+
+
+def price_history(catalog: Catalog, model: str, *, provider: str | None = None) -> pl.DataFrame:
+    """Every price period, service tier and long-context band of a model (USD per Mtok)."""
+    name = model.strip().lower()
+    matches = catalog.lookup(name, provider)
+    if not matches:
+        close = difflib.get_close_matches(name, [m.id for m in catalog.models], n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        msg = f"no model {model!r} in the catalog{hint}"
+        raise LookupError(msg)
+    if len(matches) > 1:
+        msg = f"{model!r} is a model of several providers ({', '.join(m.provider for m in matches)}); give --provider"
+        raise LookupError(msg)
+    m = matches[0]
+    rows = []
+    for period in m.periods:
+        for (tier, above), rates in period.rates.items():
+            rows.append(
+                {
+                    "valid_from": period.valid_from,
+                    "valid_to": period.valid_to,
+                    "service_tier": tier,
+                    "prompt_over_tokens": above or None,
+                    **{cls: rates.get(cls) for cls in TOKEN_CLASSES},
+                    "source": period.source,
+                }
+            )
+    frame = pl.DataFrame(rows, schema_overrides={c: pl.Decimal(38, 6) for c in TOKEN_CLASSES})
+    # drop token classes the model never prices, so the table stays readable
+    keep = [
+        c for c in frame.columns if c not in TOKEN_CLASSES or frame[c].null_count() < frame.height
+    ]
+    return frame.select(keep)

@@ -1,0 +1,1 @@
+"""Page models: what each app page and the review show, built from the analysis layer."""

@@ -1,0 +1,71 @@
+"""Anomaly findings as the app and the review show them: `finops.analysis.anomalies` on the store,
+narrowed to the filter's teams and models.
+
+Detection runs store-wide (a team's spike is judged against its own history whatever the
+filter); a team filter keeps team findings of those teams and model findings of the models
+those teams used, a model filter keeps findings about those models.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from finops.analysis.filters import SpendFilter, filtered_spend
+from finops.session.session import Session
+
+__all__ = ["anomalies_available", "find_for_filter"]
+
+
+def anomalies_available() -> bool:
+    try:
+        import finops.analysis.anomalies  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def find_for_filter(
+    session: Session,
+    flt: SpendFilter,
+    *,
+    first_day: dt.date,
+    last_day: dt.date,
+    config=None,
+) -> pl.DataFrame:
+    """Findings on the days [first_day, last_day] (FINDING_SCHEMA rows), within the filter."""
+    from finops.analysis.anomalies import detect_anomalies
+
+    found = detect_anomalies(
+        session, days=(last_day - first_day).days + 1, today=last_day, config=config
+    )
+    found = found.filter(pl.col("day") >= first_day)
+    if flt.providers:
+        used = filtered_spend(
+            session,
+            SpendFilter(from_day=first_day, providers=flt.providers),
+            by=["model"],
+        )
+        found = found.filter(
+            pl.col("model").is_null() | pl.col("model").is_in(used["model"].to_list())
+        )
+    if flt.models:
+        found = found.filter(
+            pl.col("model").is_in(list(flt.models))
+            | ((pl.col("scope") == "model") & pl.col("key").is_in(list(flt.models)))
+        )
+    if flt.teams:
+        used = filtered_spend(
+            session,
+            SpendFilter(
+                from_day=first_day, to_day=last_day + dt.timedelta(days=1), teams=flt.teams
+            ),
+            by=["model"],
+        )
+        models = used["model"].to_list()
+        found = found.filter(
+            ((pl.col("scope") == "team") & pl.col("key").is_in(list(flt.teams)))
+            | ((pl.col("scope") == "model") & pl.col("key").is_in(models))
+        )
+    return found

@@ -1,0 +1,40 @@
+"""Budgets and alerts as the app shows them: `finops.analysis.budgets.budget_status` for a month and
+`finops.analysis.alerts.evaluate_alerts` on that month's last day with data.
+
+Budgets come from the teams map named by FINOPS_TEAMS (`monthly_budget_usd` per team and
+for the total); without one, spend and projections show and every status is "no budget".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import polars as pl
+
+from finops.analysis.alerts import alerts_frame, evaluate_alerts
+from finops.pricing.allocation import default_teams_path
+from finops.analysis.budgets import budget_status, load_budgets
+from finops.session.session import Session
+
+__all__ = ["BudgetView", "budget_view"]
+
+
+@dataclass(frozen=True)
+class BudgetView:
+    source: str | None  # the teams.yaml the budgets come from
+    status: pl.DataFrame  # budget_status rows: per team, then the total
+    alerts: pl.DataFrame  # alerts_frame rows, worst first
+    alerts_day: dt.date | None
+
+
+def budget_view(session: Session, month: dt.date) -> BudgetView:
+    """The month's budget status per team and overall, and what fires on its last day."""
+    path = default_teams_path()
+    budgets = load_budgets(path) if path is not None else None
+    status = budget_status(session, budgets, month=month)
+    day = status["today"][0] if status.height else None
+    alerts = alerts_frame(evaluate_alerts(session, budgets=budgets, today=day) if day else [])
+    return BudgetView(
+        source=None if path is None else str(path), status=status, alerts=alerts, alerts_day=day
+    )

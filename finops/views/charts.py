@@ -1,0 +1,310 @@
+"""Plotly figures shared by the app pages and the exported monthly review.
+
+Each function takes a library result (a frame or a dataclass) and returns a figure; none
+computes numbers of its own, so a chart always shows what the tables beside it say.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import plotly.express as px
+import plotly.graph_objects as go
+import polars as pl
+
+from finops.core import format as fmt
+
+if TYPE_CHECKING:
+    from finops.views.review import MonthlyReview
+
+__all__ = [
+    "anomaly_impacts",
+    "bridge_waterfall",
+    "daily_vs_last_month",
+    "effects_by",
+    "forecast_band",
+    "monthly_spend",
+    "movers",
+    "outlook",
+    "price_history",
+    "spend_by_model",
+    "spend_over_time",
+]
+
+_HEIGHT = 380
+_COLORS = {"volume": "#4C78A8", "mix": "#F58518", "price": "#54A24B"}
+
+
+def _money(frame: pl.DataFrame, column: str = "cost_usd") -> pl.DataFrame:
+    return frame.with_columns(pl.col(column).cast(pl.Float64))
+
+
+def _layout(fig: go.Figure, *, height: int = _HEIGHT, y_title: str | None = "USD") -> go.Figure:
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        legend_title=None,
+        xaxis_title=None,
+        yaxis_title=y_title,
+    )
+    return fig
+
+
+def spend_over_time(frame: pl.DataFrame, dimension: str, *, stacked: bool = True) -> go.Figure:
+    """Daily spend split by `dimension` (day, <dimension>, cost_usd), stacked areas or lines."""
+    data = _money(frame).to_pandas()
+    draw = px.area if stacked else px.line
+    fig = draw(data, x="day", y="cost_usd", color=dimension)
+    return _layout(fig, y_title="USD per day")
+
+
+def spend_by_model(frame: pl.DataFrame) -> go.Figure:
+    """Horizontal bars of provider, model, cost_usd (priced rows only)."""
+    data = _money(frame.filter(pl.col("cost_usd").is_not_null())).to_pandas()
+    fig = px.bar(data, x="cost_usd", y="model", color="provider", orientation="h")
+    fig.update_layout(yaxis={"categoryorder": "total ascending"})
+    return _layout(fig, height=max(260, 28 * len(data) + 80), y_title=None)
+
+
+def monthly_spend(frame: pl.DataFrame, dimension: str) -> go.Figure:
+    """Stacked monthly bars (month, <dimension>, cost_usd)."""
+    data = _money(frame.filter(pl.col("cost_usd").is_not_null())).to_pandas()
+    fig = px.bar(data, x="month", y="cost_usd", color=dimension)
+    fig.update_xaxes(dtick="M1", tickformat="%b %Y")
+    return _layout(fig, y_title="USD per month")
+
+
+def daily_vs_last_month(review: MonthlyReview) -> go.Figure:
+    """This month's daily spend over last month's, day of month against day of month."""
+    fig = go.Figure()
+    for label, frame, dash in (
+        (f"{review.prev_month:%B %Y}", review.prev_daily, "dot"),
+        (f"{review.month:%B %Y}", review.daily, "solid"),
+    ):
+        fig.add_scatter(
+            x=[d.day for d in frame["day"]],
+            y=frame["cost_usd"].cast(pl.Float64).to_list(),
+            name=label,
+            mode="lines+markers",
+            line={"dash": dash},
+        )
+    fig.update_xaxes(title="day of month", dtick=5)
+    return _layout(fig, y_title="USD per day")
+
+
+def bridge_waterfall(review: MonthlyReview) -> go.Figure:
+    """Last month's total, the volume, mix and price effects, and this month's total."""
+    labels = [f"{review.prev_month:%b %Y}", "volume", "mix", "price", f"{review.month:%b %Y}"]
+    bridge = review.bridge_cents()
+    values = [
+        float(bridge[k])
+        for k in ("prev_total_usd", "volume_usd", "mix_usd", "price_usd", "total_usd")
+    ]
+    fig = go.Figure(
+        go.Waterfall(
+            x=labels,
+            y=values,
+            measure=["absolute", "relative", "relative", "relative", "total"],
+            text=[
+                fmt.usd(bridge["prev_total_usd"]),
+                *(fmt.signed_usd(bridge[k]) for k in ("volume_usd", "mix_usd", "price_usd")),
+                fmt.usd(bridge["total_usd"]),
+            ],
+            textposition="outside",
+            connector={"line": {"color": "#888"}},
+            increasing={"marker": {"color": "#E45756"}},
+            decreasing={"marker": {"color": "#54A24B"}},
+            totals={"marker": {"color": "#4C78A8"}},
+        )
+    )
+    fig.update_layout(showlegend=False)
+    return _layout(fig)
+
+
+def effects_by(frame: pl.DataFrame, key: str, *, top: int = 12) -> go.Figure:
+    """Volume, mix and price effects of the largest movers among `key` (relative bars)."""
+    data = frame.head(top)
+    fig = go.Figure()
+    for effect in ("volume", "mix", "price"):
+        fig.add_bar(
+            y=data[key].to_list(),
+            x=data[f"{effect}_usd"].cast(pl.Float64).to_list(),
+            name=effect,
+            orientation="h",
+            marker_color=_COLORS[effect],
+        )
+    fig.update_layout(barmode="relative", yaxis={"autorange": "reversed"})
+    return _layout(fig, height=max(260, 30 * data.height + 90), y_title=None)
+
+
+def movers(up: pl.DataFrame, down: pl.DataFrame) -> go.Figure:
+    """The top movers up and down as one horizontal bar chart of their change."""
+    both = pl.concat([up, down.sort("change_usd", descending=True)])
+    labels = [f"{t} · {m}" for t, m in zip(both["team"], both["model"], strict=True)]
+    change = both["change_usd"].cast(pl.Float64).to_list()
+    fig = go.Figure(
+        go.Bar(
+            x=change,
+            y=labels,
+            orientation="h",
+            marker_color=["#E45756" if c > 0 else "#54A24B" for c in change],
+        )
+    )
+    fig.update_layout(yaxis={"autorange": "reversed"}, showlegend=False)
+    return _layout(fig, height=max(260, 24 * len(labels) + 80), y_title=None)
+
+
+def outlook(review: MonthlyReview) -> go.Figure:
+    """Monthly totals, the next month's forecast with its 80% interval, and the budget."""
+    months = review.monthly
+    fig = go.Figure()
+    fig.add_bar(
+        x=[f"{m:%Y-%m}" for m in months["month"]],
+        y=months["cost_usd"].cast(pl.Float64).to_list(),
+        name="actual",
+        marker_color="#4C78A8",
+    )
+    fc = review.forecast
+    if fc is not None and fc.available:
+        error = None
+        if fc.hi80 is not None and fc.lo80 is not None:
+            error = {
+                "type": "data",
+                "symmetric": False,
+                "array": [fc.hi80 - fc.mean],
+                "arrayminus": [fc.mean - fc.lo80],
+            }
+        fig.add_bar(
+            x=[f"{fc.period_start:%Y-%m}"],
+            y=[fc.mean],
+            name="forecast (80% interval)",
+            marker_color="#9ECAE9",
+            error_y=error,
+        )
+    if review.budget_usd is not None:
+        fig.add_hline(
+            y=float(review.budget_usd),
+            line_dash="dash",
+            line_color="#E45756",
+            annotation_text=f"budget ${review.budget_usd:,.0f}",
+        )
+    return _layout(fig, y_title="USD per month")
+
+
+def price_history(history: pl.DataFrame, classes: list[str]) -> go.Figure:
+    """Standard-tier, base-band rates of one model over time as steps (USD per 1M tokens)."""
+    base = history.filter(
+        (pl.col("service_tier") == "standard") & pl.col("prompt_over_tokens").is_null()
+    ).sort("valid_from")
+    fig = go.Figure()
+    today = dt.date.today()
+    for cls in classes:
+        if cls not in base.columns:
+            continue
+        xs, ys = [], []
+        for row in base.iter_rows(named=True):
+            if row[cls] is None:
+                continue
+            end = row["valid_to"] or max(today, row["valid_from"] + dt.timedelta(days=30))
+            xs += [row["valid_from"], end]
+            ys += [float(row[cls]), float(row[cls])]
+        if xs:
+            fig.add_scatter(x=xs, y=ys, name=cls, mode="lines", line={"shape": "hv"})
+    return _layout(fig, height=320, y_title="USD per 1M tokens")
+
+
+def forecast_band(history: pl.DataFrame, forecast: pl.DataFrame) -> go.Figure:
+    """Daily history (day, cost_usd) and a forecast frame (day, mean, lo80..hi95)."""
+    fig = go.Figure()
+    fig.add_scatter(
+        x=history["day"].to_list(),
+        y=history["cost_usd"].cast(pl.Float64).to_list(),
+        name="actual",
+        mode="lines",
+        line={"color": "#4C78A8"},
+    )
+    days = forecast["day"].to_list()
+    for level, color in ((95, "rgba(245,133,24,0.15)"), (80, "rgba(245,133,24,0.3)")):
+        if f"lo{level}" not in forecast.columns:
+            continue
+        fig.add_scatter(
+            x=days + days[::-1],
+            y=forecast[f"hi{level}"].to_list() + forecast[f"lo{level}"].to_list()[::-1],
+            fill="toself",
+            fillcolor=color,
+            line={"width": 0},
+            name=f"{level}% interval",
+            hoverinfo="skip",
+        )
+    fig.add_scatter(
+        x=days, y=forecast["mean"].to_list(), name="forecast", line={"color": "#F58518"}
+    )
+    return _layout(fig, y_title="USD per day")
+
+
+def anomaly_impacts(findings: pl.DataFrame, *, top: int = 20) -> go.Figure:
+    """The findings whose impact is split into volume / price / mix, as bars (largest first)."""
+    data = (
+        findings.filter(pl.col("volume_usd").is_not_null())
+        .sort(pl.col("impact_usd").abs(), descending=True)
+        .head(top)
+    )
+    labels = [
+        f"{d} {c} · {s} {k}"
+        for d, c, s, k in zip(data["day"], data["check"], data["scope"], data["key"], strict=True)
+    ]
+    fig = go.Figure()
+    for effect in ("volume", "mix", "price"):
+        fig.add_bar(
+            y=labels,
+            x=data[f"{effect}_usd"].cast(pl.Float64).fill_null(0.0).to_list(),
+            name=effect,
+            orientation="h",
+            marker_color=_COLORS[effect],
+        )
+    fig.update_layout(barmode="relative", yaxis={"autorange": "reversed"})
+    return _layout(fig, height=max(260, 26 * len(labels) + 90), y_title=None)
+
+
+def budgets(status: pl.DataFrame) -> go.Figure:
+    """Per team: spend to date, the projected month end (with its 80% interval), the budget."""
+    teams = status.filter(pl.col("scope") == "team").sort("actual_usd", descending=True)
+    names = teams["team"].to_list()
+    projected = teams["projected_usd"].cast(pl.Float64).to_list()
+    low = teams["projected_lo80_usd"].cast(pl.Float64).to_list()
+    high = teams["projected_hi80_usd"].cast(pl.Float64).to_list()
+    fig = go.Figure()
+    fig.add_bar(
+        x=names,
+        y=teams["actual_usd"].cast(pl.Float64).to_list(),
+        name="spent to date",
+        marker_color="#4C78A8",
+    )
+    fig.add_bar(
+        x=names,
+        y=projected,
+        name="projected month end (80% interval)",
+        marker_color="#9ECAE9",
+        error_y={
+            "type": "data",
+            "symmetric": False,
+            "array": [
+                (h - p) if h is not None and p is not None else 0
+                for h, p in zip(high, projected, strict=True)
+            ],
+            "arrayminus": [
+                (p - lo) if lo is not None and p is not None else 0
+                for lo, p in zip(low, projected, strict=True)
+            ],
+        },
+    )
+    fig.add_scatter(
+        x=names,
+        y=teams["budget_usd"].cast(pl.Float64).to_list(),
+        name="budget",
+        mode="markers",
+        marker={"symbol": "line-ew-open", "size": 28, "color": "#E45756", "line": {"width": 3}},
+    )
+    fig.update_layout(barmode="group")
+    return _layout(fig, y_title="USD this month")
