@@ -36,9 +36,9 @@ sys.path.insert(0, str(HERE))
 
 from pricing_rollup import generate
 
+from finops.core.store import connect, fetch_one
 from finops.pricing import costing
 from finops.pricing.catalog import sync_catalog
-from finops.core.store import connect, fetch_one
 
 MONTH = dt.date(2025, 12, 1)
 
@@ -82,14 +82,14 @@ def best_of(fn, repeat: int = 3) -> tuple[float, object]:
 def library_timings(db: Path) -> list[tuple[str, str, float]]:
     """(page, what it calls, seconds) for the calls each page makes on a cache miss."""
     from finops.analysis import simulate as sim
+    from finops.analysis.filters import SpendFilter, filter_options
+    from finops.session.session import open_session
     from finops.views.anomalies import find_for_filter
     from finops.views.budgets import budget_view
     from finops.views.catalog import catalog_overview
-    from finops.analysis.filters import SpendFilter, filter_options
     from finops.views.forecast import build_forecast
     from finops.views.overview import build_overview
     from finops.views.review import build_review
-    from finops.session.session import open_session
     from finops.views.teams import team_detail, teams_overview
 
     everything = SpendFilter()

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import duckdb
 
+from finops.core.store import connect
 from finops.pricing import costing
 from finops.pricing.catalog import sync_catalog
-from finops.core.store import connect
 
 MODELS = [  # (provider, model as exported) — all in the bundled catalog
     ("openai", "gpt-4o"),
@@ -42,7 +42,9 @@ MODELS = [  # (provider, model as exported) — all in the bundled catalog
 def generate(con: duckdb.DuckDBPyConnection, rows: int) -> None:
     """Request-grain rows over 2025-07-01 .. 2025-12-31, 8 models, 40 teams, 400 keys."""
     values = ", ".join(f"({i}, '{p}', '{m}')" for i, (p, m) in enumerate(MODELS))
-    con.execute(f"CREATE TEMP TABLE models (idx INTEGER, provider VARCHAR, model VARCHAR); INSERT INTO models VALUES {values}")
+    con.execute(
+        f"CREATE TEMP TABLE models (idx INTEGER, provider VARCHAR, model VARCHAR); INSERT INTO models VALUES {values}"
+    )
     con.execute(
         f"""
         INSERT INTO usage BY NAME
@@ -73,7 +75,9 @@ def timed(fn) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--skip-pandas", action="store_true")
     args = parser.parse_args()
@@ -83,8 +87,10 @@ def main() -> None:
         con = connect(db)
         catalog, revision = sync_catalog(con)
         t_gen = timed(lambda: generate(con, args.rows))
-        print(f"rows: {args.rows:,}  (generated in {t_gen:.1f}s)  duckdb {duckdb.__version__}, "
-              f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}")
+        print(
+            f"rows: {args.rows:,}  (generated in {t_gen:.1f}s)  duckdb {duckdb.__version__}, "
+            f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}"
+        )
 
         plain_sql = (
             "SELECT CAST(period_start AS DATE) AS day, "
@@ -122,11 +128,15 @@ def main() -> None:
         unpriced = int(result["spend"]["unpriced_rows"].sum())
         print(f"plain GROUP BY (temp result)        {t_plain:8.2f}s")
         print(f"plain GROUP BY (persisted table)    {t_plain_persisted:8.2f}s")
-        print(f"finops rollup (persisted) + pricing {t_finops:8.2f}s   "
-              f"{t_finops / t_plain_persisted:.2f}x plain persisted, {t_finops / t_plain:.2f}x plain temp "
-              f"(target ≤ 1.5x)")
-        print(f"finops spend from the kept rollup   {t_query:8.2f}s   "
-              f"{t_query / t_plain:.2f}x plain temp (what `finops spend` costs after ingest)")
+        print(
+            f"finops rollup (persisted) + pricing {t_finops:8.2f}s   "
+            f"{t_finops / t_plain_persisted:.2f}x plain persisted, {t_finops / t_plain:.2f}x plain temp "
+            f"(target ≤ 1.5x)"
+        )
+        print(
+            f"finops spend from the kept rollup   {t_query:8.2f}s   "
+            f"{t_query / t_plain:.2f}x plain temp (what `finops spend` costs after ingest)"
+        )
         print(f"   total ${priced_total:,.2f}, unpriced rows {unpriced}")
 
         if args.skip_pandas:
@@ -156,8 +166,12 @@ def main() -> None:
             left = frame.sort_values("period_start")
             right = prices.sort_values("valid_from")
             merged = pd.merge_asof(
-                left, right, left_on="period_start", right_on="valid_from",
-                by=["provider", "model", "service_tier"], direction="backward",
+                left,
+                right,
+                left_on="period_start",
+                right_on="valid_from",
+                by=["provider", "model", "service_tier"],
+                direction="backward",
             )
             merged["cost_usd"] = (
                 merged["input_tokens"] * merged["usd_in"]
@@ -165,15 +179,21 @@ def main() -> None:
                 + merged["output_tokens"] * merged["usd_out"]
             )
             merged["day"] = merged["period_start"].dt.date
-            result["pandas"] = merged.groupby(["day", "team", "model"], as_index=False)["cost_usd"].sum()
+            result["pandas"] = merged.groupby(["day", "team", "model"], as_index=False)[
+                "cost_usd"
+            ].sum()
 
         in_memory = load_rows()
         t_pandas = timed(lambda: pandas_price(in_memory))
-        del in_memory
+        in_memory = None  # free the rows before timing the load-and-price run
         t_pandas_load = timed(lambda: pandas_price(load_rows()))
-        print(f"pandas merge_asof (rows in memory)  {t_pandas:8.2f}s   finops full is {t_pandas / t_finops:.1f}x faster, "
-              f"finops spend {t_pandas / t_query:.0f}x (target ≥ 10x)")
-        print(f"pandas merge_asof (rows loaded)     {t_pandas_load:8.2f}s   finops full is {t_pandas_load / t_finops:.1f}x faster")
+        print(
+            f"pandas merge_asof (rows in memory)  {t_pandas:8.2f}s   finops full is {t_pandas / t_finops:.1f}x faster, "
+            f"finops spend {t_pandas / t_query:.0f}x (target ≥ 10x)"
+        )
+        print(
+            f"pandas merge_asof (rows loaded)     {t_pandas_load:8.2f}s   finops full is {t_pandas_load / t_finops:.1f}x faster"
+        )
         print(f"   pandas total ${result['pandas']['cost_usd'].sum():,.2f} (float)")
         con.close()
 

@@ -1,6 +1,6 @@
 """Run every benchmark script in this folder, one after another, printing their reports.
 
-    python benchmarks/run_all.py            # what `make bench` runs
+python benchmarks/run_all.py            # what `make bench` runs
 """
 
 from __future__ import annotations
@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = sorted(p for p in HERE.glob("*.py") if p.name not in {"run_all.py"} and not p.name.startswith("_"))
+SCRIPTS = sorted(
+    p for p in HERE.glob("*.py") if p.name not in {"run_all.py"} and not p.name.startswith("_")
+)
 
 if __name__ == "__main__":
     failed = []

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -34,3 +35,19 @@ def loaded(db: Path, pricing_dir: Path):
 
         ingest(s, [HAND_PRICED])
     return db, pricing_dir
+
+
+# With FINOPS_NO_SKIPS=1 (`make test`, and so CI) a skipped test is a failure: a browser,
+# Spark or data test that cannot run must not pass the suite silently.
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if (
+        os.environ.get("FINOPS_NO_SKIPS") == "1"
+        and report.skipped
+        and not hasattr(report, "wasxfail")
+    ):
+        report.outcome = "failed"
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.longrepr = f"skipped, which FINOPS_NO_SKIPS=1 makes a failure: {reason}"

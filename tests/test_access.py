@@ -7,13 +7,12 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
+from conftest import FIXTURES
 
+from finops.export.focus import export_focus
 from finops.pricing import costing
 from finops.session.access import load_access, restrict_to_teams, visible_teams
-from finops.export.focus import export_focus
 from finops.session.session import open_session
-
-from conftest import FIXTURES
 
 ACCESS = """
 access:
@@ -70,9 +69,8 @@ def test_restriction_is_per_connection(loaded, teams_with_access):
 
 
 def test_the_app_shows_a_viewer_only_their_teams(loaded, teams_with_access, monkeypatch):
-    from streamlit.testing.v1 import AppTest
-
     from conftest import REPO
+    from streamlit.testing.v1 import AppTest
 
     db, pricing = loaded
     monkeypatch.setenv("FINOPS_DB", str(db))

@@ -5,11 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from conftest import FIXTURES
 
 from finops.pricing.allocation import AllocationError, explain, load_allocation
 from finops.session.session import open_session
-
-from conftest import FIXTURES
 
 TEAMS = FIXTURES / "teams" / "teams.yaml"
 CENT = Decimal("0.01")
@@ -161,6 +160,13 @@ def test_an_even_split_shares_a_key_equally(loaded, tmp_path):
         by_team = {r["team"]: r for r in s.spend(["team"]).to_dicts()}
     # the beta bucket's $0.60 in three: $0.20 each; its 2,000,000 input tokens in whole tokens
     assert {t: by_team[t]["cost_usd"] for t in ("search", "ads", "research")} == {
-        "search": Decimal("0.20"), "ads": Decimal("0.20"), "research": Decimal("0.20")}
-    assert sorted(by_team[t]["input_tokens"] for t in ("search", "ads", "research")) == [666_666, 666_666, 666_668]
+        "search": Decimal("0.20"),
+        "ads": Decimal("0.20"),
+        "research": Decimal("0.20"),
+    }
+    assert sorted(by_team[t]["input_tokens"] for t in ("search", "ads", "research")) == [
+        666_666,
+        666_666,
+        666_668,
+    ]
     assert by_team["unallocated"]["cost_usd"] == Decimal("9.01") - Decimal("0.60")

@@ -9,18 +9,18 @@ import pytest
 from conftest import FIXTURES, REPO
 from streamlit.testing.v1 import AppTest
 
-from finops.core import format as fmt
 from finops.analysis import simulate as sim
+from finops.analysis.filters import SpendFilter
+from finops.core import format as fmt
+from finops.core.demo import DEMO_TEAMS
+from finops.core.store import fetch_one
+from finops.session.session import load_demo, open_session
 from finops.views.anomalies import find_for_filter
 from finops.views.budgets import budget_view
 from finops.views.catalog import catalog_overview
-from finops.core.demo import DEMO_TEAMS
-from finops.analysis.filters import SpendFilter
 from finops.views.forecast import build_forecast
 from finops.views.overview import build_overview
 from finops.views.review import build_review, review_sections
-from finops.session.session import load_demo, open_session
-from finops.core.store import fetch_one
 from finops.views.teams import team_detail, teams_overview
 
 PAGES = "finops/app/pages"

@@ -6,11 +6,10 @@ import gzip
 
 import duckdb
 import pytest
+from conftest import HAND_PRICED
 
 from finops.ingest import IngestError
 from finops.session.session import ingest, open_session
-
-from conftest import HAND_PRICED
 
 HEADER = "period_start,provider,model,input_tokens,output_tokens,team\n"
 GOOD_ROW = "2025-03-01T00:00:00Z,acme,alpha,10,5,search\n"

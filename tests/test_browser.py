@@ -25,11 +25,11 @@ from pathlib import Path
 import pytest
 from conftest import REPO
 
-from finops.core import format as fmt
 from finops.analysis.filters import SpendFilter
+from finops.core import format as fmt
+from finops.session.session import load_demo, open_session
 from finops.views.overview import build_overview
 from finops.views.review import build_review
-from finops.session.session import load_demo, open_session
 from finops.views.teams import teams_overview
 
 CHROMIUM = Path("/usr/bin/chromium")

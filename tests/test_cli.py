@@ -5,10 +5,9 @@ from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
+from conftest import HAND_PRICED
 
 from finops.cli import main
-
-from conftest import HAND_PRICED
 
 
 def _run(*args: str):

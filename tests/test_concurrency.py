@@ -19,9 +19,9 @@ import duckdb
 import pytest
 from conftest import HAND_PRICED, REPO
 
+from finops.core.store import StoreError, connect
 from finops.pricing import costing
 from finops.session.session import ingest, open_session
-from finops.core.store import StoreError, connect
 
 FINOPS = Path(sys.executable).with_name("finops")
 HEADER = "period_start,provider,model,input_tokens,output_tokens,team,request_id"

@@ -6,12 +6,11 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from conftest import FIXTURES
 
 from finops.pricing import costing
 from finops.pricing.contracts import ContractError, contract_summary, load_contracts
 from finops.session.session import open_session
-
-from conftest import FIXTURES
 
 CONTRACTS = FIXTURES / "contracts" / "contracts.yaml"
 

@@ -4,8 +4,8 @@ from decimal import Decimal
 
 from click.testing import CliRunner
 
-from finops.cli import main
 from finops.analysis.deprecations import usage_on_deprecated_models
+from finops.cli import main
 from finops.session.session import open_session
 
 

@@ -5,12 +5,11 @@ import json
 from decimal import Decimal
 
 import polars as pl
-
-from finops.pricing import costing
-from finops.export.focus import FOCUS_COLUMNS, export_focus
-from finops.session.session import ingest, open_session
-
 from conftest import FIXTURES
+
+from finops.export.focus import FOCUS_COLUMNS, export_focus
+from finops.pricing import costing
+from finops.session.session import ingest, open_session
 
 # FOCUS 1.2 column names (FinOps Foundation spec; Microsoft FocusCost 1.2 lists the same set)
 SPEC_1_2 = {

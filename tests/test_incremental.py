@@ -10,10 +10,10 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
+from finops.core.store import connect
 from finops.pricing import costing
 from finops.pricing.rollup import rebuild_rollup
 from finops.session.session import ingest, open_session
-from finops.core.store import connect
 
 HEADER = "period_start,provider,model,input_tokens,output_tokens,team,request_id"
 

@@ -16,17 +16,17 @@ from pathlib import Path
 
 import pytest
 
+from finops.core.store import connect
 from finops.ingest import IngestError, detect_format, ingest_files
 from finops.ingest.azure import azure_meter
 from finops.ingest.bedrock import bedrock_model
 from finops.ingest.gcp import gcp_sku
 from finops.ingest.langfuse import usage_class
 from finops.ingest.mapping import load_mapping, register_mapping
-from finops.core.store import connect
 
 EXPORTS = Path(__file__).parent / "fixtures" / "exports"
-# the FinOps Foundation's FOCUS 1.0 sample, in the shared folder beside the repository
-FOCUS_SAMPLE = Path(__file__).resolve().parents[2] / "shared" / "data" / "focus-sample" / "focus_sample_1.0.csv"
+# the FinOps Foundation's FOCUS 1.0 sample (CC BY 4.0; see its README)
+FOCUS_SAMPLE = Path(__file__).parent / "fixtures" / "focus-sample" / "focus_sample_1.0.csv"
 COUNTS = (
     "requests",
     "input_tokens",
@@ -571,8 +571,6 @@ def test_otel_skips_the_agent_span_around_model_calls(tmp_path):
 
 
 def test_focus_sample_without_token_rows_is_refused_clearly(tmp_path):
-    if not FOCUS_SAMPLE.exists():
-        pytest.skip("the shared FOCUS sample is not here")
     assert detect_format(FOCUS_SAMPLE).name == "focus"
     with pytest.raises(IngestError, match=r"no AI token usage: none of the file's 1000 rows"):
         _ingest(tmp_path, FOCUS_SAMPLE)
@@ -854,7 +852,9 @@ def test_aws_cur_bedrock_line_items(tmp_path):
     from finops.session.session import open_session
 
     path = EXPORTS / "aws_cur_bedrock.csv"
-    with open_session(tmp_path / "cur.duckdb", Path(__file__).resolve().parents[1] / "pricing") as s:
+    with open_session(
+        tmp_path / "cur.duckdb", Path(__file__).resolve().parents[1] / "pricing"
+    ) as s:
         report = upload(s, [path])
         rows = s.con.execute(
             "SELECT CAST(period_start AS DATE), model, input_tokens, output_tokens, cache_read_tokens, "
@@ -862,7 +862,11 @@ def test_aws_cur_bedrock_line_items(tmp_path):
         ).fetchall()
         again = upload(s, [path])
     (f,) = report.files
-    assert (f.format, f.rows_read, f.rows_skipped) == ("aws-cur", 4, 1)  # the EC2 line is passed over
+    assert (f.format, f.rows_read, f.rows_skipped) == (
+        "aws-cur",
+        4,
+        1,
+    )  # the EC2 line is passed over
     model = "anthropic.claude-3-5-sonnet-20241022-v2:0"
     import datetime as dt
 
@@ -871,6 +875,14 @@ def test_aws_cur_bedrock_line_items(tmp_path):
         (day1, model, 1_000_000, None, None, "search", Decimal("3.0")),
         (day1, model, None, 200_000, None, "search", Decimal("3.0")),
         (day1, model, None, None, 500_000, "search", Decimal("0.15")),
-        (day2, "us.amazon.nova-pro-v1:0", 2_000_000, None, None, None, Decimal("1.6")),  # 2,000 × 1K
+        (
+            day2,
+            "us.amazon.nova-pro-v1:0",
+            2_000_000,
+            None,
+            None,
+            None,
+            Decimal("1.6"),
+        ),  # 2,000 × 1K
     ]
     assert again.rows_duplicate == 4 and again.rows_new == 0

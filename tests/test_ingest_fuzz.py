@@ -12,9 +12,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from finops.core.store import connect
 from finops.ingest import IngestError, formats, ingest_files
 from finops.ingest._core import Sniff
-from finops.core.store import connect
 
 EXPORTS = Path(__file__).parent / "fixtures" / "exports"
 # the provider formats (canonical is the core's own, fuzzed with it)

@@ -21,8 +21,8 @@ import yaml
 from click.testing import CliRunner
 from conftest import FIXTURES
 
-from finops.pricing.catalog import load_catalog
 from finops.cli import main
+from finops.pricing.catalog import load_catalog
 from finops.pricing.costing import priced_rows
 from finops.pricing.litellm_import import (
     convert_litellm,

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from conftest import HAND_PRICED
+
 from finops.analysis.reconcile import reconcile
 from finops.session.session import ingest, open_session
-
-from conftest import HAND_PRICED
 
 # tool estimates (reported_cost_usd) per request: right for r1, r3, r4, r2, r5; double for r6
 ESTIMATES = {

@@ -31,9 +31,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES
 
-from finops.pricing import costing
 from finops.analysis import simulate as sim
 from finops.cli import main
+from finops.pricing import costing
 from finops.session.session import ingest, open_session
 
 SIMULATE = FIXTURES / "simulate"
@@ -401,10 +401,15 @@ def test_forward_savings_apply_the_recent_savings_rate_to_the_forecast(store):
 
 
 def test_forward_savings_are_skipped_with_a_note_without_the_forecast_module(store, monkeypatch):
-    monkeypatch.setitem(sys.modules, "finops.analysis.forecast.api", None)  # import now raises ImportError
+    monkeypatch.setitem(
+        sys.modules, "finops.analysis.forecast.api", None
+    )  # import now raises ImportError
     result = _simulate(store, sim.Scenario(moves=[sim.Move("thinker", to="alpha")]))
     assert result.forecast is None
-    assert result.forecast_note == "finops.analysis.forecast.api is not available: forward savings skipped"
+    assert (
+        result.forecast_note
+        == "finops.analysis.forecast.api is not available: forward savings skipped"
+    )
 
 
 def test_scenario_files_and_their_errors(tmp_path):

@@ -17,10 +17,10 @@ import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES
 
+from finops.export.parquet import export_parquet
 from finops.pricing import costing
 from finops.pricing.allocation import load_allocation
 from finops.pricing.contracts import load_contracts
-from finops.export.parquet import export_parquet
 from finops.session.session import open_session
 
 TEAMS = FIXTURES / "teams" / "teams.yaml"

@@ -6,9 +6,9 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
+from finops.analysis.forecast.spend import forecast_spend
 from finops.cli import main
 from finops.session.session import ingest, open_session
-from finops.analysis.forecast.spend import forecast_spend
 
 LAST = dt.date(2025, 6, 30)
 CUT = dt.date(2025, 7, 10)

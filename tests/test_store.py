@@ -5,12 +5,11 @@ import sys
 
 import duckdb
 import pytest
+from conftest import HAND_PRICED
 
+from finops.core.store import MIGRATIONS, StoreError, connect
 from finops.ingest import IngestError
 from finops.session.session import ingest, open_session
-from finops.core.store import MIGRATIONS, StoreError, connect
-
-from conftest import HAND_PRICED
 
 
 def _counts(db):
@@ -104,9 +103,9 @@ def test_reopening_a_store_applies_no_migration_twice(db):
 
 def test_a_store_from_an_older_release_is_migrated_forward_with_its_data(loaded, monkeypatch):
     """Stand in for a future release: one more migration than the store was made with."""
-    import finops.core.store as store
+    from finops.core import store
 
-    db, pricing = loaded
+    db, _pricing = loaded
     newer = [*store.MIGRATIONS, ("999_test.sql", "ALTER TABLE usage ADD COLUMN region VARCHAR;")]
     monkeypatch.setattr(store, "MIGRATIONS", newer)
     con = connect(db)

@@ -158,8 +158,8 @@ def evaluate_alerts(
     `unallocated_limit_pct=None` turns the unallocated check off; budgets come from
     :func:`finops.analysis.budgets.load_budgets` (no budgets, no budget alerts).
     """
-    from finops.pricing import costing
     from finops.analysis.anomalies import detect_anomalies
+    from finops.pricing import costing
 
     day = today or last_day_with_data(session)
     if day is None:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 import yaml
+
 from finops.core.months import month_end, parse_month
 
 if TYPE_CHECKING:

@@ -6,8 +6,8 @@ import datetime as dt
 
 import polars as pl
 
-from finops.session.session import Session
 from finops.core.store import query_pl
+from finops.session.session import Session
 
 __all__ = ["usage_on_deprecated_models"]
 

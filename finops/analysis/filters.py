@@ -16,9 +16,9 @@ from decimal import Decimal
 
 import polars as pl
 
+from finops.core.store import fetch_one
 from finops.pricing import costing
 from finops.session.session import Session
-from finops.core.store import fetch_one
 
 __all__ = [
     "FilterOptions",

@@ -12,11 +12,11 @@ from decimal import Decimal
 
 import polars as pl
 
+from finops.core.store import query_pl, read_sql
 from finops.pricing.costing import priced_sql
 from finops.session.session import Session
-from finops.core.store import query_pl, read_sql
 
-__all__ = ["reconcile", "likely_reason"]
+__all__ = ["likely_reason", "reconcile"]
 
 
 def likely_reason(row: dict) -> str:
@@ -31,9 +31,12 @@ def likely_reason(row: dict) -> str:
     if row["unpriced_rows"]:
         return f"unpriced usage: {row['unpriced_rows']} rows are not in the computed cost"
     ratio = reference / computed
-    if row["list_cost_usd"] and row["effective_cost_usd"] != row["list_cost_usd"]:
-        if abs(reference - row["list_cost_usd"]) < abs(reference - computed):
-            return "discount: the reported cost matches list price; is the contract applied by the provider?"
+    if (
+        row["list_cost_usd"]
+        and row["effective_cost_usd"] != row["list_cost_usd"]
+        and abs(reference - row["list_cost_usd"]) < abs(reference - computed)
+    ):
+        return "discount: the reported cost matches list price; is the contract applied by the provider?"
     if Decimal("0.45") <= ratio <= Decimal("0.55") and not row["has_batch"]:
         return "tier: about half the computed cost — batch usage reported as standard?"
     if ratio > 1 and row["has_long_context"]:

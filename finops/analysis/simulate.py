@@ -61,11 +61,11 @@ import duckdb
 import polars as pl
 import yaml
 
+from finops.core.schema import SERVICE_TIERS
+from finops.core.store import read_sql
 from finops.pricing.allocation import register_owner_map
 from finops.pricing.catalog import Catalog, CatalogModel, _DecimalLoader
-from finops.core.schema import SERVICE_TIERS
 from finops.session.session import Session
-from finops.core.store import read_sql
 
 __all__ = [
     "ASSUMPTION_NAMES",

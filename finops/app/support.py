@@ -19,21 +19,21 @@ from typing import TYPE_CHECKING
 import polars as pl
 import streamlit as st
 
-from finops.views import catalog as catalog_view
+from finops.analysis.filters import FilterOptions, SpendFilter, filter_options
 from finops.core import format as fmt
 from finops.pricing.catalog import Catalog, load_catalog
+from finops.views import catalog as catalog_view
 from finops.views.catalog import CatalogOverview, RevisionImpact
 from finops.views.catalog import catalog_overview as build_catalog_overview
-from finops.analysis.filters import FilterOptions, SpendFilter, filter_options
 
 if TYPE_CHECKING:
+    from finops.analysis.simulate import Scenario, SimulationResult
     from finops.views.budgets import BudgetView
     from finops.views.forecast import SpendForecast
-    from finops.analysis.simulate import Scenario, SimulationResult
+from finops.core.store import default_db_path
+from finops.session.session import Session, open_session
 from finops.views.overview import Overview, build_overview
 from finops.views.review import MonthlyReview, build_review
-from finops.session.session import Session, open_session
-from finops.core.store import default_db_path
 from finops.views.teams import TeamDetail, TeamsOverview, team_detail, teams_overview
 
 __all__ = [

@@ -7,10 +7,10 @@ from pathlib import Path
 import click
 import polars as pl
 
-from finops.session import session
 from finops.cli.options import db_option, emit, format_option, pricing_option, teams_option
-from finops.pricing.allocation import MATCH_KEYS, explain, load_allocation
 from finops.cli.root import main
+from finops.pricing.allocation import MATCH_KEYS, explain, load_allocation
+from finops.session import session
 
 
 @main.group()

@@ -11,7 +11,6 @@ from pathlib import Path
 import click
 import polars as pl
 
-from finops.session import session
 from finops.cli.options import (
     USER_ERRORS,
     db_option,
@@ -23,6 +22,7 @@ from finops.cli.options import (
     teams_option,
 )
 from finops.cli.root import main
+from finops.session import session
 
 __all__ = [
     "alerts_command",

@@ -7,9 +7,9 @@ from pathlib import Path
 import click
 import polars as pl
 
-from finops.session import session
 from finops.cli.options import db_option, emit, format_option, pricing_option
 from finops.cli.root import main
+from finops.session import session
 
 
 def _levels(text: str) -> tuple[int, ...]:

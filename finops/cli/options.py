@@ -14,25 +14,25 @@ from pathlib import Path
 import click
 import polars as pl
 
+from finops.core.store import StoreError
+from finops.ingest import IngestError
 from finops.pricing.allocation import AllocationError
 from finops.pricing.catalog import CatalogError
 from finops.pricing.contracts import ContractError
-from finops.ingest import IngestError
-from finops.core.store import StoreError
 
 __all__ = [
     "USER_ERRORS",
     "UserErrorGroup",
+    "contracts_option",
     "day_range",
     "db_option",
     "emit",
     "exact_json",
     "format_option",
-    "teams_option",
-    "spend_query_options",
-    "contracts_option",
     "parse_day",
     "pricing_option",
+    "spend_query_options",
+    "teams_option",
 ]
 
 USER_ERRORS = (

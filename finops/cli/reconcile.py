@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from finops.session import session
+from finops.analysis.reconcile import reconcile
 from finops.cli.options import contracts_option, db_option, emit, format_option, pricing_option
 from finops.cli.root import main
 from finops.core.months import month_bounds, parse_month
-from finops.analysis.reconcile import reconcile
+from finops.session import session
 
 
 @main.command("reconcile")

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import click
 
-from finops.views import review as rv
-from finops.session import session
+from finops.analysis.filters import SpendFilter
 from finops.cli.options import contracts_option, db_option, pricing_option, teams_option
 from finops.cli.root import main
-from finops.analysis.filters import SpendFilter
+from finops.session import session
+from finops.views import review as rv
 
 
 @main.command()

@@ -14,9 +14,7 @@ from pathlib import Path
 
 import click
 
-from finops.pricing import catalog as catalog_mod
-from finops.pricing import costing
-from finops.session import session
+from finops.analysis.deprecations import usage_on_deprecated_models
 from finops.cli.options import (
     UserErrorGroup,
     contracts_option,
@@ -28,7 +26,9 @@ from finops.cli.options import (
     spend_query_options,
     teams_option,
 )
-from finops.analysis.deprecations import usage_on_deprecated_models
+from finops.pricing import catalog as catalog_mod
+from finops.pricing import costing
+from finops.session import session
 
 __all__ = ["main"]
 
@@ -177,10 +177,9 @@ def spend(
       finops spend --by model --revision 1      # as priced by an older catalog
     """
     if engine == "spark":
-        from finops.cli.scale import spark_spend_command
-
+        # `finops spark spend` (finops/cli/scale.py) registers itself on main
         click.get_current_context().invoke(
-            spark_spend_command,
+            main.commands["spark"].commands["spend"],
             data=data,
             by=by,
             from_=from_,
@@ -422,8 +421,8 @@ def export_focus(
     Example:
       finops export focus --month 2025-06 --out june-focus.parquet
     """
-    from finops.export.focus import export_focus as write_focus
     from finops.core.months import parse_month
+    from finops.export.focus import export_focus as write_focus
 
     try:
         first = parse_month(month)

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from finops.session import session
 from finops.cli.options import (
     contracts_option,
     day_range,
@@ -19,6 +18,7 @@ from finops.cli.options import (
     teams_option,
 )
 from finops.cli.root import main
+from finops.session import session
 
 __all__ = ["export_parquet_command", "spark_spend_command"]
 
@@ -126,9 +126,9 @@ def spark_spend_command(
 
     A cluster through spark-submit or YARN: see docs/spark.md.
     """
+    from finops.export.spark_engine import spark_spend
     from finops.pricing.allocation import load_allocation
     from finops.pricing.contracts import load_contracts
-    from finops.export.spark_engine import spark_spend
 
     keys = [k.strip() for k in by.split(",") if k.strip()]
     start, end = day_range(from_, to)
@@ -185,9 +185,9 @@ def rollup_rebuild_command(db: Path, pricing: Path | None) -> None:
     Example:
       finops rollup rebuild --pricing pricing/
     """
+    from finops.core.store import connect
     from finops.pricing.catalog import sync_catalog
     from finops.pricing.rollup import rebuild_rollup
-    from finops.core.store import connect
 
     con = connect(db)
     try:

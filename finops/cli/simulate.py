@@ -12,7 +12,6 @@ from typing import Any
 
 import click
 
-from finops.session import session
 from finops.analysis import simulate as sim
 from finops.cli.options import (
     contracts_option,
@@ -24,6 +23,7 @@ from finops.cli.options import (
     teams_option,
 )
 from finops.cli.root import main
+from finops.session import session
 
 __all__ = ["simulate"]
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-__all__ = ["DEMO_END", "DEMO_TEAMS", "Workload", "WORKLOADS", "generate_demo"]
+__all__ = ["DEMO_END", "DEMO_TEAMS", "WORKLOADS", "Workload", "generate_demo"]
 
 #: The demo's last day. Fixed, so the demo (and tests built on it) never drift with the clock.
 DEMO_END = dt.date(2025, 12, 31)
@@ -330,7 +330,7 @@ def _bucket_rows(w: Workload, day: dt.date, requests: float, rng: np.random.Gene
     rows: dict[str, list] = {}
     tiers = [("standard", 1.0 - w.batch_share), ("batch", w.batch_share)]
     for tier, share in tiers:
-        n = int(round(requests * share))
+        n = round(requests * share)
         if n <= 0:
             continue
         prompt = np.array([float(n * w.input_tokens) * rng.lognormal(0, 0.05)]).round()

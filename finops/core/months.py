@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-__all__ = ["parse_month", "month_bounds", "month_end"]
+__all__ = ["month_bounds", "month_end", "parse_month"]
 
 
 def parse_month(text: str) -> dt.date:

@@ -9,15 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
-    "TOKEN_CLASSES",
-    "SERVICE_TIERS",
+    "DIMENSION_COLUMNS",
     "GRAINS",
-    "Column",
-    "USAGE_COLUMNS",
     "IMPORT_COLUMNS",
     "REQUIRED_IMPORT_COLUMNS",
-    "DIMENSION_COLUMNS",
+    "SERVICE_TIERS",
     "SPEND_KEYS",
+    "TOKEN_CLASSES",
+    "USAGE_COLUMNS",
+    "Column",
     "column_names",
 ]
 

@@ -16,16 +16,16 @@ import duckdb
 
 __all__ = [
     "DEFAULT_DB",
-    "StoreError",
-    "default_db_path",
-    "connect",
-    "open_store",
-    "transaction",
-    "schema_version",
-    "read_sql",
     "MIGRATIONS",
-    "query_pl",
+    "StoreError",
+    "connect",
+    "default_db_path",
     "fetch_one",
+    "open_store",
+    "query_pl",
+    "read_sql",
+    "schema_version",
+    "transaction",
 ]
 
 DEFAULT_DB = "finops.duckdb"

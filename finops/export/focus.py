@@ -17,12 +17,12 @@ from pathlib import Path
 
 import polars as pl
 
-from finops.pricing.costing import priced_sql
 from finops.core.schema import TOKEN_CLASSES
-from finops.session.session import Session
 from finops.core.store import query_pl
+from finops.pricing.costing import priced_sql
+from finops.session.session import Session
 
-__all__ = ["FOCUS_COLUMNS", "FocusExport", "focus_rows", "export_focus"]
+__all__ = ["FOCUS_COLUMNS", "FocusExport", "export_focus", "focus_rows"]
 
 #: FOCUS 1.2 columns, in the order the spec lists them, then our x_ columns.
 FOCUS_COLUMNS: tuple[str, ...] = (

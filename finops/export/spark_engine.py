@@ -29,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from finops.pricing import costing
 from finops.core.store import read_sql
+from finops.pricing import costing
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession

@@ -23,20 +23,20 @@ from pathlib import Path
 
 import duckdb
 
-from finops.pricing.costing import refresh_daily_usage
 from finops.core.schema import SERVICE_TIERS, TOKEN_CLASSES, USAGE_COLUMNS
 from finops.core.store import fetch_one, transaction
+from finops.pricing.costing import refresh_daily_usage
 
 __all__ = [
+    "FileReport",
     "IngestError",
+    "IngestReport",
     "Sniff",
     "SourceFormat",
-    "FileReport",
-    "IngestReport",
-    "register_format",
-    "formats",
     "detect_format",
+    "formats",
     "ingest_files",
+    "register_format",
 ]
 
 _COUNT_COLUMNS = (
@@ -266,9 +266,11 @@ def _typed_table(con: duckdb.DuckDBPyConnection, staged: str, typed: str, file: 
             checks.append(
                 (
                     name,
-                    f"TRY_CAST({col(name)} AS TIMESTAMPTZ) IS NULL "
-                    f"AND nullif(trim({col(name)}), '') IS NOT NULL "
-                    f"AND TRY_CAST(trim({col(name)}) AS TIMESTAMPTZ) IS NULL",
+                    (
+                        f"TRY_CAST({col(name)} AS TIMESTAMPTZ) IS NULL "
+                        f"AND nullif(trim({col(name)}), '') IS NOT NULL "
+                        f"AND TRY_CAST(trim({col(name)}) AS TIMESTAMPTZ) IS NULL"
+                    ),
                     lambda v: (
                         f"{v[:40]!r} is not a timestamp; write ISO 8601 such as "
                         "2025-06-10T14:00:00Z (no offset means UTC)"
@@ -283,9 +285,11 @@ def _typed_table(con: duckdb.DuckDBPyConnection, staged: str, typed: str, file: 
             checks.append(
                 (
                     name,
-                    f"NOT coalesce(regexp_full_match({col(name)}, '[0-9]{{1,15}}'), false) "
-                    f"AND nullif(trim({col(name)}), '') IS NOT NULL AND ({value} IS NULL "
-                    f"OR {value} <> trunc({value}) OR {value} < 0 OR {value} > 9e15)",
+                    (
+                        f"NOT coalesce(regexp_full_match({col(name)}, '[0-9]{{1,15}}'), false) "
+                        f"AND nullif(trim({col(name)}), '') IS NOT NULL AND ({value} IS NULL "
+                        f"OR {value} <> trunc({value}) OR {value} < 0 OR {value} > 9e15)"
+                    ),
                     lambda v: (
                         f"{v[:40]!r} is not a count; token and request counts are whole numbers ≥ 0"
                     ),
@@ -295,8 +299,10 @@ def _typed_table(con: duckdb.DuckDBPyConnection, staged: str, typed: str, file: 
         checks.append(
             (
                 "reported_cost_usd",
-                f"nullif(trim({col('reported_cost_usd')}), '') IS NOT NULL AND "
-                f"TRY_CAST(trim({col('reported_cost_usd')}) AS DECIMAL(38, 12)) IS NULL",
+                (
+                    f"nullif(trim({col('reported_cost_usd')}), '') IS NOT NULL AND "
+                    f"TRY_CAST(trim({col('reported_cost_usd')}) AS DECIMAL(38, 12)) IS NULL"
+                ),
                 lambda v: f"{v[:40]!r} is not an amount in USD (write 12.34)",
             )
         )
@@ -305,8 +311,10 @@ def _typed_table(con: duckdb.DuckDBPyConnection, staged: str, typed: str, file: 
         checks.append(
             (
                 "service_tier",
-                f"nullif(trim({col('service_tier')}), '') IS NOT NULL AND lower(trim("
-                f"{col('service_tier')})) NOT IN ({tiers}, 'default', 'auto', 'scale')",
+                (
+                    f"nullif(trim({col('service_tier')}), '') IS NOT NULL AND lower(trim("
+                    f"{col('service_tier')})) NOT IN ({tiers}, 'default', 'auto', 'scale')"
+                ),
                 lambda v: f"{v!r} is not a service tier; use one of {', '.join(SERVICE_TIERS)}",
             )
         )
@@ -314,8 +322,10 @@ def _typed_table(con: duckdb.DuckDBPyConnection, staged: str, typed: str, file: 
         checks.append(
             (
                 "long_context",
-                f"nullif(trim({col('long_context')}), '') IS NOT NULL "
-                f"AND TRY_CAST(trim({col('long_context')}) AS BOOLEAN) IS NULL",
+                (
+                    f"nullif(trim({col('long_context')}), '') IS NOT NULL "
+                    f"AND TRY_CAST(trim({col('long_context')}) AS BOOLEAN) IS NULL"
+                ),
                 lambda v: f"{v!r} is not true or false",
             )
         )
@@ -323,8 +333,10 @@ def _typed_table(con: duckdb.DuckDBPyConnection, staged: str, typed: str, file: 
         checks.append(
             (
                 "tags",
-                f"nullif(trim({col('tags')}), '') IS NOT NULL AND NOT coalesce("
-                f"json_valid({col('tags')}) AND json_type({col('tags')}) = 'OBJECT', false)",
+                (
+                    f"nullif(trim({col('tags')}), '') IS NOT NULL AND NOT coalesce("
+                    f"json_valid({col('tags')}) AND json_type({col('tags')}) = 'OBJECT', false)"
+                ),
                 lambda v: f'{v[:40]!r} is not a JSON object (write {{"env": "prod"}})',
             )
         )
@@ -666,6 +678,5 @@ def _clean_duckdb_error(exc: BaseException) -> str:
     text = str(exc).strip()
     # DuckDB prefixes ("Invalid Input Error: ...") add nothing for a user
     for prefix in ("Invalid Input Error: ", "Conversion Error: ", "IO Error: ", "Parser Error: "):
-        if text.startswith(prefix):
-            text = text[len(prefix) :]
+        text = text.removeprefix(prefix)
     return text.split("\n\n")[0].replace("\n", " ")[:500]

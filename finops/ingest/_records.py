@@ -21,14 +21,15 @@ from typing import TextIO
 
 import duckdb
 
+from finops.core.schema import IMPORT_COLUMNS
 from finops.ingest._core import IngestError, Sniff, read_head
 from finops.ingest._files import plain_file
-from finops.core.schema import IMPORT_COLUMNS
 
 __all__ = [
     "CsvColumns",
     "Rows",
     "amount",
+    "bedrock_model",
     "count",
     "flag",
     "flatten",
@@ -599,3 +600,22 @@ def unit_multiplier(unit: str | None) -> Decimal:
     number = Decimal(match.group("n")) if match and match.group("n") else Decimal(1)
     scale = (match.group("scale") or "").lower() if match else ""
     return number * _SCALES.get(scale, 1)
+
+
+# Bedrock ARNs name a model through one of these resource kinds (AWS CUR and invocation logs)
+_MODEL_RESOURCES = ("foundation-model", "inference-profile")
+
+
+def bedrock_model(model_id: str) -> str:
+    """The model a Bedrock modelId names.
+
+    >>> bedrock_model("arn:aws:bedrock:us-east-1:1234:inference-profile/us.meta.llama3-3-70b-v1:0")
+    'us.meta.llama3-3-70b-v1:0'
+    >>> bedrock_model("anthropic.claude-3-haiku-20240307-v1:0")
+    'anthropic.claude-3-haiku-20240307-v1:0'
+    """
+    if not model_id.startswith("arn:"):
+        return model_id
+    resource = model_id.split(":", 5)[-1]
+    kind, _, ident = resource.partition("/")
+    return ident if kind in _MODEL_RESOURCES and ident else resource

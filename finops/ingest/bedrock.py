@@ -18,27 +18,18 @@ from pathlib import Path
 import duckdb
 
 from finops.ingest._core import IngestError, Sniff, SourceFormat, register_format
-from finops.ingest._records import Rows, count, head_matches, json_records, tags_json
+from finops.ingest._records import (
+    Rows,
+    bedrock_model,
+    count,
+    head_matches,
+    json_records,
+    tags_json,
+)
 
-__all__ = ["BEDROCK", "bedrock_model"]
+__all__ = ["BEDROCK"]
 
 _CLOUDWATCH_PREFIX = re.compile(r"^\s*\d{4}-\d{2}-\d{2}T\S+\s+(?=\{)")
-_MODEL_RESOURCES = ("foundation-model", "inference-profile")
-
-
-def bedrock_model(model_id: str) -> str:
-    """The model a Bedrock modelId names.
-
-    >>> bedrock_model("arn:aws:bedrock:us-east-1:1234:inference-profile/us.meta.llama3-3-70b-v1:0")
-    'us.meta.llama3-3-70b-v1:0'
-    >>> bedrock_model("anthropic.claude-3-haiku-20240307-v1:0")
-    'anthropic.claude-3-haiku-20240307-v1:0'
-    """
-    if not model_id.startswith("arn:"):
-        return model_id
-    resource = model_id.split(":", 5)[-1]
-    kind, _, ident = resource.partition("/")
-    return ident if kind in _MODEL_RESOURCES and ident else resource
 
 
 def _stage(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> int:

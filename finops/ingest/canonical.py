@@ -10,9 +10,9 @@ from pathlib import Path
 
 import duckdb
 
-from finops.ingest._core import IngestError, SourceFormat, Sniff, register_format
-from finops.ingest._files import plain_file
 from finops.core.schema import IMPORT_COLUMNS, REQUIRED_IMPORT_COLUMNS
+from finops.ingest._core import IngestError, Sniff, SourceFormat, register_format
+from finops.ingest._files import plain_file
 
 __all__ = ["CANONICAL"]
 
@@ -57,9 +57,7 @@ def _check_columns(file: str, columns: list[str]) -> None:
         raise IngestError(file, msg, field=unknown[0])
     dupes = {c for c in lowered if lowered.count(c) > 1}
     if dupes:
-        raise IngestError(
-            file, f"column {sorted(dupes)[0]!r} appears twice", field=sorted(dupes)[0]
-        )
+        raise IngestError(file, f"column {min(dupes)!r} appears twice", field=min(dupes))
 
 
 def _stage(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:

@@ -23,24 +23,25 @@ from finops.ingest._records import (
     CsvColumns,
     Rows,
     amount,
+    bedrock_model,
     iter_csv_records,
     natural_key,
     scaled_count,
     tags_json,
     unit_multiplier,
 )
-from finops.ingest.bedrock import bedrock_model
 
 __all__ = ["CUR"]
 
 _CLASSES = (  # usage-type suffix → token class (checked in order)
-    (re.compile(r"cache-?read", re.I), "cache_read"),
-    (re.compile(r"cache-?write", re.I), "cache_write_5m"),
-    (re.compile(r"input", re.I), "input"),
-    (re.compile(r"output", re.I), "output"),
+    (re.compile(r"cache-?read", re.IGNORECASE), "cache_read"),
+    (re.compile(r"cache-?write", re.IGNORECASE), "cache_write_5m"),
+    (re.compile(r"input", re.IGNORECASE), "input"),
+    (re.compile(r"output", re.IGNORECASE), "output"),
 )
 _USAGE_TYPE = re.compile(
-    r"^(?:[A-Z]{2,4}\d?-)?(?P<model>.+?)-(?P<rest>(?:cache-)?\w*-?(?:input|output).*)$", re.I
+    r"^(?:[A-Z]{2,4}\d?-)?(?P<model>.+?)-(?P<rest>(?:cache-)?\w*-?(?:input|output).*)$",
+    re.IGNORECASE,
 )
 
 
@@ -95,7 +96,9 @@ def _stage(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> int:
         tokens = scaled_count(
             file,
             columns.get(record, "line_item_usage_amount"),
-            unit_multiplier(str(unit)) if unit and re.search(r"\d|[km]\b", str(unit), re.I) else 1,
+            unit_multiplier(str(unit))
+            if unit and re.search(r"\d|[km]\b", str(unit), re.IGNORECASE)
+            else 1,
             row=row,
             field="line_item_usage_amount",
         )

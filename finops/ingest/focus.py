@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from finops.core.schema import TOKEN_CLASSES
 from finops.ingest._core import IngestError, Sniff, SourceFormat, register_format
 from finops.ingest._records import (
     CsvColumns,
@@ -35,7 +36,6 @@ from finops.ingest._records import (
     token_class,
     unit_multiplier,
 )
-from finops.core.schema import TOKEN_CLASSES
 
 __all__ = ["FOCUS"]
 

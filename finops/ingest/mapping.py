@@ -31,9 +31,9 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from finops.core.schema import IMPORT_COLUMNS, REQUIRED_IMPORT_COLUMNS
 from finops.ingest._core import IngestError, Sniff, SourceFormat, formats, register_format
 from finops.ingest._records import Rows, count, open_text, tags_json
-from finops.core.schema import IMPORT_COLUMNS, REQUIRED_IMPORT_COLUMNS
 
 __all__ = ["ColumnMapping", "load_mapping", "mapping_format", "register_mapping"]
 

@@ -37,21 +37,21 @@ import yaml
 from finops.core.store import fetch_one, transaction
 
 __all__ = [
-    "UNALLOCATED",
     "MATCH_KEYS",
-    "AllocationError",
-    "Team",
-    "Rule",
-    "Allocation",
-    "load_allocation",
-    "default_teams_path",
-    "record_allocation",
-    "owner_map",
-    "owned_rows_sql",
-    "register_owner_map",
     "OWNER_KEYS",
-    "explain",
+    "UNALLOCATED",
+    "Allocation",
+    "AllocationError",
+    "Rule",
+    "Team",
     "apply_splits",
+    "default_teams_path",
+    "explain",
+    "load_allocation",
+    "owned_rows_sql",
+    "owner_map",
+    "record_allocation",
+    "register_owner_map",
 ]
 
 UNALLOCATED = "unallocated"

@@ -21,17 +21,17 @@ from finops.core.schema import SERVICE_TIERS, TOKEN_CLASSES
 from finops.core.store import fetch_one, query_pl, read_sql, transaction
 
 __all__ = [
-    "CatalogError",
-    "PricePeriod",
-    "CatalogModel",
     "Catalog",
+    "CatalogError",
+    "CatalogModel",
+    "PricePeriod",
     "default_pricing_dir",
+    "diff_revisions",
+    "list_revisions",
     "load_catalog",
     "record_revision",
-    "sync_catalog",
     "resolve_revision",
-    "list_revisions",
-    "diff_revisions",
+    "sync_catalog",
 ]
 
 _MTOK = Decimal(1_000_000)
@@ -272,7 +272,7 @@ def _parse_period(raw: Any, file: str, model: str, index: int, default_source: s
             err_at(bpath, "expected a mapping with above_tokens and usd_per_mtok")
         unknown = set(band) - {"above_tokens", "usd_per_mtok", *SERVICE_TIERS[1:]}
         if unknown:
-            err_at(f"{bpath}.{sorted(unknown)[0]}", f"unknown field {sorted(unknown)[0]!r}")
+            err_at(f"{bpath}.{min(unknown)}", f"unknown field {min(unknown)!r}")
         above = band.get("above_tokens")
         if isinstance(above, bool) or not isinstance(above, int) or above <= 0:
             err_at(
@@ -390,7 +390,7 @@ def load_catalog(directory: str | os.PathLike[str] | None = None) -> Catalog:
     for path, data in contents:
         name = path.name
         try:
-            doc = yaml.load(data.decode("utf-8"), Loader=_DecimalLoader)  # noqa: S506 - SafeLoader subclass
+            doc = yaml.load(data.decode("utf-8"), Loader=_DecimalLoader)
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise CatalogError(name, None, None, f"not valid YAML: {exc}") from None
         if not isinstance(doc, dict):

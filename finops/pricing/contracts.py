@@ -50,10 +50,10 @@ __all__ = [
     "ContractError",
     "ContractTerm",
     "Contracts",
-    "default_contracts_path",
-    "load_contracts",
-    "install_contracts",
     "contract_summary",
+    "default_contracts_path",
+    "install_contracts",
+    "load_contracts",
 ]
 
 _MTOK = Decimal(1_000_000)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import duckdb
 import polars as pl
@@ -25,13 +25,13 @@ __all__ = [
     "SPEND_MEASURES",
     "TOKENS_SQL",
     "SpendTotals",
+    "ensure_rollup",
+    "priced_rows",
     "priced_sql",
     "refresh_daily_usage",
-    "ensure_rollup",
     "spend",
     "spend_totals",
     "unpriced",
-    "priced_rows",
 ]
 
 #: Measures `spend` returns beside the keys.

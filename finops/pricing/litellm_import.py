@@ -44,8 +44,8 @@ from typing import Any
 
 import yaml
 
-from finops.pricing.catalog import Catalog, CatalogError, CatalogModel, _DecimalLoader, load_catalog
 from finops.core.schema import SERVICE_TIERS, TOKEN_CLASSES
+from finops.pricing.catalog import Catalog, CatalogError, CatalogModel, _DecimalLoader, load_catalog
 
 __all__ = [
     "ImportedModel",

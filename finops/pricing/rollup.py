@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import duckdb
 
-from finops.pricing.costing import refresh_daily_usage
 from finops.core.store import fetch_one, transaction
+from finops.pricing.costing import refresh_daily_usage
 
 __all__ = ["RebuildReport", "rebuild_rollup"]
 

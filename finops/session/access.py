@@ -24,11 +24,11 @@ from pathlib import Path
 
 import yaml
 
+from finops.core.store import fetch_one
 from finops.pricing.allocation import AllocationError, owned_rows_sql
 from finops.session.session import Session
-from finops.core.store import fetch_one
 
-__all__ = ["AccessPolicy", "load_access", "visible_teams", "restrict_to_teams"]
+__all__ = ["AccessPolicy", "load_access", "restrict_to_teams", "visible_teams"]
 
 
 @dataclass(frozen=True)

@@ -18,10 +18,10 @@ import os
 
 import duckdb
 
+from finops.core.store import fetch_one
 from finops.pricing import costing
 from finops.pricing.allocation import Allocation, record_allocation
 from finops.pricing.catalog import Catalog, load_catalog, record_revision
-from finops.core.store import fetch_one
 
 __all__ = ["prepare_read_only"]
 

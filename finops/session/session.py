@@ -17,23 +17,33 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from finops.pricing import costing
-from finops.pricing.allocation import Allocation, default_teams_path, load_allocation, record_allocation
-from finops.pricing.catalog import Catalog, sync_catalog
-from finops.pricing.contracts import Contracts, default_contracts_path, install_contracts, load_contracts
-from finops.ingest import IngestReport, ingest_files
-from finops.ingest._core import Progress
 from finops.core.schema import TOKEN_CLASSES
 from finops.core.store import connect, default_db_path
+from finops.ingest import IngestReport, ingest_files
+from finops.ingest._core import Progress
+from finops.pricing import costing
+from finops.pricing.allocation import (
+    Allocation,
+    default_teams_path,
+    load_allocation,
+    record_allocation,
+)
+from finops.pricing.catalog import Catalog, sync_catalog
+from finops.pricing.contracts import (
+    Contracts,
+    default_contracts_path,
+    install_contracts,
+    load_contracts,
+)
 
 __all__ = [
     "Session",
-    "open_session",
+    "catalog_listing",
     "ingest",
     "load_demo",
-    "suggest_models",
-    "catalog_listing",
+    "open_session",
     "price_history",
+    "suggest_models",
 ]
 
 

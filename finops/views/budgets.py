@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import polars as pl
 
 from finops.analysis.alerts import alerts_frame, evaluate_alerts
-from finops.pricing.allocation import default_teams_path
 from finops.analysis.budgets import budget_status, load_budgets
+from finops.pricing.allocation import default_teams_path
 from finops.session.session import Session
 
 __all__ = ["BudgetView", "budget_view"]

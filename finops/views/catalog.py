@@ -9,10 +9,10 @@ from decimal import Decimal
 
 import polars as pl
 
+from finops.core.store import fetch_one
 from finops.pricing import costing
 from finops.pricing.catalog import Catalog, diff_revisions, list_revisions
 from finops.session.session import Session, catalog_listing
-from finops.core.store import fetch_one
 
 __all__ = [
     "CatalogOverview",

@@ -15,8 +15,8 @@ import polars as pl
 
 from finops.analysis.filters import SpendFilter, filtered_spend
 from finops.analysis.forecast.api import backtest_series, forecast_hierarchy, forecast_series
-from finops.core.months import month_end
 from finops.analysis.forecast.outlook import period_from_forecast, standard_horizon
+from finops.core.months import month_end
 from finops.session.session import Session
 
 __all__ = ["SPLITS", "SpendForecast", "backtest_total", "build_forecast"]

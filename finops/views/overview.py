@@ -14,10 +14,10 @@ from decimal import Decimal
 import polars as pl
 
 from finops.analysis.filters import SpendFilter, filtered_spend, monthly_budget, regroup
-from finops.core.months import month_bounds, month_end
 from finops.analysis.forecast.outlook import Projection, project_period
-from finops.session.session import Session
+from finops.core.months import month_bounds, month_end
 from finops.core.store import fetch_one
+from finops.session.session import Session
 
 __all__ = ["OVER_TIME_DIMENSIONS", "Overview", "build_overview"]
 

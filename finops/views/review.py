@@ -27,20 +27,31 @@ from decimal import Decimal
 import plotly.graph_objects as go
 import polars as pl
 
-from finops.views import charts
-from finops.pricing import costing
-from finops.views.anomalies import anomalies_available, find_for_filter
-from finops.analysis.filters import SpendFilter, filtered_spend, monthly_budget, regroup, tokens_expr
+from finops.analysis.filters import (
+    SpendFilter,
+    filtered_spend,
+    monthly_budget,
+    regroup,
+    tokens_expr,
+)
+from finops.analysis.forecast.outlook import Projection, project_period
+from finops.analysis.pvm import (
+    allocate_cents,
+    effects_in_cents,
+    price_volume_mix,
+    summarize_effects,
+)
+from finops.analysis.unit_economics import with_unit_economics
 from finops.core.format import count as _int
 from finops.core.format import pct, signed_usd, usd
 from finops.core.format import rate as _rate
 from finops.core.format import share as _share
 from finops.core.months import month_end, parse_month
-from finops.analysis.forecast.outlook import Projection, project_period
-from finops.analysis.pvm import allocate_cents, effects_in_cents, price_volume_mix, summarize_effects
-from finops.session.session import Session
 from finops.core.store import fetch_one
-from finops.analysis.unit_economics import with_unit_economics
+from finops.pricing import costing
+from finops.session.session import Session
+from finops.views import charts
+from finops.views.anomalies import anomalies_available, find_for_filter
 
 __all__ = [
     "SECTIONS",
@@ -809,7 +820,9 @@ def review_sections(r: MonthlyReview) -> list[Section]:
             Section(
                 "anomalies",
                 titles["anomalies"],
-                text=["Anomaly detection (finops.analysis.anomalies) is not available in this install."],
+                text=[
+                    "Anomaly detection (finops.analysis.anomalies) is not available in this install."
+                ],
             )
         )
     else:

@@ -12,12 +12,12 @@ from decimal import Decimal
 
 import polars as pl
 
+from finops.analysis.filters import SpendFilter, filtered_spend, regroup
+from finops.analysis.unit_economics import with_unit_economics
+from finops.core.store import query_pl, read_sql
 from finops.pricing import costing
 from finops.pricing.allocation import UNALLOCATED, owner_map
-from finops.analysis.filters import SpendFilter, filtered_spend, regroup
 from finops.session.session import Session
-from finops.core.store import query_pl, read_sql
-from finops.analysis.unit_economics import with_unit_economics
 
 __all__ = ["TeamDetail", "TeamsOverview", "team_detail", "teams_overview", "user_spend"]
 

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import polars as pl
 
-from finops.pricing.catalog import Catalog
+from finops.core.store import connect, query_pl
 from finops.ingest import IngestError, detect_format
 from finops.ingest._core import STEPS, Progress
+from finops.pricing.catalog import Catalog
 from finops.session.session import Session, UploadReport, ingest
-from finops.core.store import connect, query_pl
 
 __all__ = [
     "FilePreview",

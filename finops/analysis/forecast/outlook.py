@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
+
 from finops.core.months import month_end
 
 __all__ = [
@@ -93,7 +94,10 @@ def project_period(
         from finops.analysis.forecast.api import forecast_series
     except ImportError:
         return Projection(
-            **base, days_forecast=0, mean=None, note="forecasting (finops.analysis.forecast.api) is unavailable"
+            **base,
+            days_forecast=0,
+            mean=None,
+            note="forecasting (finops.analysis.forecast.api) is unavailable",
         )
     horizon = max(standard_horizon(as_of), (period_end - as_of).days)
     # a day without usage spent nothing; the series runs to as_of even if the last days are empty

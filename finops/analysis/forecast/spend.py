@@ -18,13 +18,13 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from finops.analysis.forecast.api import backtest_series, forecast_hierarchy
+from finops.core.store import query_pl, read_sql
 from finops.pricing.costing import TOKENS_SQL as _TOKENS
 from finops.pricing.costing import priced_sql
-from finops.analysis.forecast.api import backtest_series, forecast_hierarchy
 from finops.session.session import Session
-from finops.core.store import query_pl, read_sql
 
-__all__ = ["BY_KEYS", "SpendForecastResult", "forecast_spend", "backtest_spend"]
+__all__ = ["BY_KEYS", "SpendForecastResult", "backtest_spend", "forecast_spend"]
 
 BY_KEYS = ("total", "provider", "team", "model")
 _MIX_DAYS = 28

@@ -7,8 +7,8 @@ from __future__ import annotations
 import streamlit as st
 
 from finops.app import support as ui
-from finops.views import charts
 from finops.core import format as fmt
+from finops.views import charts
 from finops.views.review import months_between
 
 db, version = ui.require_store("Budgets & alerts")

@@ -6,10 +6,10 @@ from __future__ import annotations
 import streamlit as st
 
 from finops.app import support as ui
-from finops.views import catalog as catalog_view
-from finops.views import charts
 from finops.core import format as fmt
 from finops.session.session import price_history
+from finops.views import catalog as catalog_view
+from finops.views import charts
 
 db, version = ui.require_store("Price catalog")
 overview = ui.catalog_overview(db, version)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from finops.app import support as ui
-from finops.views import charts
-from finops.core import format as fmt
 from finops.analysis.forecast.api import METHOD_NAMES
+from finops.app import support as ui
+from finops.core import format as fmt
+from finops.views import charts
 from finops.views.forecast import SPLITS
 
 db, version = ui.require_store("Forecast")

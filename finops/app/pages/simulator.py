@@ -7,9 +7,9 @@ import datetime as dt
 
 import streamlit as st
 
+from finops.analysis import simulate as sim
 from finops.app import support as ui
 from finops.core import format as fmt
-from finops.analysis import simulate as sim
 
 db, version = ui.require_store("Simulator")
 opts = ui.options(db, version)

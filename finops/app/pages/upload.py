@@ -10,10 +10,10 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from finops.app import support as ui
-from finops.views import upload
-from finops.pricing.catalog import load_catalog
-from finops.ingest import IngestError
 from finops.core.store import StoreError
+from finops.ingest import IngestError
+from finops.pricing.catalog import load_catalog
+from finops.views import upload
 
 st.title("Upload")
 if not ui.may_upload():
