@@ -55,6 +55,10 @@ _TOGETHER_LLAMA = "together.ai's pricing page lists $0.88 / $0.88 for Llama 3.3 
 _XAI_IMAGE = "xAI publishes no separate image-token price (https://docs.x.ai/docs/models): image tokens are input; LiteLLM lists input_cost_per_image_token"
 _XAI_EDGE = "same 200k band: LiteLLM bills xAI's long-context rate from exactly 200k tokens (importer: above_tokens 199999), the catalog above 200k; the prices are equal"
 ALLOWED_DIFFERENCES: dict[str, str] = {
+    "gemini/gemini-4-argon": (
+        "Gemini 4 Argon's introductory $2 / $10 ended 2026-11-30; list rates $4 / $20 from 2026-12-01 "
+        "(https://aistudio.google.com/docs/pricing#gemini-4-argon); LiteLLM 1.110.2 lists the old rate"
+    ),
     "anthropic.claude-haiku-4-5-20251001-v1:0": _INREGION,
     "anthropic.claude-opus-4-5-20251101-v1:0": _INREGION,
     "anthropic.claude-opus-4-6-v1": _INREGION,
