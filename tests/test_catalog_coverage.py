@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from finops.catalog import load_catalog
-from finops.litellm_import import convert_litellm, finops_provider, read_litellm_map
+from finops.pricing.catalog import load_catalog
+from finops.pricing.litellm_import import convert_litellm, finops_provider, read_litellm_map
 
 PRICING = Path(__file__).resolve().parent.parent / "pricing"
 CATALOG_DAY = dt.date(2026, 12, 7)  # "last brought up to date" in pricing/README.md

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from finops.catalog import load_catalog
+from finops.pricing.catalog import load_catalog
 
 PRICING = Path(__file__).resolve().parent.parent / "pricing"
 D = Decimal
