@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from finops.core.store import query_pl, read_sql
+from finops.core.store import query_pl, relation
 from finops.pricing.costing import priced_sql
 from finops.session.session import Session
 
@@ -64,7 +64,7 @@ def reconcile(
     tool estimate; `source` says which. With `all_rows`, every compared row is returned.
     """
     params = {"revision_id": session.revision_id, "from_day": from_day, "to_day": to_day}
-    sql = f"WITH priced AS ({priced_sql()}) SELECT * FROM ({read_sql('reconciliation')})"
+    sql = relation("reconciliation", priced=priced_sql())
     frame = query_pl(session.con, sql, params)
     rows = []
     limit = Decimal(str(threshold_pct)) / 100

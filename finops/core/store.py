@@ -6,6 +6,7 @@ Every function takes its own connection; the module-level DuckDB default is neve
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,8 @@ __all__ = [
     "open_store",
     "query_pl",
     "read_sql",
+    "relation",
+    "relation_inputs",
     "schema_version",
     "transaction",
 ]
@@ -43,6 +46,59 @@ def default_db_path() -> Path:
 def read_sql(name: str) -> str:
     """The text of `finops/sql/<name>.sql`."""
     return resources.files("finops").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+
+
+_READS = re.compile(r"^-- reads:\s*(.*)$", re.MULTILINE)
+_RELATION_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def relation_inputs(name: str) -> tuple[str, ...]:
+    """The relations `finops/sql/<name>.sql` reads, from its `-- reads:` header line.
+
+    >>> relation_inputs("priced_usage")
+    ('usage_to_price',)
+    >>> relation_inputs("stored_daily_usage")
+    ()
+    """
+    found = _READS.search(read_sql(name))
+    if found is None:
+        return ()
+    return tuple(part.strip() for part in found.group(1).split(",") if part.strip())
+
+
+def relation(name: str, **inputs: str) -> str:
+    """The query of `finops/sql/<name>.sql`, with each relation it reads bound by name.
+
+    A file names what it reads in a `-- reads: a, b` header line; every one must be bound,
+    and nothing else. An input is the name of another SQL file, or a query (built by
+    `relation` or by library code, never from user text):
+
+    >>> sql = relation("priced_usage", usage_to_price="stored_daily_usage")
+    >>> sql.startswith("WITH usage_to_price AS (")
+    True
+    >>> relation("priced_usage")
+    Traceback (most recent call last):
+    ...
+    ValueError: priced_usage.sql reads usage_to_price: bind it (relation(..., usage_to_price=...))
+    """
+    reads = relation_inputs(name)
+    missing = [r for r in reads if r not in inputs]
+    if missing:
+        binds = ", ".join(f"{r}=..." for r in missing)
+        msg = f"{name}.sql reads {', '.join(missing)}: bind it (relation(..., {binds}))"
+        raise ValueError(msg)
+    extra = sorted(set(inputs) - set(reads))
+    if extra:
+        msg = f"{name}.sql does not read {', '.join(extra)} (its -- reads: line names {reads})"
+        raise ValueError(msg)
+    body = read_sql(name)
+    if not reads:
+        return body
+    ctes = ",\n".join(
+        f"{alias} AS ({read_sql(value) if _RELATION_NAME.match(value) else value})"
+        for alias, value in ((r, inputs[r]) for r in reads)
+    )
+    return f"WITH {ctes}\nSELECT * FROM ({body}) AS {name}"
 
 
 def _load_migrations() -> list[tuple[str, str]]:

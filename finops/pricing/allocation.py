@@ -34,7 +34,7 @@ import duckdb
 import polars as pl
 import yaml
 
-from finops.core.store import fetch_one, transaction
+from finops.core.store import fetch_one, relation, transaction
 
 __all__ = [
     "MATCH_KEYS",
@@ -379,10 +379,9 @@ def owned_rows_sql(con: duckdb.DuckDBPyConnection, alloc: Allocation, rows_sql: 
 
     Registers the owner map on the connection as `owner_map_view` for the query to read.
     """
-    from finops.core.store import read_sql
 
     register_owner_map(con, alloc)
-    return f"WITH rows_to_own AS ({rows_sql}) SELECT * FROM ({read_sql('owned_rows')}) AS owned"
+    return relation("owned_rows", rows_to_own=rows_sql)
 
 
 def explain(alloc: Allocation, keys: dict[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from finops.pricing.catalog import Catalog
 if TYPE_CHECKING:
     from finops.pricing.allocation import Allocation
 from finops.core.schema import SPEND_KEYS
-from finops.core.store import fetch_one, query_pl, read_sql, transaction
+from finops.core.store import fetch_one, query_pl, relation, transaction
 
 __all__ = [
     "SPEND_MEASURES",
@@ -91,9 +91,7 @@ def priced_sql(source: str = "stored_daily_usage") -> str:
     if source not in ("stored_daily_usage", "usage_rows"):
         msg = f"unknown usage source {source!r}"
         raise ValueError(msg)
-    return (
-        f"WITH usage_to_price AS ({read_sql(source)})\nSELECT * FROM ({read_sql('priced_usage')})"
-    )
+    return relation("priced_usage", usage_to_price=source)
 
 
 def _stored_thresholds(con: duckdb.DuckDBPyConnection) -> list[int] | None:
@@ -118,8 +116,7 @@ def refresh_daily_usage(
         {"from_day": from_day, "to_day": to_day},
     )
     con.execute(
-        f"INSERT INTO daily_usage BY NAME "
-        f"WITH usage_rows AS ({read_sql('usage_rows')}) {read_sql('daily_usage')}",
+        f"INSERT INTO daily_usage BY NAME {relation('daily_usage', usage_rows='usage_rows')}",
         params,
     )
     if _stored_thresholds(con) != thresholds:

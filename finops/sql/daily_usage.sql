@@ -1,5 +1,6 @@
 -- daily_usage: usage_rows rolled up by day and every price-relevant and owner key. Cost is
 -- linear in tokens, so pricing this rollup is exact and far cheaper than pricing every row.
+-- reads: usage_rows
 SELECT
     day,
     provider,

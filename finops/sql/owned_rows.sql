@@ -2,6 +2,7 @@
 -- gives their attribution keys (owner_map_view, registered by finops.pricing.allocation from
 -- owner_map): a team, 'unallocated', or '__split:<rule>' for usage a split rule shares out.
 -- Tags are compared as text, as the rollup keeps them. Portable SQL (Spark runs it too).
+-- reads: rows_to_own
 SELECT
     source.*,
     coalesce(owners.owner, 'unallocated') AS owner

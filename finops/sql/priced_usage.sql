@@ -2,6 +2,7 @@
 -- $revision_id, giving list cost (cost_usd) and effective cost after contracts. The price in force on the row's day applies (range join on valid_from/valid_to),
 -- for its service tier and long-context band. cost_usd is NULL — never 0 — when the model, the
 -- tier or any token class with tokens has no price; unpriced_reason says which.
+-- reads: usage_to_price
 WITH resolved AS (
     SELECT
         u.*,

@@ -1,6 +1,7 @@
 -- reconciliation: computed cost (priced usage) beside what sources report, by day × provider ×
 -- model: billed cost from provider cost data sets (reported_costs) and tool estimates carried
 -- on usage rows (LiteLLM spend, Langfuse costDetails). Needs priced usage as `priced`.
+-- reads: priced
 WITH computed AS (
     SELECT
         day,

@@ -2,6 +2,7 @@
 -- team) in the day range, restricted to $providers and $models (empty list = all), by user
 -- id: requests, tokens, cost. Shared usage a split rule shares out has no single owner and
 -- is not listed.
+-- reads: owned
 SELECT
     user_id,
     CAST(coalesce(sum(requests), 0) AS BIGINT) AS requests,

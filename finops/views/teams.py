@@ -14,7 +14,7 @@ import polars as pl
 
 from finops.analysis.filters import SpendFilter, filtered_spend, regroup
 from finops.analysis.unit_economics import with_unit_economics
-from finops.core.store import query_pl, read_sql
+from finops.core.store import query_pl, relation
 from finops.pricing import costing
 from finops.pricing.allocation import UNALLOCATED, owner_map
 from finops.session.session import Session
@@ -87,7 +87,7 @@ def user_spend(session: Session, team: str, flt: SpendFilter) -> pl.DataFrame:
         )
     else:
         owned = f"SELECT *, coalesce(team, '{UNALLOCATED}') AS owner FROM ({priced})"
-    sql = f"WITH owned AS ({owned}) {read_sql('user_spend')}"
+    sql = relation("user_spend", owned=owned)
     params = {
         "revision_id": session.revision_id,
         "from_day": flt.from_day,
