@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from finops.pricing.catalog import load_catalog
-from finops.pricing.litellm_import import convert_litellm, finops_provider, read_litellm_map
+from finops.pricing.litellm_convert import convert_litellm, read_litellm_map
+from finops.pricing.providers import finops_provider
 
 PRICING = Path(__file__).resolve().parent.parent / "pricing"
 CATALOG_DAY = dt.date(2026, 12, 7)  # "last brought up to date" in pricing/README.md

@@ -64,7 +64,8 @@ import yaml
 from finops.core.schema import SERVICE_TIERS
 from finops.core.store import read_sql
 from finops.pricing.allocation import register_owner_map
-from finops.pricing.catalog import Catalog, CatalogModel, _DecimalLoader
+from finops.pricing.catalog import Catalog, CatalogModel
+from finops.pricing.catalog_yaml import load_exact_yaml
 from finops.session.session import Session
 
 __all__ = [
@@ -569,7 +570,7 @@ def _load_yaml(path: Path) -> Any:
     except OSError as exc:
         raise ScenarioError(str(path), f"cannot read: {exc.strerror or exc}") from None
     try:
-        return yaml.load(text, Loader=_DecimalLoader)
+        return load_exact_yaml(text)
     except yaml.YAMLError as exc:
         raise ScenarioError(str(path), f"not valid YAML: {exc}") from None
 
@@ -719,7 +720,7 @@ def load_token_ratios(path: str | os.PathLike[str] | None = None) -> TokenRatios
     if path is None:
         resource = resources.files("finops").joinpath("data", "token_ratios.yaml")
         text, where = resource.read_text(encoding="utf-8"), "finops/data/token_ratios.yaml"
-        doc = yaml.load(text, Loader=_DecimalLoader)
+        doc = load_exact_yaml(text)
     else:
         where = str(path)
         doc = _load_yaml(Path(path))

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -19,6 +21,7 @@ import yaml
 
 from finops.core.schema import SERVICE_TIERS, TOKEN_CLASSES
 from finops.core.store import fetch_one, query_pl, read_sql, transaction
+from finops.pricing.catalog_yaml import dump_catalog_yaml, load_exact_yaml
 
 __all__ = [
     "Catalog",
@@ -32,6 +35,7 @@ __all__ = [
     "record_revision",
     "resolve_revision",
     "sync_catalog",
+    "write_catalog_files",
 ]
 
 _MTOK = Decimal(1_000_000)
@@ -149,21 +153,6 @@ def default_pricing_dir() -> Path:
     if env:
         return Path(env)
     return Path(__file__).resolve().parents[2] / "pricing"
-
-
-# --- YAML with exact decimals ------------------------------------------------------------------
-
-
-class _DecimalLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml when present
-    """SafeLoader that reads floats as Decimal, so 0.075 stays 0.075."""
-
-
-def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
-    text = loader.construct_scalar(node).replace("_", "")
-    return Decimal(text)
-
-
-_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 
 
 # --- parsing and validation --------------------------------------------------------------------
@@ -390,7 +379,7 @@ def load_catalog(directory: str | os.PathLike[str] | None = None) -> Catalog:
     for path, data in contents:
         name = path.name
         try:
-            doc = yaml.load(data.decode("utf-8"), Loader=_DecimalLoader)
+            doc = load_exact_yaml(data.decode("utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
             raise CatalogError(name, None, None, f"not valid YAML: {exc}") from None
         if not isinstance(doc, dict):
@@ -429,6 +418,28 @@ def load_catalog(directory: str | os.PathLike[str] | None = None) -> Catalog:
 
 
 _LOADED: dict[tuple[str, str], Catalog] = {}
+
+
+def write_catalog_files(
+    out: str | os.PathLike[str], changed: dict[str, dict[str, Any]], header: str = ""
+) -> None:
+    """Write the changed catalog documents (file name → document) into `out`, but only after
+    the whole catalog they form with the files already there loads cleanly: a refused change
+    leaves the folder as it was."""
+    if not changed:
+        return
+    folder = Path(out)
+    with tempfile.TemporaryDirectory(prefix="finops-catalog-") as tmp:
+        staging = Path(tmp)
+        if folder.is_dir():
+            for path in list(folder.glob("*.yaml")) + list(folder.glob("*.yml")):
+                shutil.copy2(path, staging / path.name)
+        for name, doc in changed.items():
+            (staging / name).write_text(dump_catalog_yaml(doc, header), encoding="utf-8")
+        load_catalog(staging)
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in changed:
+            shutil.copy2(staging / name, folder / name)
 
 
 # --- revisions in the store --------------------------------------------------------------------
