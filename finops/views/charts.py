@@ -7,40 +7,33 @@ computes numbers of its own, so a chart always shows what the tables beside it s
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 
-from finops.core import format as fmt
-
-if TYPE_CHECKING:
-    from finops.views.review import MonthlyReview
-
 __all__ = [
+    "COLORS",
     "anomaly_impacts",
-    "bridge_waterfall",
-    "daily_vs_last_month",
     "effects_by",
     "forecast_band",
+    "layout",
     "monthly_spend",
     "movers",
-    "outlook",
     "price_history",
     "spend_by_model",
     "spend_over_time",
 ]
 
 _HEIGHT = 380
-_COLORS = {"volume": "#4C78A8", "mix": "#F58518", "price": "#54A24B"}
+COLORS = {"volume": "#4C78A8", "mix": "#F58518", "price": "#54A24B"}
 
 
 def _money(frame: pl.DataFrame, column: str = "cost_usd") -> pl.DataFrame:
     return frame.with_columns(pl.col(column).cast(pl.Float64))
 
 
-def _layout(fig: go.Figure, *, height: int = _HEIGHT, y_title: str | None = "USD") -> go.Figure:
+def layout(fig: go.Figure, *, height: int = _HEIGHT, y_title: str | None = "USD") -> go.Figure:
     fig.update_layout(
         height=height,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
@@ -56,7 +49,7 @@ def spend_over_time(frame: pl.DataFrame, dimension: str, *, stacked: bool = True
     data = _money(frame).to_pandas()
     draw = px.area if stacked else px.line
     fig = draw(data, x="day", y="cost_usd", color=dimension)
-    return _layout(fig, y_title="USD per day")
+    return layout(fig, y_title="USD per day")
 
 
 def spend_by_model(frame: pl.DataFrame) -> go.Figure:
@@ -64,7 +57,7 @@ def spend_by_model(frame: pl.DataFrame) -> go.Figure:
     data = _money(frame.filter(pl.col("cost_usd").is_not_null())).to_pandas()
     fig = px.bar(data, x="cost_usd", y="model", color="provider", orientation="h")
     fig.update_layout(yaxis={"categoryorder": "total ascending"})
-    return _layout(fig, height=max(260, 28 * len(data) + 80), y_title=None)
+    return layout(fig, height=max(260, 28 * len(data) + 80), y_title=None)
 
 
 def monthly_spend(frame: pl.DataFrame, dimension: str) -> go.Figure:
@@ -72,54 +65,7 @@ def monthly_spend(frame: pl.DataFrame, dimension: str) -> go.Figure:
     data = _money(frame.filter(pl.col("cost_usd").is_not_null())).to_pandas()
     fig = px.bar(data, x="month", y="cost_usd", color=dimension)
     fig.update_xaxes(dtick="M1", tickformat="%b %Y")
-    return _layout(fig, y_title="USD per month")
-
-
-def daily_vs_last_month(review: MonthlyReview) -> go.Figure:
-    """This month's daily spend over last month's, day of month against day of month."""
-    fig = go.Figure()
-    for label, frame, dash in (
-        (f"{review.prev_month:%B %Y}", review.prev_daily, "dot"),
-        (f"{review.month:%B %Y}", review.daily, "solid"),
-    ):
-        fig.add_scatter(
-            x=[d.day for d in frame["day"]],
-            y=frame["cost_usd"].cast(pl.Float64).to_list(),
-            name=label,
-            mode="lines+markers",
-            line={"dash": dash},
-        )
-    fig.update_xaxes(title="day of month", dtick=5)
-    return _layout(fig, y_title="USD per day")
-
-
-def bridge_waterfall(review: MonthlyReview) -> go.Figure:
-    """Last month's total, the volume, mix and price effects, and this month's total."""
-    labels = [f"{review.prev_month:%b %Y}", "volume", "mix", "price", f"{review.month:%b %Y}"]
-    bridge = review.bridge_cents()
-    values = [
-        float(bridge[k])
-        for k in ("prev_total_usd", "volume_usd", "mix_usd", "price_usd", "total_usd")
-    ]
-    fig = go.Figure(
-        go.Waterfall(
-            x=labels,
-            y=values,
-            measure=["absolute", "relative", "relative", "relative", "total"],
-            text=[
-                fmt.usd(bridge["prev_total_usd"]),
-                *(fmt.signed_usd(bridge[k]) for k in ("volume_usd", "mix_usd", "price_usd")),
-                fmt.usd(bridge["total_usd"]),
-            ],
-            textposition="outside",
-            connector={"line": {"color": "#888"}},
-            increasing={"marker": {"color": "#E45756"}},
-            decreasing={"marker": {"color": "#54A24B"}},
-            totals={"marker": {"color": "#4C78A8"}},
-        )
-    )
-    fig.update_layout(showlegend=False)
-    return _layout(fig)
+    return layout(fig, y_title="USD per month")
 
 
 def effects_by(frame: pl.DataFrame, key: str, *, top: int = 12) -> go.Figure:
@@ -132,10 +78,10 @@ def effects_by(frame: pl.DataFrame, key: str, *, top: int = 12) -> go.Figure:
             x=data[f"{effect}_usd"].cast(pl.Float64).to_list(),
             name=effect,
             orientation="h",
-            marker_color=_COLORS[effect],
+            marker_color=COLORS[effect],
         )
     fig.update_layout(barmode="relative", yaxis={"autorange": "reversed"})
-    return _layout(fig, height=max(260, 30 * data.height + 90), y_title=None)
+    return layout(fig, height=max(260, 30 * data.height + 90), y_title=None)
 
 
 def movers(up: pl.DataFrame, down: pl.DataFrame) -> go.Figure:
@@ -152,44 +98,7 @@ def movers(up: pl.DataFrame, down: pl.DataFrame) -> go.Figure:
         )
     )
     fig.update_layout(yaxis={"autorange": "reversed"}, showlegend=False)
-    return _layout(fig, height=max(260, 24 * len(labels) + 80), y_title=None)
-
-
-def outlook(review: MonthlyReview) -> go.Figure:
-    """Monthly totals, the next month's forecast with its 80% interval, and the budget."""
-    months = review.monthly
-    fig = go.Figure()
-    fig.add_bar(
-        x=[f"{m:%Y-%m}" for m in months["month"]],
-        y=months["cost_usd"].cast(pl.Float64).to_list(),
-        name="actual",
-        marker_color="#4C78A8",
-    )
-    fc = review.forecast
-    if fc is not None and fc.available:
-        error = None
-        if fc.hi80 is not None and fc.lo80 is not None:
-            error = {
-                "type": "data",
-                "symmetric": False,
-                "array": [fc.hi80 - fc.mean],
-                "arrayminus": [fc.mean - fc.lo80],
-            }
-        fig.add_bar(
-            x=[f"{fc.period_start:%Y-%m}"],
-            y=[fc.mean],
-            name="forecast (80% interval)",
-            marker_color="#9ECAE9",
-            error_y=error,
-        )
-    if review.budget_usd is not None:
-        fig.add_hline(
-            y=float(review.budget_usd),
-            line_dash="dash",
-            line_color="#E45756",
-            annotation_text=f"budget ${review.budget_usd:,.0f}",
-        )
-    return _layout(fig, y_title="USD per month")
+    return layout(fig, height=max(260, 24 * len(labels) + 80), y_title=None)
 
 
 def price_history(history: pl.DataFrame, classes: list[str]) -> go.Figure:
@@ -211,7 +120,7 @@ def price_history(history: pl.DataFrame, classes: list[str]) -> go.Figure:
             ys += [float(row[cls]), float(row[cls])]
         if xs:
             fig.add_scatter(x=xs, y=ys, name=cls, mode="lines", line={"shape": "hv"})
-    return _layout(fig, height=320, y_title="USD per 1M tokens")
+    return layout(fig, height=320, y_title="USD per 1M tokens")
 
 
 def forecast_band(history: pl.DataFrame, forecast: pl.DataFrame) -> go.Figure:
@@ -240,7 +149,7 @@ def forecast_band(history: pl.DataFrame, forecast: pl.DataFrame) -> go.Figure:
     fig.add_scatter(
         x=days, y=forecast["mean"].to_list(), name="forecast", line={"color": "#F58518"}
     )
-    return _layout(fig, y_title="USD per day")
+    return layout(fig, y_title="USD per day")
 
 
 def anomaly_impacts(findings: pl.DataFrame, *, top: int = 20) -> go.Figure:
@@ -261,10 +170,10 @@ def anomaly_impacts(findings: pl.DataFrame, *, top: int = 20) -> go.Figure:
             x=data[f"{effect}_usd"].cast(pl.Float64).fill_null(0.0).to_list(),
             name=effect,
             orientation="h",
-            marker_color=_COLORS[effect],
+            marker_color=COLORS[effect],
         )
     fig.update_layout(barmode="relative", yaxis={"autorange": "reversed"})
-    return _layout(fig, height=max(260, 26 * len(labels) + 90), y_title=None)
+    return layout(fig, height=max(260, 26 * len(labels) + 90), y_title=None)
 
 
 def budgets(status: pl.DataFrame) -> go.Figure:
@@ -307,4 +216,4 @@ def budgets(status: pl.DataFrame) -> go.Figure:
         marker={"symbol": "line-ew-open", "size": 28, "color": "#E45756", "line": {"width": 3}},
     )
     fig.update_layout(barmode="group")
-    return _layout(fig, y_title="USD this month")
+    return layout(fig, y_title="USD this month")

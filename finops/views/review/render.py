@@ -1,0 +1,122 @@
+"""The review as Markdown and as one self-contained, offline HTML file."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import polars as pl
+
+from finops.views.review.build import MonthlyReview
+from finops.views.review.sections import Table, review_sections
+
+__all__ = ["render_html", "render_markdown"]
+
+
+def _md_table(frame: pl.DataFrame) -> str:
+    if frame.is_empty():
+        return "_none_"
+    head = "| " + " | ".join(c.strip() for c in frame.columns) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    body = ["| " + " | ".join(v.replace("|", "\\|") for v in row) + " |" for row in frame.rows()]
+    return "\n".join([head, rule, *body])
+
+
+def render_markdown(r: MonthlyReview) -> str:
+    """The review as Markdown (charts are left out; the HTML export has them)."""
+    lines = [
+        f"# {r.title}",
+        "",
+        f"Data through {r.as_of}; catalog revision {r.revision_id}; scope: {r.filter.describe()}.",
+    ]
+    for section in review_sections(r):
+        lines += ["", f"## {section.title}", ""]
+        for paragraph in section.text:
+            lines += [paragraph, ""]
+        if section.metrics:
+            lines += ["| metric | value | change |", "|---|---|---|"]
+            lines += [f"| {m.label} | {m.value} | {m.delta or ''} |" for m in section.metrics]
+            lines.append("")
+        for table in section.tables:
+            lines += [f"**{table.caption}**", "", _md_table(table.frame), ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1f2328}
+header{background:#0e1117;color:#fff;padding:24px 40px}
+header h1{margin:0 0 6px;font-size:28px} header p{margin:0;opacity:.8}
+section{padding:24px 40px;border-bottom:1px solid #e5e7eb;page-break-inside:avoid}
+h2{font-size:22px;margin:0 0 12px}
+.metrics{display:flex;flex-wrap:wrap;gap:16px;margin:12px 0}
+.metric{border:1px solid #e5e7eb;border-radius:8px;padding:10px 16px;min-width:180px}
+.metric .label{font-size:13px;color:#57606a}.metric .value{font-size:26px;font-weight:600}
+.metric .delta{font-size:13px;color:#57606a}
+table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}
+th,td{border-bottom:1px solid #e5e7eb;padding:4px 10px}
+.num{text-align:right}.txt{text-align:left} caption{text-align:left;font-weight:600;padding:6px 0}
+"""
+
+
+_NUMBER = re.compile(r"^[-+]?\$?[\d,]+(\.\d+)?%?$|^—$|^new$")
+
+
+def _html_table(table: Table) -> str:
+    """A table; numbers right-aligned, text left (as each column's first cell reads)."""
+    first = table.frame.row(0) if table.frame.height else ()
+    numeric = [bool(_NUMBER.match(v)) for v in first]
+    align = ["num" if n else "txt" for n in numeric]
+    head = "".join(
+        f"<th class='{a}'>{html.escape(c.strip())}</th>"
+        for c, a in zip(table.frame.columns, align, strict=False)
+    )
+    body = "".join(
+        "<tr>"
+        + "".join(f"<td class='{a}'>{html.escape(v)}</td>" for v, a in zip(row, align, strict=True))
+        + "</tr>"
+        for row in table.frame.rows()
+    )
+    return (
+        f"<table><caption>{html.escape(table.caption)}</caption>"
+        f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    )
+
+
+def render_html(r: MonthlyReview) -> str:
+    """The review as ONE self-contained HTML file: plotly.js is inlined, so it opens offline."""
+    from plotly.offline import get_plotlyjs
+
+    parts = [
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>{html.escape(r.title)}</title><style>{_CSS}</style>",
+        f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>",
+        (
+            f"<header><h1>{html.escape(r.title)}</h1><p>Data through {r.as_of}; catalog revision "
+            f"{r.revision_id}; scope: {html.escape(r.filter.describe())}.</p></header>"
+        ),
+    ]
+    for section in review_sections(r):
+        parts.append(f"<section id='{section.id}'><h2>{html.escape(section.title)}</h2>")
+        parts += [f"<p>{html.escape(p)}</p>" for p in section.text]
+        if section.metrics:
+            parts.append("<div class='metrics'>")
+            for m in section.metrics:
+                delta = f"<div class='delta'>{html.escape(m.delta)}</div>" if m.delta else ""
+                parts.append(
+                    f"<div class='metric'><div class='label'>{html.escape(m.label)}</div>"
+                    f"<div class='value'>{html.escape(m.value)}</div>{delta}</div>"
+                )
+            parts.append("</div>")
+        for index, fig in enumerate(section.figures):
+            parts.append(
+                fig.to_html(
+                    full_html=False,
+                    include_plotlyjs=False,
+                    div_id=f"{section.id}-chart-{index}",
+                    config={"displaylogo": False, "responsive": True},
+                )
+            )
+        parts += [_html_table(t) for t in section.tables]
+        parts.append("</section>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
