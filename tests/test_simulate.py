@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
-import sys
 from decimal import Decimal
 from pathlib import Path
 
@@ -35,6 +34,7 @@ from finops.analysis import simulate as sim
 from finops.cli import main
 from finops.pricing import costing
 from finops.session.session import ingest, open_session
+from finops.views.simulation import frontier_figure
 
 SIMULATE = FIXTURES / "simulate"
 USAGE = SIMULATE / "usage.csv"
@@ -358,7 +358,7 @@ def test_eval_scores_give_the_frontier_and_the_cheapest_model_meeting_the_bar(st
     ]
     frame = sim.frontier_points(result)
     assert frame.height == 4 and frame["on_frontier"].sum() == 3
-    figure = sim.frontier_figure(result)
+    figure = frontier_figure(result)
     assert [t.name for t in figure.data] == ["models", "frontier"]
 
 
@@ -398,18 +398,6 @@ def test_forward_savings_apply_the_recent_savings_rate_to_the_forecast(store):
         Decimal("0.01")
     )
     assert forecast["savings_usd_low"] <= forecast["savings_usd"] <= forecast["savings_usd_high"]
-
-
-def test_forward_savings_are_skipped_with_a_note_without_the_forecast_module(store, monkeypatch):
-    monkeypatch.setitem(
-        sys.modules, "finops.analysis.forecast.api", None
-    )  # import now raises ImportError
-    result = _simulate(store, sim.Scenario(moves=[sim.Move("thinker", to="alpha")]))
-    assert result.forecast is None
-    assert (
-        result.forecast_note
-        == "finops.analysis.forecast.api is not available: forward savings skipped"
-    )
 
 
 def test_scenario_files_and_their_errors(tmp_path):

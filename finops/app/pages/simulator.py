@@ -10,6 +10,7 @@ import streamlit as st
 from finops.analysis import simulate as sim
 from finops.app import support as ui
 from finops.core import format as fmt
+from finops.views.simulation import frontier_figure
 
 db, version = ui.require_store("Simulator")
 opts = ui.options(db, version)
@@ -139,4 +140,4 @@ ui.show_table(
     ),
 )
 if result.quality:
-    st.plotly_chart(sim.frontier_figure(result), width="stretch")
+    st.plotly_chart(frontier_figure(result), width="stretch")

@@ -1,0 +1,189 @@
+"""Token ratios: how many tokens a target model needs for the text a source model read, with sources."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import ROUND_HALF_EVEN, Decimal
+from importlib import resources
+from pathlib import Path
+
+from finops.analysis.simulate.scenario import (
+    ONE,
+    RATIO_PLACES,
+    Estimate,
+    ScenarioError,
+    bounded,
+    load_yaml,
+    name_list,
+)
+from finops.pricing.catalog_yaml import load_exact_yaml
+
+# --- token ratios ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenFamily:
+    """Models that tokenize alike, and (when published) their ratio to another family or unit."""
+
+    id: str
+    models: tuple[str, ...]
+    relative_to: str | None
+    ratio: Estimate | None
+    source: str
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class TokenRatio:
+    """Target tokens per source token for the same text, and where that figure comes from."""
+
+    estimate: Estimate
+    source: str
+
+
+@dataclass(frozen=True)
+class TokenRatios:
+    """The token-ratio table (``finops/data/token_ratios.yaml`` by default)."""
+
+    families: tuple[TokenFamily, ...]
+    path: str
+
+    def family_of(self, model: str) -> TokenFamily | None:
+        name = model.lower()
+        for family in self.families:
+            if any(fnmatch.fnmatchcase(name, pattern) for pattern in family.models):
+                return family
+        return None
+
+    def _chain(self, family: TokenFamily) -> tuple[str, Estimate, list[TokenFamily]]:
+        """(unit reached, this family's tokens per unit, the families walked)."""
+        by_id = {f.id: f for f in self.families}
+        low = expected = high = ONE
+        walked = [family]
+        current = family
+        while current.relative_to is not None:
+            low, expected, high = (
+                low * current.ratio.low,
+                expected * current.ratio.expected,
+                high * current.ratio.high,
+            )
+            parent = by_id.get(current.relative_to)
+            if parent is None:
+                return current.relative_to, Estimate(low, expected, high), walked
+            walked.append(parent)
+            current = parent
+        return current.id, Estimate(low, expected, high), walked
+
+    def ratio(self, source_model: str, target_model: str) -> TokenRatio:
+        """Target tokens per source token, from the families the two models belong to.
+
+        >>> table = load_token_ratios()
+        >>> table.ratio("claude-opus-4-6", "claude-opus-4-7").estimate.expected
+        Decimal('1.300000')
+        >>> table.ratio("claude-opus-4-6", "gpt-4o").source
+        'no source: no published ratio between claude and openai'
+        """
+        if source_model.lower() == target_model.lower():
+            return TokenRatio(Estimate.of(1), "same model")
+        source, target = self.family_of(source_model), self.family_of(target_model)
+        if source is None or target is None:
+            missing = source_model if source is None else target_model
+            return TokenRatio(
+                Estimate.of(1), f"no source: {missing} is in no family of {Path(self.path).name}"
+            )
+        if source.id == target.id:
+            return TokenRatio(Estimate.of(1), f"same tokenizer family ({source.id})")
+        unit_s, per_s, walk_s = self._chain(source)
+        unit_t, per_t, walk_t = self._chain(target)
+        if unit_s != unit_t:
+            return TokenRatio(
+                Estimate.of(1), f"no source: no published ratio between {source.id} and {target.id}"
+            )
+
+        def divide(a: Decimal, b: Decimal) -> Decimal:
+            return (a / b).quantize(RATIO_PLACES, rounding=ROUND_HALF_EVEN)
+
+        estimate = Estimate(
+            divide(per_t.low, per_s.high),
+            divide(per_t.expected, per_s.expected),
+            divide(per_t.high, per_s.low),
+        )
+        sources = dict.fromkeys(f.source for f in (*walk_s, *walk_t) if f.relative_to is not None)
+        return TokenRatio(estimate, "; ".join(sources))
+
+
+def load_token_ratios(path: str | os.PathLike[str] | None = None) -> TokenRatios:
+    """Load the token-ratio table: `path`, else ``FINOPS_TOKEN_RATIOS``, else the bundled one."""
+    if path is None and os.environ.get("FINOPS_TOKEN_RATIOS"):
+        path = os.environ["FINOPS_TOKEN_RATIOS"]
+    if path is None:
+        resource = resources.files("finops").joinpath("data", "token_ratios.yaml")
+        text, where = resource.read_text(encoding="utf-8"), "finops/data/token_ratios.yaml"
+        doc = load_exact_yaml(text)
+    else:
+        where = str(path)
+        doc = load_yaml(Path(path))
+    if not isinstance(doc, Mapping) or not isinstance(doc.get("families"), list):
+        raise ScenarioError(where, "expected families: a list of model families")
+    families = []
+    seen: set[str] = set()
+    for index, raw in enumerate(doc["families"]):
+        at = f"{where}, families[{index}]"
+        if not isinstance(raw, Mapping) or not isinstance(raw.get("id"), str):
+            raise ScenarioError(at, "every family needs an id")
+        unknown = set(raw) - {"id", "models", "relative_to", "ratio", "source", "note"}
+        if unknown:
+            raise ScenarioError(f"{at}.{min(unknown)}", "unknown field")
+        if raw["id"] in seen:
+            raise ScenarioError(f"{at}.id", f"family {raw['id']!r} appears twice")
+        seen.add(raw["id"])
+        if not raw.get("source"):
+            raise ScenarioError(f"{at}.source", "give the page that publishes it, or 'no source'")
+        relative_to = raw.get("relative_to")
+        if (relative_to is None) != (raw.get("ratio") is None):
+            raise ScenarioError(f"{at}.ratio", "give relative_to and ratio together, or neither")
+        ratio = None
+        if relative_to is not None:
+            try:
+                ratio = bounded(
+                    raw["ratio"],
+                    "ratio",
+                    Decimal(0),
+                    Decimal(1_000_000),
+                    Decimal("1e-12"),
+                    open_lo=True,
+                )
+            except ScenarioError as exc:
+                raise exc.within(at) from None
+        try:
+            models = name_list(raw.get("models"), "models")
+        except ScenarioError as exc:
+            raise exc.within(at) from None
+        families.append(
+            TokenFamily(
+                id=raw["id"],
+                models=tuple(m.lower() for m in models),
+                relative_to=str(relative_to) if relative_to is not None else None,
+                ratio=ratio,
+                source=str(raw["source"]),
+                note=raw.get("note"),
+            )
+        )
+    table = TokenRatios(tuple(families), where)
+    for family in families:  # a cycle would never reach a unit
+        seen_ids = {family.id}
+        current = family
+        while current.relative_to is not None:
+            parent = next((f for f in families if f.id == current.relative_to), None)
+            if parent is None:
+                break
+            if parent.id in seen_ids:
+                raise ScenarioError(
+                    f"{where}, family {family.id}", "relative_to goes round in a cycle"
+                )
+            seen_ids.add(parent.id)
+            current = parent
+    return table
