@@ -32,6 +32,7 @@ __all__ = [
     "diff_revisions",
     "list_revisions",
     "load_catalog",
+    "model_lookup_name",
     "record_revision",
     "resolve_revision",
     "sync_catalog",
@@ -67,6 +68,7 @@ _MODEL_KEYS = frozenset(
         "prices",
         "notes",
         "max_output_tokens",
+        "fine_tuned_of",
     }
 )
 _KINDS = frozenset(
@@ -113,6 +115,8 @@ class CatalogModel:
     deprecated_on: dt.date | None = None
     successor: str | None = None
     periods: tuple[PricePeriod, ...] = ()
+    #: the base model whose fine-tunes this model prices (OpenAI's `ft:BASE` inference rates)
+    fine_tuned_of: str | None = None
 
 
 @dataclass
@@ -139,12 +143,26 @@ class Catalog:
                 for key in dict.fromkeys((m.id, *m.aliases)):
                     index.setdefault(key, []).append(m)
             self._by_name = index
-        found = self._by_name.get(name.strip().lower(), [])
+        found = self._by_name.get(model_lookup_name(name), [])
         return [m for m in found if provider is None or m.provider == provider]
 
     def find(self, provider: str, name: str) -> CatalogModel | None:
         found = self.lookup(name, provider)
         return found[0] if found else None
+
+
+def model_lookup_name(name: str) -> str:
+    """The catalog name a usage row's model resolves by: lower case, and an OpenAI fine-tune
+    (`ft:BASE:ORG:SUFFIX:JOB`) by its base's fine-tuned model `ft:BASE`, whose inference rates
+    every fine-tune of that base pays. `priced_usage.sql` applies the same rule in SQL.
+
+    >>> model_lookup_name("ft:gpt-4o-mini-2024-07-18:acme::b7x9q2"), model_lookup_name(" GPT-4o ")
+    ('ft:gpt-4o-mini-2024-07-18', 'gpt-4o')
+    """
+    key = name.strip().lower()
+    if key.startswith("ft:") and key.count(":") >= 2:
+        return "ft:" + key.split(":", 2)[1]
+    return key
 
 
 def default_pricing_dir() -> Path:
@@ -353,6 +371,7 @@ def _parse_model(raw: Any, provider: str, file: str, default_source: str | None)
         deprecated_on=deprecated_on,
         successor=raw.get("successor"),
         periods=tuple(closed),
+        fine_tuned_of=raw.get("fine_tuned_of"),
     )
 
 
@@ -411,6 +430,13 @@ def load_catalog(directory: str | os.PathLike[str] | None = None) -> Catalog:
                 model.id,
                 "successor",
                 f"successor {model.successor!r} is not a model of provider {model.provider}",
+            )
+        if model.fine_tuned_of and (model.provider, model.fine_tuned_of) not in seen_ids:
+            raise CatalogError(
+                model.file,
+                model.id,
+                "fine_tuned_of",
+                f"fine_tuned_of {model.fine_tuned_of!r} is not a model of provider {model.provider}",
             )
     catalog.content_hash = digest.hexdigest()
     _LOADED[key] = catalog

@@ -11,7 +11,8 @@ WITH resolved AS (
     LEFT JOIN catalog_aliases AS alias
         ON alias.revision_id = CAST($revision_id AS INTEGER)
        AND alias.provider = u.provider
-       AND alias.alias = lower(u.model)
+       AND alias.alias = CASE WHEN lower(u.model) LIKE 'ft:%:%'  -- a fine-tune: its base's ft: model
+           THEN 'ft:' || split_part(lower(u.model), ':', 2) ELSE lower(u.model) END
 ),
 matched AS (
     SELECT

@@ -26,7 +26,8 @@ billed AS (
     LEFT JOIN catalog_aliases AS alias
         ON alias.revision_id = CAST($revision_id AS INTEGER)
        AND alias.provider = r.provider
-       AND alias.alias = lower(r.model)
+       AND alias.alias = CASE WHEN lower(r.model) LIKE 'ft:%:%'  -- a fine-tune: its base's ft: model
+           THEN 'ft:' || split_part(lower(r.model), ':', 2) ELSE lower(r.model) END
     WHERE ($from_day IS NULL OR r.period_start >= CAST($from_day AS DATE))
       AND ($to_day IS NULL OR r.period_start < CAST($to_day AS DATE))
     GROUP BY ALL

@@ -13,7 +13,8 @@ WITH keyed AS (
     LEFT JOIN catalog_aliases AS alias
         ON alias.revision_id = CAST($revision_id AS INTEGER)
        AND alias.provider = source.provider
-       AND alias.alias = lower(source.model)
+       AND alias.alias = CASE WHEN lower(source.model) LIKE 'ft:%:%'  -- a fine-tune: its base's ft: model
+           THEN 'ft:' || split_part(lower(source.model), ':', 2) ELSE lower(source.model) END
 ),
 in_scope AS (
     SELECT *
