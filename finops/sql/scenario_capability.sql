@@ -11,6 +11,7 @@
 --   requests_changing_band      request rows whose rescaled prompt crosses a long-context
 --                               threshold of $thresholds (priced at their source band)
 --   *_audio_tokens, *_image_tokens  media the target must accept
+-- reads: scoped_usage
 WITH checks AS (
     SELECT
         unnest(CAST($check_id AS INTEGER[])) AS check_id,

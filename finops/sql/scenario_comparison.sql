@@ -5,11 +5,12 @@
 -- is compared only when its actual and variant costs are both known; the rest are counted
 -- apart, never as $0: rows unpriced today, and rows priced today that the variant cannot price
 -- (with the variant's unpriced reason).
+-- reads: priced_scenario
 WITH by_scope_row AS (
     SELECT
         variant,
         scope_row,
-        any_value(day) AS day,
+        any_value(usage_day) AS day,
         any_value(coalesce(team, 'unallocated')) AS team,
         any_value(move_index) AS move_index,
         any_value(usage_rows) AS usage_rows,

@@ -5,6 +5,7 @@
 --   scope_row   an id that pairs the row with its repricing under every variant.
 -- An empty scope list means "no filter"; a NULL team is matched as 'unallocated'. A move's
 -- source matches when its keys hold the row's model_key and its provider (if given) is the row's.
+-- reads: scope_source
 WITH keyed AS (
     SELECT
         source.*,

@@ -1,5 +1,6 @@
 -- scenario_source_providers: for each move, the providers its source rows in scope are billed
--- by (reads scoped_usage). A target named without a provider is looked for there first.
+-- by. A target named without a provider is looked for there first.
+-- reads: scoped_usage
 SELECT
     move_index,
     list(DISTINCT provider ORDER BY provider) AS providers

@@ -14,6 +14,10 @@
 -- own tier; a batch row stays batch unless a batch share is given, and then its interactive
 -- part runs at the assumed tier or standard. discount_factor (1 − contract discount) is 1 for
 -- rows that are not moved; the caller multiplies it into the priced cost.
+-- Pricing day: with $pricing_day every row (actual or not) is priced as on that day (the
+-- forward view: prices in force now); NULL prices each row on its own day (as billed). The
+-- row's own day stays in usage_day.
+-- reads: scoped_usage
 WITH variants AS (
     SELECT unnest(CAST($variant_names AS VARCHAR[])) AS variant
 ),
@@ -34,6 +38,7 @@ planned AS (
     SELECT
         variants.variant,
         scoped.*,
+        scoped.day AS usage_day,
         plan.*,
         plan.target_model IS NOT NULL AS moved
     FROM scoped_usage AS scoped
@@ -93,68 +98,21 @@ split AS (
             ELSE false
         END
 ),
--- batch part: round(c × s); interactive part: c − round(c × s); whole: c
+-- batch part: round(c × s); interactive part: c − round(c × s); whole: c. The counts are
+-- every <class>_tokens column of the schema's token classes (finops.core.schema.TOKEN_CLASSES),
+-- reasoning_tokens, requests and web_search_requests: one rule, expanded by COLUMNS(regex)
 shared AS (
     SELECT
-        * REPLACE (
-            CASE part WHEN 'whole' THEN requests
-                 WHEN 'batch' THEN CAST(round_even(requests * batch_share, 0) AS HUGEINT)
-                 ELSE requests - CAST(round_even(requests * batch_share, 0) AS HUGEINT) END
-                AS requests,
-            CASE part WHEN 'whole' THEN input_tokens
-                 WHEN 'batch' THEN CAST(round_even(input_tokens * batch_share, 0) AS HUGEINT)
-                 ELSE input_tokens - CAST(round_even(input_tokens * batch_share, 0) AS HUGEINT) END
-                AS input_tokens,
-            CASE part WHEN 'whole' THEN cache_read_tokens
-                 WHEN 'batch' THEN CAST(round_even(cache_read_tokens * batch_share, 0) AS HUGEINT)
-                 ELSE cache_read_tokens
-                      - CAST(round_even(cache_read_tokens * batch_share, 0) AS HUGEINT) END
-                AS cache_read_tokens,
-            CASE part WHEN 'whole' THEN cache_write_5m_tokens
-                 WHEN 'batch' THEN CAST(round_even(cache_write_5m_tokens * batch_share, 0) AS HUGEINT)
-                 ELSE cache_write_5m_tokens
-                      - CAST(round_even(cache_write_5m_tokens * batch_share, 0) AS HUGEINT) END
-                AS cache_write_5m_tokens,
-            CASE part WHEN 'whole' THEN cache_write_1h_tokens
-                 WHEN 'batch' THEN CAST(round_even(cache_write_1h_tokens * batch_share, 0) AS HUGEINT)
-                 ELSE cache_write_1h_tokens
-                      - CAST(round_even(cache_write_1h_tokens * batch_share, 0) AS HUGEINT) END
-                AS cache_write_1h_tokens,
-            CASE part WHEN 'whole' THEN output_tokens
-                 WHEN 'batch' THEN CAST(round_even(output_tokens * batch_share, 0) AS HUGEINT)
-                 ELSE output_tokens - CAST(round_even(output_tokens * batch_share, 0) AS HUGEINT) END
-                AS output_tokens,
-            CASE part WHEN 'whole' THEN input_audio_tokens
-                 WHEN 'batch' THEN CAST(round_even(input_audio_tokens * batch_share, 0) AS HUGEINT)
-                 ELSE input_audio_tokens
-                      - CAST(round_even(input_audio_tokens * batch_share, 0) AS HUGEINT) END
-                AS input_audio_tokens,
-            CASE part WHEN 'whole' THEN output_audio_tokens
-                 WHEN 'batch' THEN CAST(round_even(output_audio_tokens * batch_share, 0) AS HUGEINT)
-                 ELSE output_audio_tokens
-                      - CAST(round_even(output_audio_tokens * batch_share, 0) AS HUGEINT) END
-                AS output_audio_tokens,
-            CASE part WHEN 'whole' THEN input_image_tokens
-                 WHEN 'batch' THEN CAST(round_even(input_image_tokens * batch_share, 0) AS HUGEINT)
-                 ELSE input_image_tokens
-                      - CAST(round_even(input_image_tokens * batch_share, 0) AS HUGEINT) END
-                AS input_image_tokens,
-            CASE part WHEN 'whole' THEN output_image_tokens
-                 WHEN 'batch' THEN CAST(round_even(output_image_tokens * batch_share, 0) AS HUGEINT)
-                 ELSE output_image_tokens
-                      - CAST(round_even(output_image_tokens * batch_share, 0) AS HUGEINT) END
-                AS output_image_tokens,
-            CASE part WHEN 'whole' THEN reasoning_tokens
-                 WHEN 'batch' THEN CAST(round_even(reasoning_tokens * batch_share, 0) AS HUGEINT)
-                 ELSE reasoning_tokens
-                      - CAST(round_even(reasoning_tokens * batch_share, 0) AS HUGEINT) END
-                AS reasoning_tokens,
-            CASE part WHEN 'whole' THEN web_search_requests
-                 WHEN 'batch' THEN CAST(round_even(web_search_requests * batch_share, 0) AS HUGEINT)
-                 ELSE web_search_requests
-                      - CAST(round_even(web_search_requests * batch_share, 0) AS HUGEINT) END
-                AS web_search_requests
-        )
+        COLUMNS(lambda c: NOT regexp_full_match(c, '[a-z0-9_]+_tokens|requests|web_search_requests')),
+        CASE part
+            WHEN 'whole' THEN COLUMNS('^([a-z0-9_]+_tokens|requests|web_search_requests)$')
+            WHEN 'batch' THEN CAST(round_even(
+                COLUMNS('^([a-z0-9_]+_tokens|requests|web_search_requests)$') * batch_share, 0
+            ) AS HUGEINT)
+            ELSE COLUMNS('^([a-z0-9_]+_tokens|requests|web_search_requests)$') - CAST(round_even(
+                COLUMNS('^([a-z0-9_]+_tokens|requests|web_search_requests)$') * batch_share, 0
+            ) AS HUGEINT)
+        END
     FROM split
 )
 SELECT
@@ -163,6 +121,7 @@ SELECT
         cache_hit_rate, batch_share, target_service_tier, plan_discount_factor
     )
     REPLACE (
+        coalesce(CAST($pricing_day AS DATE), day) AS day,
         CASE WHEN moved THEN target_provider ELSE provider END AS provider,
         CASE WHEN moved THEN target_model ELSE model END AS model,
         CASE

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from finops.analysis.simulate.query import capability_sql, model_label, query_rows
+from finops.analysis.simulate.query import model_label, over_scope_sql, query_rows
 from finops.analysis.simulate.result import Finding
 from finops.pricing.catalog import CatalogModel
 from finops.session.session import Session
@@ -35,7 +35,11 @@ def capability_profiles(
         "check_output_ratio": [c[3] for c in checks],
     }
     rows = query_rows(
-        session.con, capability_sql(session.allocation is not None), params | check_params
+        session.con,
+        over_scope_sql(
+            "scenario_capability", grain="row", allocated=session.allocation is not None
+        ),
+        params | check_params,
     )
     return {row["check_id"]: row for row in rows}
 

@@ -14,7 +14,7 @@ from typing import Any
 import duckdb
 
 from finops.analysis.simulate.scenario import Assumptions, ModelRef, Move, ScenarioError, Scope
-from finops.core.store import read_sql
+from finops.core.store import relation
 from finops.pricing.catalog import Catalog, CatalogModel
 from finops.session.session import Session
 
@@ -88,45 +88,31 @@ def query_rows(
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
 
-def _scoped_usage_sql(*, grain: str, allocated: bool) -> str:
-    """CTEs ending in `scoped_usage`: daily rollup rows (`grain='day'`) or usage rows, filtered
-    by tags, their team taken from the allocation map when there is one, then by the scope."""
-    base = read_sql("stored_daily_usage" if grain == "day" else "usage_rows")
-    ctes = [f"rows_to_tag AS ({base})", f"tagged_rows AS ({read_sql('scenario_tagged_rows')})"]
+def scoped_usage_sql(*, grain: str, allocated: bool) -> str:
+    """The scope's rows (`scenario_scoped_usage`): daily rollup rows (`grain='day'`) or usage
+    rows, filtered by tags, their team taken from the allocation map when there is one."""
+    base = "stored_daily_usage" if grain == "day" else "usage_rows"
+    tagged = relation("scenario_tagged_rows", rows_to_tag=base)
     if allocated:
-        ctes += [
-            "rows_to_own AS (SELECT * FROM tagged_rows)",
-            f"owned_rows AS ({read_sql('owned_rows')})",
-            # teams are the owners the allocation map gives, as in every spend report
-            "scope_source AS (SELECT * EXCLUDE (team, owner), owner AS team FROM owned_rows)",
-        ]
+        owned = relation("owned_rows", rows_to_own=tagged)
+        # teams are the owners the allocation map gives, as in every spend report
+        source = f"SELECT * EXCLUDE (team, owner), owner AS team FROM ({owned}) AS owned"
     else:
-        ctes.append("scope_source AS (SELECT * FROM tagged_rows)")
-    ctes.append(f"scoped_usage AS ({read_sql('scenario_scoped_usage')})")
-    return "WITH " + ",\n".join(ctes)
+        source = tagged
+    return relation("scenario_scoped_usage", scope_source=source)
 
 
-def _comparison_sql(allocated: bool) -> str:
-    return (
-        f"{_scoped_usage_sql(grain='day', allocated=allocated)},\n"
-        f"usage_to_price AS ({read_sql('scenario_usage')}),\n"
-        f"priced_scenario AS ({read_sql('priced_usage')})\n"
-        f"SELECT * FROM ({read_sql('scenario_comparison')}) AS comparison"
-    )
+def comparison_sql(allocated: bool) -> str:
+    """Every variant of the scenario priced beside the actual cost (`scenario_comparison`)."""
+    scoped = scoped_usage_sql(grain="day", allocated=allocated)
+    rebuilt = relation("scenario_usage", scoped_usage=scoped)
+    priced = relation("priced_usage", usage_to_price=rebuilt)
+    return relation("scenario_comparison", priced_scenario=priced)
 
 
-def capability_sql(allocated: bool) -> str:
-    return (
-        f"{_scoped_usage_sql(grain='row', allocated=allocated)}\n"
-        f"SELECT * FROM ({read_sql('scenario_capability')}) AS capability"
-    )
-
-
-def source_providers_sql(allocated: bool) -> str:
-    return (
-        f"{_scoped_usage_sql(grain='day', allocated=allocated)}\n"
-        f"SELECT * FROM ({read_sql('scenario_source_providers')}) AS source_providers"
-    )
+def over_scope_sql(name: str, *, grain: str, allocated: bool) -> str:
+    """A relation that reads only the scope's rows: capability, source providers, scope days."""
+    return relation(name, scoped_usage=scoped_usage_sql(grain=grain, allocated=allocated))
 
 
 @dataclass
@@ -160,6 +146,7 @@ def base_params(session: Session, scope: Scope, resolved: list[Resolved]) -> dic
     scope_models = sorted({k for name in scope.models for k in model_keys(catalog, name, None)})
     return {
         "revision_id": session.revision_id,
+        "pricing_day": None,
         "thresholds": catalog.thresholds,
         "from_day": scope.first_day,
         "to_day": scope.last_day + dt.timedelta(days=1) if scope.last_day else None,
@@ -198,7 +185,7 @@ def price_variants(
         "plan_service_tier": [p.service_tier for _, _, p in plan_rows],
         "plan_discount_factor": [p.discount_factor for _, _, p in plan_rows],
     }
-    return query_rows(session.con, _comparison_sql(allocated), params | plan_params)
+    return query_rows(session.con, comparison_sql(allocated), params | plan_params)
 
 
 @dataclass

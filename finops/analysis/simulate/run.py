@@ -26,10 +26,10 @@ from finops.analysis.simulate.query import (
     model_keys,
     model_label,
     name_matches,
+    over_scope_sql,
     price_variants,
     query_rows,
     resolve_target,
-    source_providers_sql,
     tally_by,
     unpriced_spans,
 )
@@ -261,7 +261,11 @@ def simulate(
         register_owner_map(session.con, session.allocation)
     source_providers = {
         row["move_index"]: row["providers"]
-        for row in query_rows(session.con, source_providers_sql(allocated), params)
+        for row in query_rows(
+            session.con,
+            over_scope_sql("scenario_source_providers", grain="day", allocated=allocated),
+            params,
+        )
     }
     _resolve_targets(catalog, resolved, source_providers)
 
