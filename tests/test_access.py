@@ -11,7 +11,7 @@ from conftest import FIXTURES
 
 from finops.export.focus import export_focus
 from finops.pricing import costing
-from finops.session.access import load_access, restrict_to_teams, visible_teams
+from finops.session.access import Identification, load_access, restrict_to_teams, visible_teams
 from finops.session.session import open_session
 
 ACCESS = """
@@ -78,16 +78,20 @@ def test_the_app_shows_a_viewer_only_their_teams(loaded, teams_with_access, monk
     monkeypatch.setenv("FINOPS_TEAMS", str(teams_with_access))
     import finops.app.support as ui
 
-    monkeypatch.setattr(ui, "viewer_identity", lambda header: "bo@example.com")
+    monkeypatch.setattr(ui, "viewer_identity", lambda policy: Identification("bo@example.com"))
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
     assert not at.exception, at.exception
     assert {m.label: m.value for m in at.metric}["Spend March 2025 to date"] == "$1.17"
     at.switch_page(str(REPO / "finops" / "app" / "pages" / "upload.py")).run()
     assert any("Uploading is for finops admins" in i.value for i in at.info)
-    monkeypatch.setattr(ui, "viewer_identity", lambda header: "stranger@example.com")
+    monkeypatch.setattr(
+        ui, "viewer_identity", lambda policy: Identification("stranger@example.com")
+    )
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
     assert any("not listed as a viewer" in e.value for e in at.error)
     assert not at.metric
-    monkeypatch.setattr(ui, "viewer_identity", lambda header: "lead@finops.example.com")
+    monkeypatch.setattr(
+        ui, "viewer_identity", lambda policy: Identification("lead@finops.example.com")
+    )
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60).run()
     assert {m.label: m.value for m in at.metric}["Spend March 2025 to date"] == "$9.01"

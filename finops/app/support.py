@@ -31,6 +31,14 @@ if TYPE_CHECKING:
     from finops.views.budgets import BudgetView
     from finops.views.forecast import SpendForecast
 from finops.core.store import default_db_path
+from finops.session.access import (
+    AccessPolicy,
+    Identification,
+    identify,
+    load_access,
+    restrict_to_teams,
+    visible_teams,
+)
 from finops.session.session import Session, open_session
 from finops.views.overview import Overview, build_overview
 from finops.views.review import MonthlyReview, build_review
@@ -61,6 +69,8 @@ __all__ = [
     "store_version",
     "team",
     "teams",
+    "viewer_identity",
+    "viewer_teams",
 ]
 
 
@@ -106,38 +116,46 @@ _VIEWER_TEAMS: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar
 )
 
 
-def viewer_identity(header: str | None) -> str | None:
-    """The signed-in user (st.user, with OIDC login) or the trusted proxy header's value."""
-    try:
-        if st.user.is_logged_in:
-            return st.user.email
-    except (AttributeError, KeyError, st.errors.StreamlitAPIException):
-        pass
-    if header:
-        return st.context.headers.get(header)
-    return None
+def viewer_identity(policy: AccessPolicy) -> Identification:
+    """Who this request's visitor is: the OIDC login (`st.user`) when sign-in is configured,
+    else the proxy's header when `finops app --trust-proxy` (or the policy) trusts it."""
+    user = st.user
+    oidc_configured = "is_logged_in" in user  # Streamlit adds it once [auth] is configured
+    email = user.get("email") if oidc_configured and user.get("is_logged_in") else None
+    return identify(
+        policy,
+        oidc_configured=oidc_configured,
+        oidc_email=email,
+        header_values=st.context.headers.get_all(policy.header) if policy.header else [],
+        trust_proxy=os.environ.get("FINOPS_TRUST_PROXY") == "1",
+    )
 
 
 def _apply_access() -> None:
     """Decide what this viewer may see; stop the page for one who may see nothing."""
-    from finops.session.access import load_access, visible_teams
-
     policy = load_access(os.environ.get("FINOPS_TEAMS") or None)
-    teams = visible_teams(policy, viewer_identity(policy.header) if policy else None)
+    visitor = viewer_identity(policy) if policy else Identification(None)
+    teams = visible_teams(policy, visitor.identity)
     _VIEWER_TEAMS.set(teams)
     if teams == []:
-        st.error(
-            "You are not listed as a viewer of any team. Sign in, or ask a finops admin to add "
-            "you to a team's viewers in teams.yaml."
-        )
+        if visitor.identity is None:
+            st.error(f"No spend is shown to an unidentified visitor. {visitor.why_unknown}")
+        else:
+            st.error(
+                f"{visitor.identity} is not listed as a viewer of any team. Ask a finops admin "
+                "to add you to a team's viewers in teams.yaml."
+            )
         st.stop()
+
+
+def viewer_teams() -> list[str] | None:
+    """The teams the current viewer may see (None: every team)."""
+    return _VIEWER_TEAMS.get()
 
 
 @contextmanager
 def _open(db: str) -> Iterator[Session]:
     """A session that sees only what the current viewer may see."""
-    from finops.session.access import restrict_to_teams
-
     # read-only: pages never take the write lock, so an ingest in another process can run
     with open_session(db, pricing_path(), read_only=True) as s:
         teams = _VIEWER_TEAMS.get()
@@ -276,7 +294,7 @@ def budgets(db: str, version: str, month: dt.date) -> BudgetView:
     from finops.views.budgets import budget_view
 
     with _open(db) as s:
-        return budget_view(s, month)
+        return budget_view(s, month, viewer_teams=_VIEWER_TEAMS.get())
 
 
 # --- the filter bar (UI state that carries across pages) --------------------------------------

@@ -7,7 +7,6 @@ line and exit non-zero; tracebacks are for bugs only.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -464,18 +463,52 @@ def demo(days: int, seed: int, db: Path, pricing: Path | None) -> None:
 
 @main.command()
 @click.option("--port", default=8501, show_default=True, help="Port to serve on.")
+@click.option(
+    "--address",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to serve on; 127.0.0.1 keeps the app on this machine (0.0.0.0: every interface).",
+)
+@click.option(
+    "--trust-proxy",
+    is_flag=True,
+    help="The app is reachable only through a proxy that sets the access header from its own "
+    "sign-in (same as access.trusted_proxy: true in teams.yaml).",
+)
 @db_option
 @pricing_option
-def app(port: int, db: Path, pricing: Path | None) -> None:
+@teams_option
+def app(
+    port: int, address: str, trust_proxy: bool, db: Path, pricing: Path | None, teams: Path | None
+) -> None:
     """Start the Streamlit app on the store.
+
+    The app listens on 127.0.0.1 unless --address says otherwise. With header identity in
+    teams.yaml (access.header), it refuses a non-loopback address unless the proxy is
+    declared trusted (--trust-proxy), since anyone reaching the app directly could send that
+    header. The server replaces this process, so stopping it (SIGTERM, docker stop) stops it.
 
     \b
     Example:
       finops app --port 8502
+      finops app --address 0.0.0.0 --trust-proxy --teams teams.yaml   # behind oauth2-proxy
     """
+    from finops.session.access import check_binding, load_access
+
+    policy = load_access(teams)
+    check_binding(policy, address, trust_proxy=trust_proxy)
+    if policy is not None and policy.header and not (trust_proxy or policy.trusted_proxy):
+        click.echo(
+            f"note: the {policy.header} header is ignored (no --trust-proxy): only OIDC "
+            "sign-in identifies viewers.",
+            err=True,
+        )
     env = dict(os.environ, FINOPS_DB=str(db.resolve()))
     if pricing is not None:
         env["FINOPS_PRICING"] = str(pricing.resolve())
+    if teams is not None:
+        env["FINOPS_TEAMS"] = str(teams.resolve())
+    env["FINOPS_TRUST_PROXY"] = "1" if trust_proxy else "0"
     app_file = Path(__file__).resolve().parents[2] / "app.py"
     cmd = [
         sys.executable,
@@ -483,6 +516,8 @@ def app(port: int, db: Path, pricing: Path | None) -> None:
         "streamlit",
         "run",
         str(app_file),
+        "--server.address",
+        address,
         "--server.port",
         str(port),
         "--server.headless",
@@ -490,4 +525,7 @@ def app(port: int, db: Path, pricing: Path | None) -> None:
         "--browser.gatherUsageStats",
         "false",
     ]
-    raise SystemExit(subprocess.call(cmd, env=env))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # exec, not a child: signals reach the server itself, so no server outlives `finops app`
+    os.execve(sys.executable, cmd, env)

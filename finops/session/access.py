@@ -4,12 +4,20 @@ Off unless the ownership map (teams.yaml) has an `access` section:
 
     access:
       admins: [cfo@example.com, "*@finops.example.com"]   # see everything
-      header: X-Forwarded-Email    # identity from a trusted reverse proxy (optional)
+      header: X-Forwarded-Email    # identity from a reverse proxy (optional)
+      trusted_proxy: true          # the app is reachable only through that proxy
     teams:
       - {name: search, viewers: [ana@example.com, "*@search.example.com"]}
 
-Identity comes from Streamlit's `st.user` when OIDC login is configured, else from the
-trusted header. A viewer sees only the teams that list them; an admin sees all. The
+Identity comes from Streamlit's `st.user` when OIDC login is configured: a visitor who is
+not logged in then sees nothing, whatever headers the request carries. Without OIDC it comes
+from the header, but only when the operator declares that the app sits behind a proxy that
+sets it (`trusted_proxy: true`, or `finops app --trust-proxy`): anyone who reaches the app
+directly can send any header. When the header appears more than once, the last copy (the one
+the proxy appended) wins. `finops app` refuses to serve header identity on a non-loopback
+address without that declaration (`check_binding`).
+
+A viewer sees only the teams that list them; an admin sees all. The
 restriction is applied to the store connection itself (temporary views shadow the usage
 tables), so every page, chart and export built on that connection sees only those teams.
 Usage a split rule shares between teams is hidden from restricted viewers, since a share
@@ -19,6 +27,8 @@ cannot be computed from the visible part alone.
 from __future__ import annotations
 
 import fnmatch
+import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +38,21 @@ from finops.core.store import fetch_one
 from finops.pricing.allocation import AllocationError, owned_rows_sql
 from finops.session.session import Session
 
-__all__ = ["AccessPolicy", "load_access", "restrict_to_teams", "visible_teams"]
+__all__ = [
+    "AccessError",
+    "AccessPolicy",
+    "Identification",
+    "check_binding",
+    "identify",
+    "is_loopback",
+    "load_access",
+    "restrict_to_teams",
+    "visible_teams",
+]
+
+
+class AccessError(ValueError):
+    """The app would serve spend to people it cannot tell apart: refuse, saying why."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +60,7 @@ class AccessPolicy:
     admins: tuple[str, ...]
     header: str | None
     viewers: dict[str, tuple[str, ...]]  # team -> identity patterns (exact or glob)
+    trusted_proxy: bool = False  # the header is set by a proxy every request passes through
 
 
 def load_access(teams_path: str | Path | None) -> AccessPolicy | None:
@@ -57,9 +82,94 @@ def load_access(teams_path: str | Path | None) -> AccessPolicy | None:
         if isinstance(raw, dict) and raw.get("name"):
             viewers[str(raw["name"])] = tuple(str(v).lower() for v in raw.get("viewers") or ())
     header = section.get("header")
+    trusted = section.get("trusted_proxy", False)
+    if not isinstance(trusted, bool):
+        raise AllocationError(path.name, None, "access.trusted_proxy", "expected true or false")
     return AccessPolicy(
-        tuple(str(a).lower() for a in admins), str(header) if header else None, viewers
+        tuple(str(a).lower() for a in admins),
+        str(header) if header else None,
+        viewers,
+        trusted_proxy=trusted,
     )
+
+
+def is_loopback(address: str) -> bool:
+    """Whether an address to serve on is reachable from this machine only.
+
+    >>> is_loopback("127.0.0.1"), is_loopback("::1"), is_loopback("localhost")
+    (True, True, True)
+    >>> is_loopback("0.0.0.0"), is_loopback("10.0.0.5"), is_loopback("app.example.com")
+    (False, False, False)
+    """
+    if address.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(address.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name other than localhost may resolve to anything
+
+
+def check_binding(policy: AccessPolicy | None, address: str, *, trust_proxy: bool) -> None:
+    """Refuse to serve header identity where clients can reach the app without the proxy."""
+    if policy is None or policy.header is None or is_loopback(address):
+        return
+    if policy.trusted_proxy or trust_proxy:
+        return
+    msg = (
+        f"refusing to serve on {address}: teams.yaml takes identity from the "
+        f"{policy.header} header, which anyone reaching {address} directly can forge; put the "
+        "app behind a proxy that sets that header and say so with --trust-proxy "
+        "(or access.trusted_proxy: true), or serve on 127.0.0.1"
+    )
+    raise AccessError(msg)
+
+
+@dataclass(frozen=True)
+class Identification:
+    identity: str | None  # who the visitor is, or None: nobody (sees nothing under access)
+    why_unknown: str | None = None  # for a visitor without identity: what to do about it
+
+
+def identify(
+    policy: AccessPolicy | None,
+    *,
+    oidc_configured: bool,
+    oidc_email: str | None,
+    header_values: Sequence[str],
+    trust_proxy: bool,
+) -> Identification:
+    """Who a visitor is, from OIDC login or (behind a declared proxy only) the header.
+
+    `header_values` are every copy of the policy's header in the request, in order; the
+    last is the one the proxy appended, so it wins over any copy the client sent (a proxy
+    that appends to a client's copy in one line, "client, proxy", is read the same way).
+
+    >>> p = AccessPolicy((), "X-Email", {}, trusted_proxy=True)
+    >>> identify(p, oidc_configured=False, oidc_email=None,
+    ...          header_values=["boss@x.com", "ana@x.com"], trust_proxy=False).identity
+    'ana@x.com'
+    """
+    if policy is None:
+        return Identification(None)
+    if oidc_configured:
+        if oidc_email:
+            return Identification(oidc_email.strip().lower())
+        return Identification(None, "Sign in to see spend.")
+    if policy.header is None:
+        return Identification(None, "Sign-in is not configured; ask a finops admin.")
+    if not (policy.trusted_proxy or trust_proxy):
+        return Identification(
+            None,
+            f"The {policy.header} header is ignored: the app is not declared to sit behind a "
+            "proxy that sets it (finops app --trust-proxy, or access.trusted_proxy: true).",
+        )
+    values = [part.strip() for v in header_values for part in (v or "").split(",")]
+    values = [v for v in values if v]
+    if not values:
+        return Identification(
+            None, f"No {policy.header} header: open the app through its sign-in proxy."
+        )
+    return Identification(values[-1].lower())
 
 
 def _matches(identity: str, patterns: tuple[str, ...]) -> bool:

@@ -8,16 +8,16 @@ for the total); without one, spend and projections show and every status is "no 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 
 from finops.analysis.alerts import alerts_frame, evaluate_alerts
-from finops.analysis.budgets import budget_status, load_budgets
+from finops.analysis.budgets import Budgets, budget_status, load_budgets
 from finops.pricing.allocation import default_teams_path
 from finops.session.session import Session
 
-__all__ = ["BudgetView", "budget_view"]
+__all__ = ["BudgetView", "budget_view", "for_viewer"]
 
 
 @dataclass(frozen=True)
@@ -26,15 +26,36 @@ class BudgetView:
     status: pl.DataFrame  # budget_status rows: per team, then the total
     alerts: pl.DataFrame  # alerts_frame rows, worst first
     alerts_day: dt.date | None
+    viewer_teams: tuple[str, ...] | None = None  # a restricted viewer's teams (None: all)
 
 
-def budget_view(session: Session, month: dt.date) -> BudgetView:
-    """The month's budget status per team and overall, and what fires on its last day."""
+def for_viewer(budgets: Budgets, teams: list[str] | None) -> Budgets:
+    """Only the budgets of the viewer's teams; the organisation's total budget is not theirs."""
+    if teams is None:
+        return budgets
+    mine = {name: b for name, b in budgets.teams.items() if name in set(teams)}
+    return replace(budgets, teams=mine, total_usd=None)
+
+
+def budget_view(
+    session: Session, month: dt.date, *, viewer_teams: list[str] | None = None
+) -> BudgetView:
+    """The month's budget status per team and overall, and what fires on its last day.
+
+    `viewer_teams` (the session already restricted to them): only those teams' budgets are
+    listed, and the total is theirs, without the organisation's total budget.
+    """
     path = default_teams_path()
     budgets = load_budgets(path) if path is not None else None
+    if budgets is not None:
+        budgets = for_viewer(budgets, viewer_teams)
     status = budget_status(session, budgets, month=month)
     day = status["today"][0] if status.height else None
     alerts = alerts_frame(evaluate_alerts(session, budgets=budgets, today=day) if day else [])
     return BudgetView(
-        source=None if path is None else str(path), status=status, alerts=alerts, alerts_day=day
+        source=None if path is None else str(path),
+        status=status,
+        alerts=alerts,
+        alerts_day=day,
+        viewer_teams=None if viewer_teams is None else tuple(viewer_teams),
     )

@@ -20,6 +20,12 @@ if opts.last_day is None:
 months = months_between(opts.first_day, opts.last_day)
 month = st.selectbox("Month", months, key="budget_month", format_func=lambda m: f"{m:%B %Y}")
 view = ui.budgets(db, version, month)
+if view.viewer_teams is not None:
+    st.caption(
+        "Budgets of your teams only: "
+        + (", ".join(view.viewer_teams) or "none")
+        + ". The total is theirs, without the organisation's total budget."
+    )
 if view.source is None:
     st.info(
         "No budgets: set monthly_budget_usd per team (and for the total) in teams.yaml, and "

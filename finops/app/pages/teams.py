@@ -14,7 +14,9 @@ if opts.last_day is None:
     st.info("The store has no usage yet.")
     st.stop()
 flt = ui.filter_sidebar(opts)
-st.caption(f"Showing {flt.describe()}.")
+mine = ui.viewer_teams()
+whose = "every team" if mine is None else "your teams only (" + ", ".join(mine) + ")"
+st.caption(f"Showing {whose}: {flt.describe()}.")
 
 summary = ui.teams(db, version, flt)
 st.metric("Spend, all teams shown", ui.money(summary.total_usd))

@@ -1,0 +1,252 @@
+"""Hostile users and hostile input (issue 12): each rule that keeps spend private or an export
+safe, reproduced and kept fixed.
+
+The hand-priced fixture (tests/fixtures/usage/hand_priced.csv) under the teams fixture with
+access control: bo@example.com views team ads, whose own rows cost $1.17 (r4 $0.60 + r5
+$0.57, see tests/test_access.py); an admin sees the whole store, $9.01.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from click.testing import CliRunner
+from conftest import FIXTURES, REPO
+from streamlit.runtime import context as st_context
+from streamlit.testing.v1 import AppTest
+
+from finops.cli import main, root
+from finops.session.access import (
+    AccessError,
+    AccessPolicy,
+    check_binding,
+    identify,
+    load_access,
+)
+
+HEADER_ACCESS = """
+access:
+  admins: ["*@finops.example.com"]
+  header: X-Forwarded-Email
+"""
+
+
+def _teams(tmp_path, access: str):
+    text = (FIXTURES / "teams" / "teams.yaml").read_text()
+    text = text.replace("cost_center: CC-202}", "cost_center: CC-202, viewers: [bo@example.com]}")
+    path = tmp_path / "teams.yaml"
+    path.write_text(text + access)
+    return path
+
+
+@pytest.fixture
+def header_teams(tmp_path):
+    return _teams(tmp_path, HEADER_ACCESS)
+
+
+@pytest.fixture
+def trusted_teams(tmp_path):
+    return _teams(tmp_path, HEADER_ACCESS + "  trusted_proxy: true\n")
+
+
+# --- finops app: where it listens, and when it refuses ------------------------------------------
+
+
+@pytest.fixture
+def exec_calls(monkeypatch):
+    """`finops app` execs Streamlit; record the call instead of replacing the test process."""
+    calls = []
+    monkeypatch.setattr(root.os, "execve", lambda path, argv, env: calls.append((argv, env)))
+    return calls
+
+
+def _option(argv: list[str], name: str) -> str:
+    return argv[argv.index(name) + 1]
+
+
+def test_app_listens_on_loopback_unless_told(exec_calls, tmp_path):
+    db = tmp_path / "x.duckdb"
+    result = CliRunner().invoke(main, ["app", "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    argv, env = exec_calls[0]
+    assert _option(argv, "--server.address") == "127.0.0.1"
+    assert env["FINOPS_TRUST_PROXY"] == "0"
+    result = CliRunner().invoke(main, ["app", "--db", str(db), "--address", "0.0.0.0"])
+    assert result.exit_code == 0, result.output  # no access control: the operator's choice
+    assert _option(exec_calls[1][0], "--server.address") == "0.0.0.0"
+
+
+def test_app_refuses_header_identity_on_an_open_address(exec_calls, header_teams, tmp_path):
+    args = ["app", "--db", str(tmp_path / "x.duckdb"), "--teams", str(header_teams)]
+    result = CliRunner().invoke(main, [*args, "--address", "0.0.0.0"])
+    assert result.exit_code == 1
+    assert exec_calls == []
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1, result.output
+    assert "refusing to serve on 0.0.0.0" in lines[0]
+    assert "X-Forwarded-Email header, which anyone reaching 0.0.0.0 directly can forge" in lines[0]
+    assert "--trust-proxy" in lines[0]
+    # the operator declares the proxy: served, and the app is told to trust the header
+    result = CliRunner().invoke(main, [*args, "--address", "0.0.0.0", "--trust-proxy"])
+    assert result.exit_code == 0, result.output
+    argv, env = exec_calls[0]
+    assert _option(argv, "--server.address") == "0.0.0.0"
+    assert env["FINOPS_TRUST_PROXY"] == "1"
+    assert env["FINOPS_TEAMS"] == str(header_teams.resolve())
+    # on loopback it starts, and says the header will be ignored
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "X-Forwarded-Email header is ignored (no --trust-proxy)" in result.output
+
+
+def test_trusted_proxy_in_teams_yaml_is_the_same_declaration(exec_calls, trusted_teams, tmp_path):
+    assert load_access(trusted_teams).trusted_proxy is True
+    result = CliRunner().invoke(
+        main,
+        ["app", "--db", str(tmp_path / "x.duckdb"), "--teams", str(trusted_teams)]
+        + ["--address", "10.1.2.3"],
+    )
+    assert result.exit_code == 0, result.output
+    assert _option(exec_calls[0][0], "--server.address") == "10.1.2.3"
+
+
+def test_check_binding_rules():
+    policy = AccessPolicy((), "X-Email", {})
+    for address in ("127.0.0.1", "127.0.0.2", "::1", "localhost"):
+        check_binding(policy, address, trust_proxy=False)  # loopback: fine
+    for address in ("0.0.0.0", "::", "192.168.1.10", "finops.internal"):
+        with pytest.raises(AccessError, match=f"refusing to serve on {address}"):
+            check_binding(policy, address, trust_proxy=False)
+        check_binding(policy, address, trust_proxy=True)
+    check_binding(AccessPolicy((), None, {}), "0.0.0.0", trust_proxy=False)  # OIDC only
+
+
+# --- who the visitor is ---------------------------------------------------------------------
+
+
+def _who(policy, *, headers=(), trust=False, oidc=False, email=None):
+    return identify(
+        policy, oidc_configured=oidc, oidc_email=email, header_values=headers, trust_proxy=trust
+    )
+
+
+def test_header_identity_only_behind_a_declared_proxy():
+    policy = AccessPolicy((), "X-Email", {})
+    untrusted = _who(policy, headers=["boss@finops.example.com"])
+    assert untrusted.identity is None
+    assert "X-Email header is ignored" in untrusted.why_unknown
+    assert _who(policy, headers=["ana@x.com"], trust=True).identity == "ana@x.com"
+    trusted_by_file = AccessPolicy((), "X-Email", {}, trusted_proxy=True)
+    assert _who(trusted_by_file, headers=["Ana@X.com "]).identity == "ana@x.com"
+    missing = _who(trusted_by_file, headers=[])
+    assert missing.identity is None
+    assert "No X-Email header" in missing.why_unknown
+
+
+def test_the_proxy_appended_value_wins():
+    """A client sends its own copy first; the proxy's copy comes last, separately or appended."""
+    policy = AccessPolicy((), "X-Email", {}, trusted_proxy=True)
+    assert _who(policy, headers=["boss@x.com", "ana@x.com"]).identity == "ana@x.com"
+    assert _who(policy, headers=["boss@x.com, ana@x.com"]).identity == "ana@x.com"
+    assert _who(policy, headers=["boss@x.com", ""]).identity == "boss@x.com"
+
+
+def test_oidc_visitor_not_logged_in_gets_nothing_and_no_header_fallback():
+    policy = AccessPolicy((), "X-Email", {}, trusted_proxy=True)
+    anonymous = _who(policy, headers=["boss@finops.example.com"], oidc=True, email=None)
+    assert anonymous.identity is None
+    assert anonymous.why_unknown == "Sign in to see spend."
+    logged_in = _who(policy, headers=["boss@finops.example.com"], oidc=True, email="bo@x.com")
+    assert logged_in.identity == "bo@x.com"  # the login, never the header
+
+
+# --- the app itself ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app_env(loaded, monkeypatch):
+    db, pricing = loaded
+    monkeypatch.setenv("FINOPS_DB", str(db))
+    monkeypatch.setenv("FINOPS_PRICING", str(pricing))
+    monkeypatch.delenv("FINOPS_TRUST_PROXY", raising=False)
+    return db
+
+
+def _with_headers(monkeypatch, *pairs):
+    """The request headers the app sees (AppTest has no browser connection to carry them)."""
+    monkeypatch.setattr(st_context, "_get_client_context", lambda: SimpleNamespace(headers=pairs))
+
+
+def _run(page: str | None = None, user: dict | None = None):
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=60)
+    if user is not None:
+        at.user = user
+    at.run()
+    if page:
+        at.switch_page(str(REPO / "finops" / "app" / "pages" / page)).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _metrics(at) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_app_ignores_a_forged_header_without_a_declared_proxy(app_env, header_teams, monkeypatch):
+    monkeypatch.setenv("FINOPS_TEAMS", str(header_teams))
+    _with_headers(monkeypatch, ("X-Forwarded-Email", "lead@finops.example.com"))
+    at = _run()
+    assert not at.metric
+    assert any("X-Forwarded-Email header is ignored" in e.value for e in at.error)
+
+
+def test_app_behind_the_proxy_takes_the_last_header(app_env, header_teams, monkeypatch):
+    monkeypatch.setenv("FINOPS_TEAMS", str(header_teams))
+    monkeypatch.setenv("FINOPS_TRUST_PROXY", "1")
+    # the client forged an admin's address; the proxy appended the signed-in viewer's
+    _with_headers(
+        monkeypatch,
+        ("X-Forwarded-Email", "lead@finops.example.com"),
+        ("X-Forwarded-Email", "bo@example.com"),
+    )
+    at = _run()
+    assert _metrics(at)["Spend March 2025 to date"] == "$1.17"  # ads only, not $9.01
+    _with_headers(monkeypatch, ("X-Forwarded-Email", "lead@finops.example.com"))
+    assert _metrics(_run())["Spend March 2025 to date"] == "$9.01"
+
+
+def test_app_with_oidc_shows_nothing_before_login(app_env, trusted_teams, monkeypatch):
+    monkeypatch.setenv("FINOPS_TEAMS", str(trusted_teams))
+    _with_headers(monkeypatch, ("X-Forwarded-Email", "lead@finops.example.com"))
+    at = _run(user={"is_logged_in": False})
+    assert not at.metric
+    assert any("Sign in to see spend." in e.value for e in at.error)
+    at = _run(user={"is_logged_in": True, "email": "bo@example.com"})
+    assert _metrics(at)["Spend March 2025 to date"] == "$1.17"
+
+
+def test_budgets_page_lists_only_the_viewers_teams(app_env, trusted_teams, monkeypatch):
+    """teams.yaml budgets: total $500, search $100. bo views ads only: the table holds ads and
+    a total of ads' spend ($1.17), with neither search's budget nor the organisation's."""
+    monkeypatch.setenv("FINOPS_TEAMS", str(trusted_teams))
+    _with_headers(monkeypatch, ("X-Forwarded-Email", "bo@example.com"))
+    at = _run("budgets.py")
+    table = at.dataframe[0].value
+    assert list(table["team"].fillna("(total)")) == ["ads", "(total)"]
+    assert _metrics(at)["Budget (total)"] != "$500.00"
+    assert any("Budgets of your teams only: ads" in c.value for c in at.caption)
+    _with_headers(monkeypatch, ("X-Forwarded-Email", "lead@finops.example.com"))
+    at = _run("budgets.py")
+    assert _metrics(at)["Budget (total)"] == "$500.00"
+    assert "search" in set(at.dataframe[0].value["team"])
+
+
+def test_teams_page_says_whose_teams_it_shows(app_env, trusted_teams, monkeypatch):
+    monkeypatch.setenv("FINOPS_TEAMS", str(trusted_teams))
+    _with_headers(monkeypatch, ("X-Forwarded-Email", "bo@example.com"))
+    at = _run("teams.py")
+    assert any(c.value.startswith("Showing your teams only (ads)") for c in at.caption)
+    _with_headers(monkeypatch, ("X-Forwarded-Email", "lead@finops.example.com"))
+    at = _run("teams.py")
+    assert any(c.value.startswith("Showing every team") for c in at.caption)
