@@ -49,6 +49,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from finops.core.today import resolve_today
+
 if TYPE_CHECKING:
     from finops.pricing.catalog import Catalog
     from finops.session.session import Session
@@ -771,6 +773,4 @@ def detect_anomalies(
 
 
 def _last_day(session: Session) -> dt.date | None:
-    from finops.pricing.costing import spend_totals
-
-    return spend_totals(session.con, revision_id=session.revision_id).last_day
+    return resolve_today(session.con)

@@ -31,6 +31,7 @@ import polars as pl
 import yaml
 
 from finops.core.months import month_end, parse_month
+from finops.core.today import resolve_today
 
 if TYPE_CHECKING:
     from finops.session.session import Session
@@ -141,10 +142,8 @@ def load_budgets(path: str | os.PathLike[str]) -> Budgets:
 
 
 def last_day_with_data(session: Session) -> dt.date | None:
-    """The last day with usage in the store: "today" for budgets, alerts and anomalies."""
-    from finops.pricing.costing import spend_totals
-
-    return spend_totals(session.con, revision_id=session.revision_id).last_day
+    """Today for budgets, alerts and anomalies: `finops.core.today.resolve_today`."""
+    return resolve_today(session.con)
 
 
 def _as_of(

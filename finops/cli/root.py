@@ -21,10 +21,12 @@ from finops.cli.options import (
     db_option,
     emit,
     format_option,
+    parse_day,
     pricing_option,
     spend_query_options,
     teams_option,
 )
+from finops.core.today import TODAY_ENV
 from finops.pricing import catalog as catalog_mod
 from finops.pricing import costing
 from finops.session import session
@@ -32,14 +34,31 @@ from finops.session import session
 __all__ = ["main"]
 
 
+def _pin_today(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """`--today` pins "today" for every view the command shows (`finops.core.today`)."""
+    if value is not None:
+        parse_day(value, "--today")
+        os.environ[TODAY_ENV] = value
+    return value
+
+
 @click.group(cls=UserErrorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="finops")
+@click.option(
+    "--today",
+    default=None,
+    expose_value=False,
+    callback=_pin_today,
+    help="Judge everything as of this day (YYYY-MM-DD; env FINOPS_TODAY); "
+    "default: the last day with data.",
+)
 def main() -> None:
     """Cost analytics and forecasting for AI API spend.
 
     \b
     Example:
       finops demo && finops spend --by month,team
+      finops --today 2026-01-15 review --month 2026-01
     """
 
 

@@ -19,6 +19,7 @@ import polars as pl
 
 from finops.core.schema import TOKEN_CLASSES
 from finops.core.store import connect, default_db_path
+from finops.core.today import pinned_today
 from finops.ingest import IngestReport, ingest_files
 from finops.ingest._core import Progress
 from finops.pricing import costing
@@ -168,7 +169,7 @@ def catalog_listing(
     catalog: Catalog, *, provider: str | None = None, on: dt.date | None = None
 ) -> pl.DataFrame:
     """One row per model: its standard prices in force on `on` (default today), per Mtok."""
-    on = on or dt.date.today()
+    on = on or pinned_today() or dt.date.today()
     rows = []
     for m in catalog.models:
         if provider and m.provider != provider:

@@ -12,6 +12,8 @@ import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 
+from finops.core.today import pinned_today
+
 __all__ = [
     "COLORS",
     "anomaly_impacts",
@@ -107,7 +109,7 @@ def price_history(history: pl.DataFrame, classes: list[str]) -> go.Figure:
         (pl.col("service_tier") == "standard") & pl.col("prompt_over_tokens").is_null()
     ).sort("valid_from")
     fig = go.Figure()
-    today = dt.date.today()
+    today = pinned_today() or dt.date.today()
     for cls in classes:
         if cls not in base.columns:
             continue

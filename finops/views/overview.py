@@ -16,7 +16,7 @@ import polars as pl
 from finops.analysis.filters import SpendFilter, filtered_spend, monthly_budget, regroup
 from finops.analysis.forecast.outlook import Projection, project_period
 from finops.core.months import month_bounds, month_end
-from finops.core.store import fetch_one
+from finops.core.today import resolve_today
 from finops.session.session import Session
 
 __all__ = ["OVER_TIME_DIMENSIONS", "Overview", "build_overview"]
@@ -135,12 +135,8 @@ def build_overview(
     flt = filters or SpendFilter()
     con, rev = session.con, session.revision_id
     if as_of is None:
-        as_of = fetch_one(
-            con,
-            "SELECT max(day) FROM daily_usage WHERE $to_day IS NULL OR day < CAST($to_day AS DATE)",
-            {"to_day": flt.to_day},
-        )[0]
-    anchor = as_of or dt.date.today()
+        as_of = resolve_today(con, before=flt.to_day)
+    anchor = as_of or dt.date.today()  # an empty store: the calendar month frames nothing
     month_start, next_month = month_bounds(anchor)
     last_start, _ = month_bounds(month_start - dt.timedelta(days=1))
     end = anchor + dt.timedelta(days=1)

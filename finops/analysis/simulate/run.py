@@ -36,6 +36,7 @@ from finops.analysis.simulate.query import (
 from finops.analysis.simulate.ratios import TokenRatios, load_token_ratios
 from finops.analysis.simulate.result import Finding, SimulationResult, pct
 from finops.analysis.simulate.scenario import CASES, HUNDRED, ONE, Estimate, Scenario, ScenarioError
+from finops.core.today import resolve_today
 from finops.pricing.allocation import register_owner_map
 from finops.pricing.catalog import Catalog, CatalogModel
 from finops.session.session import Session
@@ -249,7 +250,7 @@ def simulate(
     `evals` (see :func:`load_evals`) adds the cost–quality view; by default the scenario's
     ``quality.evals`` file is read when it names one. `today` dates the deprecation check.
     """
-    today = today or dt.date.today()
+    today = today or resolve_today(session.con) or dt.date.today()
     table = token_ratios or load_token_ratios()
     catalog = session.catalog
     if evals is None and scenario.quality.evals_file is not None:

@@ -30,6 +30,7 @@ from finops.analysis.pvm import (
 from finops.analysis.unit_economics import with_unit_economics
 from finops.core.months import month_end
 from finops.core.store import fetch_one
+from finops.core.today import resolve_today
 from finops.pricing import costing
 from finops.session.session import Session
 from finops.views.anomalies import anomalies_available, find_for_filter
@@ -310,11 +311,7 @@ def build_review(
     flt = (filters or SpendFilter()).without_dates()
     next_month = _next_month(month)
     prev = _prev_month(month)
-    as_of = fetch_one(
-        session.con,
-        "SELECT max(day) FROM daily_usage WHERE day < CAST($end AS DATE)",
-        {"end": next_month},
-    )[0]
+    as_of = resolve_today(session.con, before=next_month)
     if as_of is None or as_of < month:
         first = fetch_one(session.con, "SELECT min(day) FROM daily_usage")[0]
         last = fetch_one(session.con, "SELECT max(day) FROM daily_usage")[0]
