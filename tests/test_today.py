@@ -67,13 +67,14 @@ def test_every_view_counts_from_the_same_pinned_day(loaded, monkeypatch):
 def test_cli_today_option_pins_every_command(loaded, monkeypatch):
     db, pricing = loaded
     _retire_alpha(pricing)
-    monkeypatch.delenv(TODAY_ENV, raising=False)
+    # `--today` sets FINOPS_TODAY for the process: an empty value (unset) restored afterwards
+    monkeypatch.setenv(TODAY_ENV, "")
     args = ["spend", "--db", str(db), "--pricing", str(pricing)]
     out = CliRunner().invoke(main, ["--today", "2025-03-29", *args])
     assert out.exit_code == 0, out.output
     # 2025-03-29 -> 2025-04-01 is 3 days
     assert "warning: acme/alpha retires in 3 days (2025-04-01)" in out.output
-    monkeypatch.delenv(TODAY_ENV, raising=False)
+    monkeypatch.setenv(TODAY_ENV, "")
     out = CliRunner().invoke(main, args)
     assert "warning: acme/alpha retires in 11 days (2025-04-01)" in out.output
 
@@ -83,6 +84,7 @@ def test_a_bad_pinned_day_is_one_line_naming_the_variable(loaded, monkeypatch):
     monkeypatch.setenv(TODAY_ENV, "21/03/2025")
     with open_session(db, pricing) as s, pytest.raises(ValueError, match="FINOPS_TODAY"):
         resolve_today(s.con)
+    monkeypatch.setenv(TODAY_ENV, "")
     out = CliRunner().invoke(main, ["--today", "tomorrow", "spend", "--db", str(db)])
     assert out.exit_code != 0
     assert "--today 'tomorrow' is not a date; write YYYY-MM-DD" in out.output
