@@ -8,6 +8,11 @@ $0.57, see tests/test_access.py); an admin sees the whole store, $9.01.
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
 from types import SimpleNamespace
 
 import pytest
@@ -15,6 +20,7 @@ from click.testing import CliRunner
 from conftest import FIXTURES, REPO
 from streamlit.runtime import context as st_context
 from streamlit.testing.v1 import AppTest
+from test_browser import Browser, _free_port, _stop, _wait
 
 from finops.cli import main, root
 from finops.session.access import (
@@ -24,6 +30,7 @@ from finops.session.access import (
     identify,
     load_access,
 )
+from finops.session.session import load_demo, open_session
 
 HEADER_ACCESS = """
 access:
@@ -135,7 +142,8 @@ def test_header_identity_only_behind_a_declared_proxy():
     policy = AccessPolicy((), "X-Email", {})
     untrusted = _who(policy, headers=["boss@finops.example.com"])
     assert untrusted.identity is None
-    assert "X-Email header is ignored" in untrusted.why_unknown
+    assert "X-Email header this request carries is ignored" in untrusted.why_unknown
+    assert "X-Email header is ignored" in _who(policy).why_unknown
     assert _who(policy, headers=["ana@x.com"], trust=True).identity == "ana@x.com"
     trusted_by_file = AccessPolicy((), "X-Email", {}, trusted_proxy=True)
     assert _who(trusted_by_file, headers=["Ana@X.com "]).identity == "ana@x.com"
@@ -198,7 +206,9 @@ def test_app_ignores_a_forged_header_without_a_declared_proxy(app_env, header_te
     _with_headers(monkeypatch, ("X-Forwarded-Email", "lead@finops.example.com"))
     at = _run()
     assert not at.metric
-    assert any("X-Forwarded-Email header is ignored" in e.value for e in at.error)
+    assert any(
+        "X-Forwarded-Email header this request carries is ignored" in e.value for e in at.error
+    )
 
 
 def test_app_behind_the_proxy_takes_the_last_header(app_env, header_teams, monkeypatch):
@@ -250,3 +260,79 @@ def test_teams_page_says_whose_teams_it_shows(app_env, trusted_teams, monkeypatc
     _with_headers(monkeypatch, ("X-Forwarded-Email", "lead@finops.example.com"))
     at = _run("teams.py")
     assert any(c.value.startswith("Showing every team") for c in at.caption)
+
+
+# --- the real server: a forged header in a real browser, and a clean stop ----------------------
+
+
+def _start_app(db, port: int, *extra: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FINOPS_")}
+    env |= {"STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"}
+    return subprocess.Popen(
+        [sys.executable, "-m", "finops.cli", "app", "--db", str(db), "--port", str(port), *extra],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own group, so cleanup can reach anything it leaves behind
+    )
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+            return r.read().strip() == b"ok"
+    except OSError:
+        return False
+
+
+@pytest.fixture(scope="module")
+def small_demo(tmp_path_factory):
+    db = tmp_path_factory.mktemp("security-demo") / "demo.duckdb"
+    with open_session(db) as s:
+        load_demo(s, days=40)
+    return db
+
+
+@pytest.mark.browser
+def test_a_forged_header_in_a_real_browser_sees_only_a_refusal(small_demo, tmp_path):
+    """`finops app` with header identity on its default address, no proxy declared: Chromium
+    sends an admin's address in X-Forwarded-Email straight to the app and gets no spend."""
+    teams = tmp_path / "teams.yaml"
+    teams.write_text("teams:\n  - {name: search, viewers: [ana@example.com]}\n" + HEADER_ACCESS)
+    port = _free_port()
+    app = _start_app(small_demo, port, "--teams", str(teams))
+    browser = None
+    try:
+        _wait("finops app to answer", lambda: _answers(port), 90)
+        browser = Browser(tmp_path / "profile")
+        browser.send("Network.enable")
+        browser.send(
+            "Network.setExtraHTTPHeaders", headers={"X-Forwarded-Email": "cfo@finops.example.com"}
+        )
+        browser.open(f"http://127.0.0.1:{port}/", "is ignored")
+        text = browser.text()
+    finally:
+        if browser is not None:
+            browser.close()
+        _stop(app)
+    # the header reached the app (it says so) and was not believed
+    assert "X-Forwarded-Email header this request carries is ignored" in text
+    assert "$" not in text, text
+    assert "Spend" not in text, text
+
+
+@pytest.mark.slow
+def test_terminating_finops_app_stops_the_server(small_demo):
+    """SIGTERM to the `finops app` process (what a supervisor or `docker stop` sends) ends the
+    server: the port stops answering and nothing of its process group is left."""
+    port = _free_port()
+    app = _start_app(small_demo, port)
+    try:
+        _wait("finops app to answer", lambda: _answers(port), 90)
+        os.kill(app.pid, signal.SIGTERM)  # the process itself, not its group
+        app.wait(20)
+        _wait("the port to close", lambda: not _answers(port), 10)
+        with pytest.raises(ProcessLookupError):
+            os.killpg(app.pid, 0)  # no process of the group it led is left
+    finally:
+        _stop(app)

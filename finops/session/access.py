@@ -158,10 +158,12 @@ def identify(
     if policy.header is None:
         return Identification(None, "Sign-in is not configured; ask a finops admin.")
     if not (policy.trusted_proxy or trust_proxy):
+        carried = " this request carries" if any(v.strip() for v in header_values) else ""
         return Identification(
             None,
-            f"The {policy.header} header is ignored: the app is not declared to sit behind a "
-            "proxy that sets it (finops app --trust-proxy, or access.trusted_proxy: true).",
+            f"The {policy.header} header{carried} is ignored: the app is not declared to sit "
+            "behind a proxy that sets it (finops app --trust-proxy, or access.trusted_proxy: "
+            "true).",
         )
     values = [part.strip() for v in header_values for part in (v or "").split(",")]
     values = [v for v in values if v]
