@@ -75,8 +75,16 @@ def catalog_overview(session: Session, *, today: dt.date | None = None) -> Catal
     if last is not None:
         days = session.spend(["day", "provider", "model"], from_day=last - dt.timedelta(days=89))
         month_start = last - dt.timedelta(days=29)
+        recent = pl.col("day") >= month_start
+        # a model whose recent usage has no price shows no cost (NULL), never $0
+        unpriced_only = (recent & pl.col("cost_usd").is_null()).any() & ~(
+            recent & pl.col("cost_usd").is_not_null()
+        ).any()
         used = days.group_by("provider", "model").agg(
-            pl.col("cost_usd").filter(pl.col("day") >= month_start).sum().alias("cost_usd"),
+            pl.when(unpriced_only)
+            .then(None)
+            .otherwise(pl.col("cost_usd").filter(recent).sum())
+            .alias("cost_usd"),
             pl.col("day").max().alias("last_used"),
         )
         meta = pl.DataFrame(
