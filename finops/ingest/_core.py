@@ -23,14 +23,16 @@ from pathlib import Path
 
 import duckdb
 
-from finops.core.schema import SERVICE_TIERS, TOKEN_CLASSES, USAGE_COLUMNS
+from finops.core.schema import USAGE_COLUMNS
 from finops.core.store import fetch_one, transaction
+from finops.ingest._prepare import COUNT_COLUMNS, Limits, first_problem, write_keyed
 from finops.pricing.costing import refresh_daily_usage
 
 __all__ = [
     "FileReport",
     "IngestError",
     "IngestReport",
+    "Limits",
     "Sniff",
     "SourceFormat",
     "detect_format",
@@ -39,13 +41,6 @@ __all__ = [
     "register_format",
 ]
 
-_COUNT_COLUMNS = (
-    "requests",
-    *(f"{c}_tokens" for c in TOKEN_CLASSES),
-    "reasoning_tokens",
-    "web_search_requests",
-)
-_TEXT_COLUMNS = ("provider", "model", "project_id", "api_key_id", "user_id", "team", "request_id")
 _SNIFF_BYTES = 64 * 1024
 
 
@@ -222,251 +217,28 @@ def detect_format(path: Path, name: str | None = None) -> SourceFormat:
     raise IngestError(str(path), msg)
 
 
-# --- validation --------------------------------------------------------------------------------
-
-
-def _first_bad(con, table: str, condition: str, select: str) -> tuple | None:
-    return fetch_one(
-        con,
-        f"SELECT source_row, {select} FROM {table} WHERE {condition} ORDER BY source_row LIMIT 1",
-    )
-
-
-def _typed_table(con: duckdb.DuckDBPyConnection, staged: str, typed: str, file: str) -> None:
-    """Validate every staged value and write the typed canonical rows to `typed`."""
-    present = {r[0] for r in con.execute(f"DESCRIBE {staged}").fetchall()}
-    if "source_row" not in present:
-        msg = "internal: staged table lacks source_row"
-        raise RuntimeError(msg)
-
-    def col(name: str) -> str:
-        return f"CAST({name} AS VARCHAR)" if name in present else "CAST(NULL AS VARCHAR)"
-
-    # every check in ONE scan: (field, bad-row condition, message for the offending value)
-    checks: list[tuple[str, str, Callable[[str], str]]] = []
-    for name in (*_TEXT_COLUMNS, "service_tier"):
-        if name in present:
-            # a cell that a spreadsheet would run as a formula is refused, not stored
-            checks.append(
-                (
-                    name,
-                    f"regexp_matches({col(name)}, '^[=+@\\t\\r]|^-[^0-9.]')",
-                    lambda v: (
-                        f"{v[:40]!r} looks like a spreadsheet formula; remove the leading "
-                        "=, +, - or @ (formula injection is refused)"
-                    ),
-                )
-            )
-    for name in ("period_start", "provider", "model"):
-        checks.append(
-            (name, f"nullif(trim({col(name)}), '') IS NULL", lambda v: "required value is empty")
-        )
-    for name in ("period_start", "period_end"):
-        if name in present:
-            checks.append(
-                (
-                    name,
-                    (
-                        f"TRY_CAST({col(name)} AS TIMESTAMPTZ) IS NULL "
-                        f"AND nullif(trim({col(name)}), '') IS NOT NULL "
-                        f"AND TRY_CAST(trim({col(name)}) AS TIMESTAMPTZ) IS NULL"
-                    ),
-                    lambda v: (
-                        f"{v[:40]!r} is not a timestamp; write ISO 8601 such as "
-                        "2025-06-10T14:00:00Z (no offset means UTC)"
-                    ),
-                )
-            )
-    for name in _COUNT_COLUMNS:
-        if name in present:
-            value = f"TRY_CAST(trim({col(name)}) AS DECIMAL(38, 6))"
-            # fast path: plain digits pass; anything else must be a whole number ≥ 0 (3.0 is,
-            # 10.5 is not: a BIGINT cast would round it, so it cannot be the test)
-            checks.append(
-                (
-                    name,
-                    (
-                        f"NOT coalesce(regexp_full_match({col(name)}, '[0-9]{{1,15}}'), false) "
-                        f"AND nullif(trim({col(name)}), '') IS NOT NULL AND ({value} IS NULL "
-                        f"OR {value} <> trunc({value}) OR {value} < 0 OR {value} > 9e15)"
-                    ),
-                    lambda v: (
-                        f"{v[:40]!r} is not a count; token and request counts are whole numbers ≥ 0"
-                    ),
-                )
-            )
-    if "reported_cost_usd" in present:
-        checks.append(
-            (
-                "reported_cost_usd",
-                (
-                    f"nullif(trim({col('reported_cost_usd')}), '') IS NOT NULL AND "
-                    f"TRY_CAST(trim({col('reported_cost_usd')}) AS DECIMAL(38, 12)) IS NULL"
-                ),
-                lambda v: f"{v[:40]!r} is not an amount in USD (write 12.34)",
-            )
-        )
-    if "service_tier" in present:
-        tiers = ", ".join(f"'{t}'" for t in SERVICE_TIERS)
-        checks.append(
-            (
-                "service_tier",
-                (
-                    f"nullif(trim({col('service_tier')}), '') IS NOT NULL AND lower(trim("
-                    f"{col('service_tier')})) NOT IN ({tiers}, 'default', 'auto', 'scale')"
-                ),
-                lambda v: f"{v!r} is not a service tier; use one of {', '.join(SERVICE_TIERS)}",
-            )
-        )
-    if "long_context" in present:
-        checks.append(
-            (
-                "long_context",
-                (
-                    f"nullif(trim({col('long_context')}), '') IS NOT NULL "
-                    f"AND TRY_CAST(trim({col('long_context')}) AS BOOLEAN) IS NULL"
-                ),
-                lambda v: f"{v!r} is not true or false",
-            )
-        )
-    if "tags" in present:
-        checks.append(
-            (
-                "tags",
-                (
-                    f"nullif(trim({col('tags')}), '') IS NOT NULL AND NOT coalesce("
-                    f"json_valid({col('tags')}) AND json_type({col('tags')}) = 'OBJECT', false)"
-                ),
-                lambda v: f'{v[:40]!r} is not a JSON object (write {{"env": "prod"}})',
-            )
-        )
-    firsts = fetch_one(
-        con,
-        "SELECT "
-        + ", ".join(f"min(source_row) FILTER (WHERE {cond})" for _, cond, _ in checks)
-        + f" FROM {staged}",
-    )
-    failing = [(row, i) for i, row in enumerate(firsts) if row is not None]
-    if failing:
-        row, i = min(failing)
-        name, _cond, message = checks[i]
-        value = fetch_one(
-            con, f"SELECT {col(name)} FROM {staged} WHERE source_row = $r", {"r": row}
-        )[0]
-        raise IngestError(file, message(value or ""), row=row, field=name)
-
-    ts = "CAST(TRY_CAST(trim({}) AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP)"
-    counts = ",\n".join(
-        f"CAST(TRY_CAST(nullif(trim({col(n)}), '') AS DECIMAL(38, 6)) AS BIGINT) AS {n}"
-        for n in _COUNT_COLUMNS
-        if n != "requests"
-    )
-    texts = ",\n".join(
-        f"nullif(trim({col(n)}), '') AS {n}"
-        for n in _TEXT_COLUMNS
-        if n not in ("provider", "model")
-    )
-    grain = col("grain") if "grain" in present else "NULL"
-    natural_key = col("natural_key") if "natural_key" in present else "NULL"
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {typed} AS
-        WITH cast_rows AS (
-            SELECT
-                {ts.format(col("period_start"))} AS period_start,
-                {ts.format(col("period_end"))} AS period_end,
-                lower(trim({col("provider")})) AS provider,
-                trim({col("model")}) AS model,
-                CAST(TRY_CAST(nullif(trim({col("requests")}), '') AS DECIMAL(38, 6)) AS BIGINT)
-                    AS requests,
-                {counts},
-                CASE lower(trim(coalesce({col("service_tier")}, '')))
-                    WHEN '' THEN 'standard' WHEN 'default' THEN 'standard'
-                    WHEN 'auto' THEN 'standard' WHEN 'scale' THEN 'priority'
-                    ELSE lower(trim({col("service_tier")})) END AS service_tier,
-                TRY_CAST(nullif(trim({col("long_context")}), '') AS BOOLEAN) AS long_context,
-                {texts},
-                CAST(nullif(trim({col("tags")}), '') AS JSON) AS tags,
-                TRY_CAST(nullif(trim({col("reported_cost_usd")}), '') AS DECIMAL(38, 12))
-                    AS reported_cost_usd,
-                {grain} AS staged_grain,
-                {natural_key} AS natural_key,
-                CAST(source_row AS BIGINT) AS source_row
-            FROM {staged}
-        )
-        SELECT
-            * EXCLUDE (staged_grain, requests),
-            coalesce(staged_grain, CASE WHEN period_end IS NULL THEN 'request' ELSE 'bucket' END)
-                AS grain,
-            coalesce(requests, CASE WHEN period_end IS NULL THEN 1 END) AS requests
-        FROM cast_rows
-    """)
-    bad = _first_bad(
-        con,
-        typed,
-        "period_end IS NOT NULL AND period_end < period_start",
-        "CAST(period_end AS VARCHAR)",
-    )
-    if bad:
-        raise IngestError(file, "period_end is before period_start", row=bad[0], field="period_end")
-
-
 # --- merging -----------------------------------------------------------------------------------
 
-_MEASURES = (*_COUNT_COLUMNS, "reported_cost_usd")
+_MEASURES = (*COUNT_COLUMNS, "reported_cost_usd")
 # 64-bit hash of every measure: compared only between rows whose natural keys already match
-_MEASURE_HASH_SQL = "hash({})".format(", ".join(_MEASURES))
-_KEYED_MEASURE_HASH_SQL = "hash({})".format(", ".join(f"k.{m}" for m in _MEASURES))
-_DIMENSIONS = (
-    "provider",
-    "model",
-    "service_tier",
-    "long_context",
-    "project_id",
-    "api_key_id",
-    "user_id",
-    "team",
-    "tags",
-)
-
-
-def _keyed_table(con, typed: str, keyed: str, source_kind: str) -> None:
-    """Give every row its natural key; identical rows in one file are numbered apart."""
-    dims = ", ".join(f"coalesce(CAST({d} AS VARCHAR), '\\N')" for d in _DIMENSIONS)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {keyed} AS
-        WITH based AS (
-            SELECT
-                *,
-                CASE
-                    WHEN request_id IS NOT NULL THEN concat_ws('|', 'request', provider, request_id)
-                    WHEN natural_key IS NOT NULL THEN concat_ws('|', 'natural', natural_key)
-                    ELSE concat_ws('|', 'dims', CAST(period_start AS VARCHAR),
-                                   coalesce(CAST(period_end AS VARCHAR), '\\N'), {dims})
-                END AS key_basis
-            FROM {typed}
-        ),
-        repeated AS (
-            SELECT key_basis FROM based GROUP BY key_basis HAVING count(*) > 1
-        )
-        -- most keys are unique in a file: only repeated ones need numbering (#1, #2, ...)
-        SELECT * EXCLUDE (key_basis, natural_key), md5(key_basis || '#1') AS row_key
-        FROM based ANTI JOIN repeated USING (key_basis)
-        UNION ALL BY NAME
-        SELECT
-            * EXCLUDE (key_basis, natural_key),
-            md5(key_basis || '#' || CAST(
-                row_number() OVER (PARTITION BY key_basis ORDER BY source_row) AS VARCHAR)
-            ) AS row_key
-        FROM based SEMI JOIN repeated USING (key_basis)
-    """)
+_STORED_HASH_SQL = "hash({})".format(", ".join(f"s.{m}" for m in _MEASURES))
+_KEYED_HASH_SQL = "hash({})".format(", ".join(f"k.{m}" for m in _MEASURES))
 
 
 def _merge(
     con, keyed: str, ingest_id: int, source_kind: str, file: str, target: str = "usage"
 ) -> FileReport:
-    """Merge keyed rows into `target` (usage, or reported_costs for cost data sets)."""
+    """Merge keyed rows into `target` (usage, or reported_costs for cost data sets).
+
+    A row whose key is stored with the same measures is a duplicate (skipped); with other
+    measures it is replaced; every other row is new.
+    """
     report = FileReport(file=file, format=source_kind)
-    span = fetch_one(con, f"SELECT count(*), min(period_start), max(period_start) FROM {keyed}")
+    span = fetch_one(
+        con,
+        f"SELECT count(*), min(period_start), max(period_start), CAST(min(period_start) AS DATE), "
+        f"CAST(max(period_start) AS DATE) FROM {keyed}",
+    )
     report.rows_read = span[0]
     if not span[0]:
         return report
@@ -474,32 +246,23 @@ def _merge(
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE merge_plan AS
-        WITH stored AS (
-            SELECT row_key, {_MEASURE_HASH_SQL} AS measure_hash
-            FROM {target}
-            WHERE period_start BETWEEN $lo AND $hi
-              AND row_key IN (SELECT row_key FROM {keyed})
-        )
-        SELECT
-            k.row_key,
-            CASE
-                WHEN s.row_key IS NULL THEN 'new'
-                WHEN s.measure_hash = {_KEYED_MEASURE_HASH_SQL} THEN 'duplicate'
-                ELSE 'replaced'
-            END AS outcome
-        FROM {keyed} AS k
-        LEFT JOIN stored AS s USING (row_key)
+        SELECT s.row_key, {_STORED_HASH_SQL} = {_KEYED_HASH_SQL} AS same
+        FROM {target} AS s
+        JOIN {keyed} AS k USING (row_key)
+        WHERE s.period_start BETWEEN $lo AND $hi
     """,
         {"lo": span[1], "hi": span[2]},
     )
-    counts = dict(con.execute("SELECT outcome, count(*) FROM merge_plan GROUP BY 1").fetchall())
-    report.rows_new = counts.get("new", 0)
-    report.rows_duplicate = counts.get("duplicate", 0)
-    report.rows_replaced = counts.get("replaced", 0)
+    matched, same = fetch_one(
+        con, "SELECT count(*), coalesce(sum(CAST(same AS INTEGER)), 0) FROM merge_plan"
+    )
+    report.rows_new = report.rows_read - matched
+    report.rows_duplicate = same
+    report.rows_replaced = matched - same
     if report.rows_replaced:
         con.execute(
             f"DELETE FROM {target} WHERE period_start BETWEEN $lo AND $hi AND row_key IN "
-            "(SELECT row_key FROM merge_plan WHERE outcome = 'replaced')",
+            "(SELECT row_key FROM merge_plan WHERE NOT same)",
             {"lo": span[1], "hi": span[2]},
         )
     usage_cols = [c.name for c in USAGE_COLUMNS]
@@ -511,16 +274,16 @@ def _merge(
         }.get(c, c)
         for c in usage_cols
     )
+    rows = keyed
+    if same:
+        rows = f"(SELECT * FROM {keyed} ANTI JOIN (SELECT row_key FROM merge_plan WHERE same) USING (row_key))"
+    # stored in time order: later scans skip whole blocks by their period_start range
     con.execute(
-        f"INSERT INTO {target} ({', '.join(usage_cols)}) SELECT {select} FROM {keyed} "
-        f"WHERE row_key IN (SELECT row_key FROM merge_plan WHERE outcome <> 'duplicate') "
+        f"INSERT INTO {target} ({', '.join(usage_cols)}) SELECT {select} FROM {rows} "
         f"ORDER BY period_start",
         {"kind": source_kind, "file": file, "ingest": ingest_id},
     )
-    days = fetch_one(
-        con, f"SELECT CAST(min(period_start) AS DATE), CAST(max(period_start) AS DATE) FROM {keyed}"
-    )
-    report.first_day, report.last_day = days
+    report.first_day, report.last_day = span[3], span[4]
     report.models = [
         r[0] for r in con.execute(f"SELECT DISTINCT model FROM {keyed} ORDER BY 1").fetchall()
     ]
@@ -564,19 +327,22 @@ def ingest_files(
     thresholds: list[int],
     format_name: str | None = None,
     progress: Progress | None = None,
+    limits: Limits | None = None,
 ) -> IngestReport:
     """Ingest files as ONE upload: all rows of all files, or nothing.
 
     `thresholds` are the catalog's long-context thresholds (for the daily rollup);
-    `progress` hears each file's steps (see :data:`STEPS`) with a percentage.
+    `progress` hears each file's steps (see :data:`STEPS`) with a percentage; `limits`
+    bound what a row may hold (default: :meth:`Limits.from_env`).
     """
+    limits = limits or Limits.from_env()
     files = _expand(paths)
     plans = [(p, detect_format(p, format_name)) for p in files]
     # bounded memory: staging tables spill to disk past this (env FINOPS_INGEST_MEMORY)
     previous_limit = fetch_one(con, "SELECT current_setting('memory_limit')")[0]
     con.execute(f"SET memory_limit = '{_ingest_memory_limit()}'")
     try:
-        return _ingest_plans(con, plans, thresholds=thresholds, progress=progress)
+        return _ingest_plans(con, plans, thresholds=thresholds, progress=progress, limits=limits)
     finally:
         con.execute(f"SET memory_limit = '{previous_limit}'")
 
@@ -595,6 +361,7 @@ def _ingest_plans(
     *,
     thresholds: list[int],
     progress: Progress | None,
+    limits: Limits,
 ) -> IngestReport:
     with transaction(con):
         ingest_id = fetch_one(con, "SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests")[0]
@@ -615,11 +382,13 @@ def _ingest_plans(
             if not has_rows:
                 raise IngestError(name, "the file has no data rows (only a header?)")
             with _watched(con, progress, name, "validating"):
-                _typed_table(con, "staged", "typed", name)
-            con.execute("DROP TABLE staged")  # free its memory before the next copy
+                problem = first_problem(con, "staged", limits)
+            if problem is not None:
+                row, field_name, message = problem
+                raise IngestError(name, message, row=row, field=field_name)
             with _watched(con, progress, name, "keying"):
-                _keyed_table(con, "typed", "keyed", fmt.name)
-            con.execute("DROP TABLE typed")
+                write_keyed(con, "staged", "keyed")
+            con.execute("DROP TABLE staged")  # free its memory before the next copy
             # a cost data set is what the provider billed: kept apart for reconciliation,
             # never added to usage
             target = "reported_costs" if fmt.reports_cost_only else "usage"
@@ -647,7 +416,7 @@ def _ingest_plans(
                 "rep": sum(r.rows_replaced for r in reports),
             },
         )
-        for table in ("staged", "typed", "keyed", "merge_plan"):
+        for table in ("staged", "keyed", "merge_plan"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
     return IngestReport(ingest_id=ingest_id, files=reports)
 
