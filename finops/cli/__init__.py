@@ -1,19 +1,9 @@
 """The `finops` command line: thin commands over the library, one module per area.
 
-`root` holds the `main` group and the core commands; every other module adds its
-area's commands to `main` when it is imported here.
+`group.main` knows every command by name and imports a command's module only when it runs
+(see `finops/cli/group.py`), so `finops --help` and every command start fast.
 """
 
-from finops.cli import (  # noqa: F401  (each registers its commands on main)
-    allocation,
-    control,
-    forecast,
-    pricing_import,
-    reconcile,
-    review,
-    scale,
-    simulate,
-)
-from finops.cli.root import main
+from finops.cli.group import main
 
 __all__ = ["main"]

@@ -7,10 +7,16 @@ from pathlib import Path
 import click
 import polars as pl
 
-from finops.cli.options import db_option, emit, format_option, pricing_option, teams_option
-from finops.cli.root import main
+from finops.cli.group import main
+from finops.cli.options import (
+    db_option,
+    emit,
+    format_option,
+    pricing_option,
+    reading_session,
+    teams_option,
+)
 from finops.pricing.allocation import MATCH_KEYS, explain, load_allocation
-from finops.session import session
 
 
 @main.group()
@@ -92,6 +98,6 @@ def allocation_show(
     from finops.cli.options import day_range
 
     start, end = day_range(from_, to)
-    with session.open_session(db, pricing, teams) as s:
+    with reading_session(db, pricing, teams) as s:
         frame = s.spend(["team"], from_day=start, to_day=end)
     emit(frame, fmt, title="Spend by team (allocated)")

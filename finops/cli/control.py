@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 import polars as pl
 
+from finops.cli.group import export, main
 from finops.cli.options import (
     USER_ERRORS,
     db_option,
@@ -19,16 +20,15 @@ from finops.cli.options import (
     format_option,
     parse_day,
     pricing_option,
+    reading_session,
     teams_option,
 )
-from finops.cli.root import main
 from finops.session import session
 
 __all__ = [
     "alerts_command",
     "anomalies_command",
     "budgets_command",
-    "export_group",
     "showback_command",
 ]
 
@@ -89,7 +89,7 @@ def budgets_command(
     from finops.analysis.budgets import budget_status
 
     budgets = _budgets_from(teams)
-    with session.open_session(db, pricing, teams) as s:
+    with reading_session(db, pricing, teams) as s:
         frame = budget_status(s, budgets, month=_month(month), today=parse_day(today, "--today"))
     if fmt != "table":
         emit(frame, fmt)
@@ -168,7 +168,7 @@ def anomalies_command(
     if min_impact is not None:
         kw["min_impact_usd"] = min_impact
     config = AnomalyConfig(**kw)
-    with session.open_session(db, pricing, teams) as s:
+    with reading_session(db, pricing, teams) as s:
         found = detect_anomalies(s, days=days, today=parse_day(today, "--today"), config=config)
     if found.is_empty():
         if fmt == "json":
@@ -300,13 +300,6 @@ def alerts_command(
 
 # --- export showback ---------------------------------------------------------------------------
 
-export_group = main.commands.get("export")
-if export_group is None:
-
-    @main.group("export")
-    def export_group() -> None:
-        """Export reports and data from the store."""
-
 
 def _flat(frame: pl.DataFrame) -> pl.DataFrame:
     """Top lists as text ("gpt-4o 62.10%; o3 37.90%") for CSV and tables."""
@@ -325,7 +318,7 @@ def _flat(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-@export_group.command("showback")
+@export.command("showback")
 @click.option("--month", required=True, help="Month (YYYY-MM).")
 @click.option(
     "--out",
@@ -360,7 +353,7 @@ def showback_command(
         if not fmt:
             raise click.BadParameter(f"{out}: write to a .csv or .json file", param_hint="--out")
     budgets = _budgets_from(teams)
-    with session.open_session(db, pricing, teams) as s:
+    with reading_session(db, pricing, teams) as s:
         frame = showback(s, first, budgets=budgets)
     if fmt == "json":
         text = exact_json(frame.to_dicts())

@@ -7,9 +7,8 @@ from pathlib import Path
 import click
 import polars as pl
 
-from finops.cli.options import db_option, emit, format_option, pricing_option
-from finops.cli.root import main
-from finops.session import session
+from finops.cli.group import main
+from finops.cli.options import db_option, emit, format_option, pricing_option, reading_session
 
 
 def _levels(text: str) -> tuple[int, ...]:
@@ -45,7 +44,7 @@ def forecast_command(by: str, horizon: int, levels: str, fmt: str, db: Path, pri
     """
     from finops.analysis.forecast.spend import forecast_spend
 
-    with session.open_session(db, pricing) as s:
+    with reading_session(db, pricing) as s:
         result = forecast_spend(s, by=by, horizon=horizon, levels=_levels(levels))
     emit(result.forecast, fmt, title=f"Spend forecast by {by} from {result.as_of} (USD per day)")
 
@@ -122,7 +121,7 @@ def backtest_command(by: str, horizon: int, fmt: str, db: Path, pricing) -> None
     """
     from finops.analysis.forecast.spend import backtest_spend
 
-    with session.open_session(db, pricing) as s:
+    with reading_session(db, pricing) as s:
         frame = backtest_spend(s, by=by, horizon=horizon)
     if frame.is_empty():
         click.echo("not enough history to backtest (needs about two horizons plus two weeks)")

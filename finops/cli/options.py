@@ -1,28 +1,31 @@
 """Shared pieces of the command line: common options, output formats, error handling.
 
-Commands live in `finops/cli/root.py` and in `finops/cli_<area>.py` modules, which add commands to
-`finops.cli.root.main` and are loaded by it.
+Commands live in `finops/cli/<area>.py` modules, which add commands to `finops.cli.group.main`;
+the group imports each module when its command runs.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from pathlib import Path
 
 import click
 import polars as pl
 
-from finops.core.store import StoreError
+from finops.cli.group import register_user_errors
+from finops.core.store import StoreError, StoreNeedsMigration, default_db_path
 from finops.ingest import IngestError
 from finops.pricing.allocation import AllocationError
 from finops.pricing.catalog import CatalogError
 from finops.pricing.contracts import ContractError
+from finops.session.session import Session, open_session
 
 __all__ = [
     "USER_ERRORS",
-    "UserErrorGroup",
     "contracts_option",
     "day_range",
     "db_option",
@@ -31,6 +34,7 @@ __all__ = [
     "format_option",
     "parse_day",
     "pricing_option",
+    "reading_session",
     "spend_query_options",
     "teams_option",
 ]
@@ -45,15 +49,23 @@ USER_ERRORS = (
     ValueError,
 )
 
+register_user_errors(*USER_ERRORS)
 
-class UserErrorGroup(click.Group):
-    """Turns library errors a user can fix into one clean line and exit code 1."""
 
-    def invoke(self, ctx: click.Context):
+@contextmanager
+def reading_session(db, pricing=None, teams=None, contracts=None) -> Iterator[Session]:
+    """A session for commands that only read: it never takes the write lock, so it neither
+    waits for nor blocks an ingest. A missing store is created empty and a store an older
+    release wrote is migrated: only those opens write.
+    """
+    with ExitStack() as stack:
         try:
-            return super().invoke(ctx)
-        except USER_ERRORS as exc:
-            raise click.ClickException(str(exc)) from None
+            if not Path(db or default_db_path()).exists():
+                raise StoreNeedsMigration(db)
+            s = stack.enter_context(open_session(db, pricing, teams, contracts, read_only=True))
+        except StoreNeedsMigration:
+            s = stack.enter_context(open_session(db, pricing, teams, contracts))
+        yield s
 
 
 def db_option(f):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from finops.cli.group import pricing
 from finops.cli.options import parse_day
-from finops.cli.root import pricing
 from finops.pricing.litellm_import import import_litellm
 
 __all__ = ["pricing_import_litellm"]

@@ -7,10 +7,16 @@ from pathlib import Path
 import click
 
 from finops.analysis.reconcile import reconcile
-from finops.cli.options import contracts_option, db_option, emit, format_option, pricing_option
-from finops.cli.root import main
+from finops.cli.group import main
+from finops.cli.options import (
+    contracts_option,
+    db_option,
+    emit,
+    format_option,
+    pricing_option,
+    reading_session,
+)
 from finops.core.months import month_bounds, parse_month
-from finops.session import session
 
 
 @main.command("reconcile")
@@ -41,7 +47,7 @@ def reconcile_command(month, threshold, all_rows, fmt, db: Path, pricing, contra
             start, end = month_bounds(parse_month(month))
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from None
-    with session.open_session(db, pricing, contracts=contracts) as s:
+    with reading_session(db, pricing, contracts=contracts) as s:
         frame = reconcile(s, from_day=start, to_day=end, threshold_pct=threshold, all_rows=all_rows)
     if frame.is_empty():
         click.echo(f"computed cost matches reported cost within {threshold}% everywhere compared")

@@ -7,9 +7,14 @@ from pathlib import Path
 import click
 
 from finops.analysis.filters import SpendFilter
-from finops.cli.options import contracts_option, db_option, pricing_option, teams_option
-from finops.cli.root import main
-from finops.session import session
+from finops.cli.group import main
+from finops.cli.options import (
+    contracts_option,
+    db_option,
+    pricing_option,
+    reading_session,
+    teams_option,
+)
 from finops.views import review as rv
 
 
@@ -56,7 +61,7 @@ def review(
         msg = f"no store at {db}: load data first (finops demo, or finops ingest FILE)"
         raise click.ClickException(msg)
     flt = SpendFilter(teams=team_names, providers=providers, models=models)
-    with session.open_session(db, pricing, teams, contracts) as s:
+    with reading_session(db, pricing, teams, contracts) as s:
         chosen = rv.parse_month(month) if month else rv.default_month(s)
         if chosen is None:
             raise click.ClickException("the store has no usage yet: nothing to review")

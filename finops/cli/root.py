@@ -14,52 +14,23 @@ from pathlib import Path
 import click
 
 from finops.analysis.deprecations import usage_on_deprecated_models
+from finops.cli.group import export, main, pricing
 from finops.cli.options import (
-    UserErrorGroup,
     contracts_option,
     day_range,
     db_option,
     emit,
     format_option,
-    parse_day,
     pricing_option,
+    reading_session,
     spend_query_options,
     teams_option,
 )
-from finops.core.today import TODAY_ENV
 from finops.pricing import catalog as catalog_mod
 from finops.pricing import costing
 from finops.session import session
 
 __all__ = ["main"]
-
-
-def _pin_today(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """`--today` pins "today" for every view the command shows (`finops.core.today`)."""
-    if value is not None:
-        parse_day(value, "--today")
-        os.environ[TODAY_ENV] = value
-    return value
-
-
-@click.group(cls=UserErrorGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="finops")
-@click.option(
-    "--today",
-    default=None,
-    expose_value=False,
-    callback=_pin_today,
-    help="Judge everything as of this day (YYYY-MM-DD; env FINOPS_TODAY); "
-    "default: the last day with data.",
-)
-def main() -> None:
-    """Cost analytics and forecasting for AI API spend.
-
-    \b
-    Example:
-      finops demo && finops spend --by month,team
-      finops --today 2026-01-15 review --month 2026-01
-    """
 
 
 # --- ingest and spend --------------------------------------------------------------------------
@@ -195,9 +166,9 @@ def spend(
       finops spend --by model --revision 1      # as priced by an older catalog
     """
     if engine == "spark":
-        # `finops spark spend` (finops/cli/scale.py) registers itself on main
+        # `finops spark spend` lives in finops/cli/scale.py, loaded on first use
         click.get_current_context().invoke(
-            main.commands["spark"].commands["spend"],
+            main.get_command(click.get_current_context(), "spark").commands["spend"],
             data=data,
             by=by,
             from_=from_,
@@ -212,7 +183,7 @@ def spend(
         return
     keys = [k.strip() for k in by.split(",") if k.strip()]
     start, end = day_range(from_, to)
-    with session.open_session(db, pricing, teams, contracts) as s:
+    with reading_session(db, pricing, teams, contracts) as s:
         rev = catalog_mod.resolve_revision(s.con, revision) if revision else s.revision_id
         frame = s.spend(keys, revision_id=rev, from_day=start, to_day=end)
         totals = costing.spend_totals(s.con, revision_id=rev, from_day=start, to_day=end)
@@ -249,7 +220,7 @@ def unpriced(from_: str | None, to: str | None, fmt: str, db: Path, pricing: Pat
       finops unpriced --format json
     """
     start, end = day_range(from_, to)
-    with session.open_session(db, pricing) as s:
+    with reading_session(db, pricing) as s:
         frame = costing.unpriced(s.con, revision_id=s.revision_id, from_day=start, to_day=end)
         frame = session.suggest_models(s, frame)
     if frame.is_empty():
@@ -259,11 +230,6 @@ def unpriced(from_: str | None, to: str | None, fmt: str, db: Path, pricing: Pat
 
 
 # --- pricing -----------------------------------------------------------------------------------
-
-
-@main.group()
-def pricing() -> None:
-    """Inspect and check the price catalog."""
 
 
 @pricing.command("validate")
@@ -334,7 +300,7 @@ def pricing_impact(rev_a: str, rev_b: str, from_, to, fmt: str, db: Path, pricin
     from finops.views.catalog import revision_impact
 
     start, end = day_range(from_, to)
-    with session.open_session(db, pricing) as s:
+    with reading_session(db, pricing) as s:
         a = catalog_mod.resolve_revision(s.con, rev_a)
         b = catalog_mod.resolve_revision(s.con, rev_b)
         impact = revision_impact(s, a, b, from_day=start, to_day=end)
@@ -363,7 +329,7 @@ def pricing_deprecations(within: int, fmt: str, db: Path, pricing: Path | None) 
     Example:
       finops pricing deprecations --within 180
     """
-    with session.open_session(db, pricing) as s:
+    with reading_session(db, pricing) as s:
         frame = usage_on_deprecated_models(s, within_days=within)
     if frame.is_empty():
         click.echo(f"no model in recent use retires within {within} days")
@@ -382,7 +348,7 @@ def pricing_revisions(fmt: str, db: Path, pricing: Path | None) -> None:
     Example:
       finops pricing revisions
     """
-    with session.open_session(db, pricing) as s:
+    with reading_session(db, pricing) as s:
         frame = catalog_mod.list_revisions(s.con)
     emit(frame, fmt, title="Catalog revisions")
 
@@ -400,7 +366,7 @@ def pricing_diff(rev_a: str, rev_b: str, fmt: str, db: Path, pricing: Path | Non
     Example:
       finops pricing diff 1 2
     """
-    with session.open_session(db, pricing) as s:
+    with reading_session(db, pricing) as s:
         a = catalog_mod.resolve_revision(s.con, rev_a)
         b = catalog_mod.resolve_revision(s.con, rev_b)
         frame = catalog_mod.diff_revisions(s.con, a, b)
@@ -411,11 +377,6 @@ def pricing_diff(rev_a: str, rev_b: str, fmt: str, db: Path, pricing: Path | Non
 
 
 # --- exports ----------------------------------------------------------------------------------
-
-
-@main.group("export")
-def export() -> None:
-    """Export priced usage: FOCUS, and more formats from other areas."""
 
 
 @export.command("focus")
@@ -446,7 +407,7 @@ def export_focus(
         first = parse_month(month)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-    with session.open_session(db, pricing, contracts=contracts) as s:
+    with reading_session(db, pricing, contracts=contracts) as s:
         result = write_focus(s, month=first, out=out)
     click.echo(
         f"{result.path}: {result.rows:,} FOCUS rows, list ${result.list_cost_usd:,.2f}, "

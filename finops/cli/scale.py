@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from finops.cli.group import export, main
 from finops.cli.options import (
     contracts_option,
     day_range,
@@ -17,7 +18,6 @@ from finops.cli.options import (
     spend_query_options,
     teams_option,
 )
-from finops.cli.root import main
 from finops.session import session
 
 __all__ = ["export_parquet_command", "spark_spend_command"]
@@ -39,15 +39,7 @@ def _export(db: Path, pricing: Path | None, out: Path, overwrite: bool):
             raise click.ClickException(str(exc)) from None
 
 
-export_group = main.commands.get("export")
-if export_group is None:
-
-    @main.group("export")
-    def export_group() -> None:
-        """Write the store out for other tools."""
-
-
-@export_group.command("parquet")
+@export.command("parquet")
 @click.option(
     "--out",
     required=True,

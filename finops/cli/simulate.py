@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from finops.analysis import simulate as sim
+from finops.cli.group import main
 from finops.cli.options import (
     contracts_option,
     db_option,
@@ -20,10 +21,9 @@ from finops.cli.options import (
     exact_json,
     format_option,
     pricing_option,
+    reading_session,
     teams_option,
 )
-from finops.cli.root import main
-from finops.session import session
 
 __all__ = ["simulate"]
 
@@ -273,7 +273,7 @@ def simulate(
         scenarios = [dataclasses.replace(s, **overrides) for s in scenarios]
     eval_frame = sim.load_evals(evals) if evals is not None else None
     table = sim.load_token_ratios(token_ratios)
-    with session.open_session(db, pricing, teams, contracts) as s:
+    with reading_session(db, pricing, teams, contracts) as s:
         results = sim.simulate_many(s, scenarios, evals=eval_frame, token_ratios=table)
     if fmt == "json":
         click.echo(exact_json([r.to_dict() for r in results]))

@@ -38,6 +38,10 @@ class StoreError(Exception):
     """A store problem a user can act on (locked, newer than this release, missing)."""
 
 
+class StoreNeedsMigration(StoreError):
+    """The store was written by an older release: open it once for writing to migrate it."""
+
+
 def default_db_path() -> Path:
     """`FINOPS_DB` if set, else `./finops.duckdb`."""
     return Path(os.environ.get("FINOPS_DB") or DEFAULT_DB)
@@ -273,6 +277,7 @@ def connect(
                 msg = f"the store {path} is newer than this release of finops; upgrade finops"
             else:
                 msg = f"the store {path} needs a migration: open it once for writing"
+                raise StoreNeedsMigration(msg)
             raise StoreError(msg)
     else:
         _migrate(con)
