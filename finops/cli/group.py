@@ -11,7 +11,9 @@ To add a command: write it in a `finops/cli/<area>.py` module with `@main.comman
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib
+import os
 
 import click
 
@@ -103,14 +105,39 @@ class LazyGroup(click.Group):
             raise click.ClickException(str(exc)) from None
 
 
+#: the variable `finops.core.today` reads (kept here as text so --help imports nothing heavy)
+TODAY_ENV = "FINOPS_TODAY"
+
+
+def _pin_today(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """`--today` pins "today" for every view the command shows (`finops.core.today`)."""
+    if value is not None:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            msg = f"--today {value!r} is not a date; write YYYY-MM-DD"
+            raise click.BadParameter(msg) from None
+        os.environ[TODAY_ENV] = value
+    return value
+
+
 @click.group(cls=LazyGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="finops")
+@click.option(
+    "--today",
+    default=None,
+    expose_value=False,
+    callback=_pin_today,
+    help="Judge everything as of this day (YYYY-MM-DD; env FINOPS_TODAY); "
+    "default: the last day with data.",
+)
 def main() -> None:
     """Cost analytics and forecasting for AI API spend.
 
     \b
-    Example:
+    Examples:
       finops demo && finops spend --by month,team
+      finops --today 2026-01-15 review --month 2026-01
     """
 
 
