@@ -86,6 +86,7 @@ def store(db: Path, pricing_dir: Path):
 def _simulate(store, scenario: sim.Scenario, **kw) -> sim.SimulationResult:
     db, pricing = store
     kw.setdefault("today", BEFORE_SEER_RETIRES)
+    kw.setdefault("as_billed", True)  # hand-worked on the prices of each day
     with open_session(db, pricing) as s:
         return sim.simulate(s, scenario, **kw)
 
@@ -235,7 +236,11 @@ def test_a_window_exceeded_only_at_high_token_ratios_warns(store):
 
 
 def test_deprecated_target_warns_before_and_blocks_after_retirement(store):
-    scenario = sim.Scenario(moves=[sim.Move("thinker", to="seer")], scope={"teams": ["research"]})
+    scenario = sim.Scenario(
+        moves=[sim.Move("thinker", to="seer")],
+        scope={"teams": ["research"]},
+        assumptions={"input_token_ratio": 1, "output_token_ratio": 1},  # no band change
+    )
     before = _simulate(store, scenario, today=BEFORE_SEER_RETIRES)
     assert [f.message for f in before.findings] == ["gamma/seer retires on 2025-06-30, in 60 days"]
     after = _simulate(store, scenario, today=dt.date(2025, 7, 1))
@@ -303,7 +308,7 @@ def test_teams_come_from_the_allocation_map_and_effective_cost_after_contracts(s
     with open_session(
         db, pricing, teams=SIMULATE / "teams.yaml", contracts=SIMULATE / "contracts.yaml"
     ) as s:
-        result = sim.simulate(s, scenario, today=BEFORE_SEER_RETIRES)
+        result = sim.simulate(s, scenario, today=BEFORE_SEER_RETIRES, as_billed=True)
     # the map gives thinker's usage to research-platform; list cost is the hand computation
     assert [t["team"] for t in result.by_team] == ["research-platform"]
     assert result.savings_usd == Decimal("20.87371625")
@@ -324,7 +329,7 @@ def test_a_read_only_session_gives_the_same_numbers(store):
         assumptions=HAND_ASSUMPTIONS,
     )
     with open_session(db, pricing, read_only=True) as s:  # as the app opens the store
-        result = sim.simulate(s, scenario, today=BEFORE_SEER_RETIRES)
+        result = sim.simulate(s, scenario, today=BEFORE_SEER_RETIRES, as_billed=True)
     assert result.to_dict() == _simulate(store, scenario).to_dict()
     assert result.savings_usd == Decimal("20.87371625")
 
@@ -459,11 +464,23 @@ def test_the_token_ratio_table_cites_a_source_for_every_family():
 def test_moves_report_where_their_token_ratios_come_from(store):
     result = _simulate(store, sim.Scenario(moves=[sim.Move("thinker", to="alpha")]))
     ratios = result.moves[0]["assumptions"]
-    assert (
-        ratios["input_token_ratio"]["source"]
-        == "no source: thinker is in no family of token_ratios.yaml"
-    )
-    assert ratios["output_token_ratio"]["source"].endswith("verbosity 1.0 (no source)")
+    # thinker and alpha are in no tokenizer family: 1.0 widened by the table's 1.35 either way
+    # (1 ÷ 1.35 = 0.740741 to 6 places); output adds the 0.8 .. 1.25 verbosity range:
+    # 0.740741 × 0.8 = 0.592593, 1.35 × 1.25 = 1.6875
+    source = ratios["input_token_ratio"]["source"]
+    assert source.startswith("no source: thinker is in no family of token_ratios.yaml; range")
+    assert "migration-guide" in source
+    assert [ratios["input_token_ratio"][k] for k in ("low", "expected", "high")] == [
+        Decimal("0.740741"),
+        Decimal("1"),
+        Decimal("1.35"),
+    ]
+    assert [ratios["output_token_ratio"][k] for k in ("low", "expected", "high")] == [
+        Decimal("0.592593"),
+        Decimal("1"),
+        Decimal("1.6875"),
+    ]
+    assert "verbosity assumed 0.8x to 1.25x" in ratios["output_token_ratio"]["source"]
     assert ratios["cache_hit_rate"] == "as observed"
 
 
@@ -471,7 +488,7 @@ def test_scenarios_side_by_side(store):
     db, pricing = store
     scenarios = sim.load_scenarios(SIMULATE / "scenarios.yaml")
     with open_session(db, pricing) as s:
-        results = sim.simulate_many(s, scenarios, today=dt.date(2025, 7, 1))
+        results = sim.simulate_many(s, scenarios, today=dt.date(2025, 7, 1), as_billed=True)
     frame = sim.comparison_frame(results)
     assert frame["scenario"].to_list() == ["research on alpha", "research on the cheapest"]
     assert frame["savings_usd"].to_list() == [
@@ -486,7 +503,7 @@ def _cli(*args: str):
 
 def test_cli_json_matches_the_library(store):
     db, pricing = store
-    opts = ["--db", str(db), "--pricing", str(pricing)]
+    opts = ["--db", str(db), "--pricing", str(pricing), "--as-billed"]
     out = _cli(
         "simulate", "--scenario", str(SIMULATE / "scenarios.yaml"), "--format", "json", *opts
     )
@@ -512,9 +529,9 @@ def test_cli_json_matches_the_library(store):
 
 def test_cli_table_and_user_errors(store):
     db, pricing = store
-    opts = ["--db", str(db), "--pricing", str(pricing)]
+    opts = ["--db", str(db), "--pricing", str(pricing), "--as-billed"]
     out = _cli("simulate", "--from", "alpha", "--to", "tiny", "--scope", "team=ads", *opts)
-    assert out.exit_code == 0, out.output
+    assert out.exit_code == 3, out.output  # the modality check blocks
     assert "savings:       $3.52 (92.69%)" in out.output
     assert "BLOCKED [modality]: scope has 3,000 input image tokens" in out.output
     assert "quality: no eval results given" in out.output

@@ -24,8 +24,12 @@ from finops.cli.options import (
     reading_session,
     teams_option,
 )
+from finops.core import format as fmt
 
-__all__ = ["simulate"]
+__all__ = ["BLOCKED_EXIT", "simulate"]
+
+#: Exit status when a finding blocks a scenario (the move cannot run as stated).
+BLOCKED_EXIT = 3
 
 # --scope KEY -> scenario scope field
 _SCOPE_KEYS = {
@@ -94,43 +98,77 @@ _SHORT = {
 }
 
 
-def _usd(value) -> str:
-    if value is None:
-        return "—"
-    return f"-${-value:,.2f}" if value < 0 else f"${value:,.2f}"
-
-
 def _pct(value) -> str:
     return "—" if value is None else f"{value}%"
 
 
+def _headline(result: sim.SimulationResult) -> list[str]:
+    """The answer first: the saving per month on the moved workload, and what share that is."""
+    m = result.monthly
+    if m is None:
+        return ["no priced usage in scope: nothing to compare"]
+    if result.view == "forward":
+        basis = (
+            f"Forward view: prices in force on {result.pricing_day}, usage of {m['first_day']} .. "
+            f"{m['last_day']} ({m['days']} days), per month"
+        )
+    else:
+        basis = (
+            f"As billed: each day at its own prices, {m['first_day']} .. {m['last_day']} "
+            f"({m['days']} days), averaged per month"
+        )
+    moved_pct = m["savings_pct_of_moved"]
+    share = f" = {moved_pct}% of the moved workload" if moved_pct is not None else ""
+    moved = (
+        f"  moved workload: {fmt.usd(m['moved_actual_cost_usd'])}/month today → "
+        f"{fmt.usd(m['moved_scenario_cost_usd'])}/month"
+    )
+    savings = (
+        f"  savings:        {fmt.usd(m['savings_usd'])}/month{share} "
+        f"(range {fmt.usd(m['savings_usd_low'])} to {fmt.usd(m['savings_usd_high'])})"
+    )
+    of_scope = (
+        f"                  {_pct(m['savings_pct_of_scope'])} of the scope's "
+        f"{fmt.usd(m['actual_cost_usd'])}/month"
+    )
+    return [basis, moved, savings, of_scope]
+
+
 def _print_result(result: sim.SimulationResult) -> None:
-    span = f"{result.first_day} .. {result.last_day}" if result.first_day else "no usage in scope"
-    click.echo(f"Scenario: {result.scenario.name} (catalog revision {result.revision_id}; {span})")
+    click.echo(f"Scenario: {result.scenario.name} (catalog revision {result.revision_id})")
     for index, move in enumerate(result.moves):
         chosen = f" (cheapest of {', '.join(move['chosen_from'])})" if move["chosen_from"] else ""
         click.echo(f"  move {index}: {move['from']} → {move['to']}{chosen}")
-    click.echo(f"actual cost:   {_usd(result.actual_cost_usd)}")
+        for name, value in move["assumptions"].items():
+            if isinstance(value, dict):
+                figures = f"{value['low']} / {value['expected']} / {value['high']}"
+                source = f" ({value['source']})" if value.get("source") else ""
+                click.echo(f"    {name}: {figures}{source}")
+    for line in _headline(result):
+        click.echo(line)
+    span = f"{result.first_day} .. {result.last_day}" if result.first_day else "no usage in scope"
+    click.echo(f"Totals over {span}:")
+    click.echo(f"actual cost:   {fmt.usd(result.actual_cost_usd)}")
     click.echo(
-        f"scenario cost: {_usd(result.scenario_cost_usd)} "
-        f"(range {_usd(result.scenario_cost_usd_low)} to {_usd(result.scenario_cost_usd_high)})"
+        f"scenario cost: {fmt.usd(result.scenario_cost_usd)} "
+        f"(range {fmt.usd(result.scenario_cost_usd_low)} to {fmt.usd(result.scenario_cost_usd_high)})"
     )
     click.echo(
-        f"savings:       {_usd(result.savings_usd)} ({_pct(result.savings_pct)}); "
-        f"range {_usd(result.savings_usd_low)} to {_usd(result.savings_usd_high)}"
+        f"savings:       {fmt.usd(result.savings_usd)} ({_pct(result.savings_pct)}); "
+        f"range {fmt.usd(result.savings_usd_low)} to {fmt.usd(result.savings_usd_high)}"
     )
     if result.effective_savings_usd != result.savings_usd:
         click.echo(
-            f"after contracts: {_usd(result.actual_effective_cost_usd)} actual, "
-            f"{_usd(result.scenario_effective_cost_usd)} scenario, "
-            f"savings {_usd(result.effective_savings_usd)}"
+            f"after contracts: {fmt.usd(result.actual_effective_cost_usd)} actual, "
+            f"{fmt.usd(result.scenario_effective_cost_usd)} scenario, "
+            f"savings {fmt.usd(result.effective_savings_usd)}"
         )
     excluded = result.excluded
     if excluded["unpriced_actual_rows"] or excluded["unpriced_scenario_rows"]:
         click.echo(
             f"left out: {excluded['unpriced_actual_rows']:,} rows unpriced today, "
             f"{excluded['unpriced_scenario_rows']:,} rows the scenario cannot price "
-            f"({_usd(excluded['unpriced_scenario_actual_cost_usd'])} of actual cost)"
+            f"({fmt.usd(excluded['unpriced_scenario_actual_cost_usd'])} of actual cost)"
         )
     if result.by_month:
         emit(result.months_frame().rename(_SHORT, strict=False), "table", title="By month")
@@ -138,8 +176,8 @@ def _print_result(result: sim.SimulationResult) -> None:
     if result.forecast:
         f = result.forecast
         click.echo(
-            f"forward savings, next {f['horizon_days']} days: {_usd(f['savings_usd'])} "
-            f"(range {_usd(f['savings_usd_low'])} to {_usd(f['savings_usd_high'])})"
+            f"forward savings, next {f['horizon_days']} days: {fmt.usd(f['savings_usd'])} "
+            f"(range {fmt.usd(f['savings_usd_low'])} to {fmt.usd(f['savings_usd_high'])})"
         )
     if result.forecast_note:
         click.echo(f"  {result.forecast_note}")
@@ -149,12 +187,14 @@ def _print_result(result: sim.SimulationResult) -> None:
             click.echo(
                 f"cheapest model scoring ≥ {result.quality['min_score']:g} "
                 f"({result.quality['basis']}): {best['provider']}/{best['model']} "
-                f"at {_usd(best['cost_usd'])} (score {best['score']:.3g})"
+                f"at {fmt.usd(best['cost_usd'])} (score {best['score']:.3g})"
             )
         frontier = [p for p in result.quality["points"] if p["on_frontier"]]
         click.echo(
             "cost–quality frontier: "
-            + ", ".join(f"{p['model']} {_usd(p['cost_usd'])} / {p['score']:.3g}" for p in frontier)
+            + ", ".join(
+                f"{p['model']} {fmt.usd(p['cost_usd'])} / {p['score']:.3g}" for p in frontier
+            )
         )
     if result.quality_note:
         click.echo(f"quality: {result.quality_note}")
@@ -200,7 +240,21 @@ def _print_result(result: sim.SimulationResult) -> None:
 )
 @click.option("--task", default=None, help="Eval task to score on (default: mean over tasks).")
 @click.option("--min-score", type=float, default=None, help="Find the cheapest model scoring this.")
-@click.option("--horizon", type=int, default=None, help="Forecast horizon in days (default 30).")
+@click.option(
+    "--horizon", type=int, default=None, help="As billed: forecast horizon in days (default 30)."
+)
+@click.option(
+    "--as-billed",
+    is_flag=True,
+    help="Price each day of the scope's whole history at its own prices (default: the forward "
+    "view, the last 28 days at the prices in force on the pricing day, per month).",
+)
+@click.option(
+    "--pricing-day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Forward view: price at the prices in force on this day (default today).",
+)
 @click.option(
     "--token-ratios",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -223,6 +277,8 @@ def simulate(
     task: str | None,
     min_score: float | None,
     horizon: int | None,
+    as_billed: bool,
+    pricing_day,
     token_ratios: Path | None,
     fmt: str,
     db: Path,
@@ -230,10 +286,13 @@ def simulate(
     teams: Path | None,
     contracts: Path | None,
 ) -> None:
-    """What moving a workload to another model would have saved, from your stored usage.
+    """What moving a workload to another model would save per month, from your stored usage.
 
-    Reprices the scope's history on the target with the same catalog as actual cost, with
-    low / expected / high assumptions, capability checks, and eval scores when given.
+    By default the forward view: the scope's last 28 days of usage, priced today and on the
+    target at the prices in force on the pricing day (today), scaled to a month; --as-billed
+    reprices the whole history at each day's prices instead. Low / expected / high come from
+    the assumptions (token ratios, output verbosity, cache hits), with their sources. Exits
+    with status 3 when a capability or price check blocks the move.
 
     \b
     Examples:
@@ -274,11 +333,20 @@ def simulate(
     eval_frame = sim.load_evals(evals) if evals is not None else None
     table = sim.load_token_ratios(token_ratios)
     with reading_session(db, pricing, teams, contracts) as s:
-        results = sim.simulate_many(s, scenarios, evals=eval_frame, token_ratios=table)
+        results = sim.simulate_many(
+            s,
+            scenarios,
+            evals=eval_frame,
+            token_ratios=table,
+            as_billed=as_billed,
+            pricing_day=pricing_day.date() if pricing_day else None,
+        )
     if fmt == "json":
         click.echo(exact_json([r.to_dict() for r in results]))
-        return
-    if len(results) > 1:
-        emit(sim.comparison_frame(results), "table", title="Scenarios side by side")
-    for result in results:
-        _print_result(result)
+    else:
+        if len(results) > 1:
+            emit(sim.comparison_frame(results), "table", title="Scenarios side by side")
+        for result in results:
+            _print_result(result)
+    if not all(r.feasible for r in results):
+        raise SystemExit(BLOCKED_EXIT)

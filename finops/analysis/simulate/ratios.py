@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from importlib import resources
 from pathlib import Path
@@ -50,6 +50,12 @@ class TokenRatios:
 
     families: tuple[TokenFamily, ...]
     path: str
+    #: a cross-family ratio with no published range spans expected ÷ spread .. expected × spread
+    spread: Decimal | None = None
+    spread_source: str = ""
+    #: how much more (or less) a different model writes for the same task: output tokens ×
+    verbosity: Estimate = field(default_factory=lambda: Estimate.of(1))
+    verbosity_source: str = "no source"
 
     def family_of(self, model: str) -> TokenFamily | None:
         name = model.lower()
@@ -83,7 +89,7 @@ class TokenRatios:
         >>> table = load_token_ratios()
         >>> table.ratio("claude-opus-4-6", "claude-opus-4-7").estimate.expected
         Decimal('1.300000')
-        >>> table.ratio("claude-opus-4-6", "gpt-4o").source
+        >>> table.ratio("claude-opus-4-6", "gpt-4o").source.split(";")[0]
         'no source: no published ratio between claude and openai'
         """
         if source_model.lower() == target_model.lower():
@@ -91,16 +97,22 @@ class TokenRatios:
         source, target = self.family_of(source_model), self.family_of(target_model)
         if source is None or target is None:
             missing = source_model if source is None else target_model
-            return TokenRatio(
-                Estimate.of(1), f"no source: {missing} is in no family of {Path(self.path).name}"
+            return self._spread(
+                TokenRatio(
+                    Estimate.of(1),
+                    f"no source: {missing} is in no family of {Path(self.path).name}",
+                )
             )
         if source.id == target.id:
             return TokenRatio(Estimate.of(1), f"same tokenizer family ({source.id})")
         unit_s, per_s, walk_s = self._chain(source)
         unit_t, per_t, walk_t = self._chain(target)
         if unit_s != unit_t:
-            return TokenRatio(
-                Estimate.of(1), f"no source: no published ratio between {source.id} and {target.id}"
+            return self._spread(
+                TokenRatio(
+                    Estimate.of(1),
+                    f"no source: no published ratio between {source.id} and {target.id}",
+                )
             )
 
         def divide(a: Decimal, b: Decimal) -> Decimal:
@@ -112,7 +124,48 @@ class TokenRatios:
             divide(per_t.high, per_s.low),
         )
         sources = dict.fromkeys(f.source for f in (*walk_s, *walk_t) if f.relative_to is not None)
-        return TokenRatio(estimate, "; ".join(sources))
+        return self._spread(TokenRatio(estimate, "; ".join(sources)))
+
+    def _spread(self, ratio: TokenRatio) -> TokenRatio:
+        """Two tokenizers with no published range between them: widen the point figure by the
+        table's spread, so low and high say how far apart the tokenizers may be.
+
+        >>> load_token_ratios().ratio("gpt-4o", "gemini-2.5-flash").estimate
+        Estimate(low=Decimal('0.740741'), expected=Decimal('1.000000'), high=Decimal('1.350000'))
+        """
+        estimate = ratio.estimate
+        if self.spread is None or estimate.low != estimate.high:
+            return ratio
+
+        def places(value: Decimal) -> Decimal:
+            return value.quantize(RATIO_PLACES, rounding=ROUND_HALF_EVEN)
+
+        widened = Estimate(
+            places(estimate.expected / self.spread),
+            places(estimate.expected),
+            places(estimate.expected * self.spread),
+        )
+        return TokenRatio(widened, f"{ratio.source}; range {self.spread_source}")
+
+    def output_ratio(self, source_model: str, target_model: str) -> TokenRatio:
+        """Target output tokens per source output token: the tokenizer ratio times the table's
+        verbosity range (any other model may write more or less for the same task).
+
+        >>> load_token_ratios().output_ratio("gpt-4o", "gpt-4o-mini").estimate
+        Estimate(low=Decimal('0.800000'), expected=Decimal('1.000000'), high=Decimal('1.250000'))
+        """
+        tokenizer = self.ratio(source_model, target_model)
+        if source_model.lower() == target_model.lower():
+            return tokenizer
+        v, e = self.verbosity, tokenizer.estimate
+
+        def places(value: Decimal) -> Decimal:
+            return value.quantize(RATIO_PLACES, rounding=ROUND_HALF_EVEN)
+
+        estimate = Estimate(
+            places(e.low * v.low), places(e.expected * v.expected), places(e.high * v.high)
+        )
+        return TokenRatio(estimate, f"{tokenizer.source}; verbosity {self.verbosity_source}")
 
 
 def load_token_ratios(path: str | os.PathLike[str] | None = None) -> TokenRatios:
@@ -172,7 +225,34 @@ def load_token_ratios(path: str | os.PathLike[str] | None = None) -> TokenRatios
                 note=raw.get("note"),
             )
         )
-    table = TokenRatios(tuple(families), where)
+    spread, spread_source = None, ""
+    raw_spread = doc.get("unpublished_range")
+    if raw_spread is not None:
+        if not isinstance(raw_spread, Mapping) or not raw_spread.get("source"):
+            raise ScenarioError(
+                f"{where}, unpublished_range", "give factor and source (the page it rests on)"
+            )
+        try:
+            spread = bounded(
+                raw_spread.get("factor"), "factor", ONE, Decimal(10), RATIO_PLACES
+            ).expected
+        except ScenarioError as exc:
+            raise exc.within(f"{where}, unpublished_range") from None
+        spread_source = str(raw_spread["source"])
+    verbosity, verbosity_source = Estimate.of(1), "no source"
+    raw_verbosity = doc.get("output_verbosity")
+    if raw_verbosity is not None:
+        if not isinstance(raw_verbosity, Mapping) or not raw_verbosity.get("source"):
+            raise ScenarioError(f"{where}, output_verbosity", "give low, expected, high and source")
+        figures = {k: v for k, v in raw_verbosity.items() if k in ("low", "expected", "high")}
+        try:
+            verbosity = bounded(
+                figures, "output_verbosity", Decimal(0), Decimal(10), RATIO_PLACES, open_lo=True
+            )
+        except ScenarioError as exc:
+            raise exc.within(where) from None
+        verbosity_source = str(raw_verbosity["source"])
+    table = TokenRatios(tuple(families), where, spread, spread_source, verbosity, verbosity_source)
     for family in families:  # a cycle would never reach a unit
         seen_ids = {family.id}
         current = family

@@ -82,6 +82,11 @@ class SimulationResult:
     forecast_note: str | None
     quality: dict[str, Any] | None
     quality_note: str | None
+    #: "forward" (prices in force on pricing_day, over the scope's last days) or "as billed"
+    view: str = "as billed"
+    pricing_day: dt.date | None = None
+    #: the headline per month: see :func:`finops.analysis.simulate.forward.monthly_rates`
+    monthly: dict[str, Any] | None = None
 
     @property
     def savings_pct(self) -> Decimal | None:
@@ -124,6 +129,11 @@ class SimulationResult:
         return {
             "scenario": self.scenario.name,
             "catalog_revision": self.revision_id,
+            "view": self.view,
+            "pricing_day": self.pricing_day,
+            "monthly": None
+            if self.monthly is None
+            else {k: money(v) if k.endswith("_usd") else v for k, v in self.monthly.items()},
             "scope": self.scenario.scope.to_dict(),
             "first_day": self.first_day,
             "last_day": self.last_day,

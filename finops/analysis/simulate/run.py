@@ -16,7 +16,12 @@ from finops.analysis.simulate.capability import (
     capability_profiles,
 )
 from finops.analysis.simulate.evals import eval_scores, load_evals
-from finops.analysis.simulate.forward import forward_savings
+from finops.analysis.simulate.forward import (
+    FORWARD_RATE_DAYS,
+    forward_savings,
+    forward_window,
+    monthly_rates,
+)
 from finops.analysis.simulate.quality import quality_view
 from finops.analysis.simulate.query import (
     Plan,
@@ -48,8 +53,9 @@ def _ratios(
     """(input ratio, output ratio, how each was chosen) for a move to `target`."""
     a = resolved.assumptions
     tokenizer = table.ratio(resolved.source_model, target.id)
+    output = table.output_ratio(resolved.source_model, target.id)
     input_ratio = a.input_token_ratio or tokenizer.estimate
-    output_ratio = a.output_token_ratio or tokenizer.estimate
+    output_ratio = a.output_token_ratio or output.estimate
     explained = {
         "input_token_ratio": {
             **input_ratio.to_dict(),
@@ -57,9 +63,7 @@ def _ratios(
         },
         "output_token_ratio": {
             **output_ratio.to_dict(),
-            "source": "scenario"
-            if a.output_token_ratio
-            else f"{tokenizer.source}; verbosity 1.0 (no source)",
+            "source": "scenario" if a.output_token_ratio else output.source,
         },
     }
     return input_ratio, output_ratio, explained
@@ -244,8 +248,15 @@ def simulate(
     evals: pl.DataFrame | None = None,
     token_ratios: TokenRatios | None = None,
     today: dt.date | None = None,
+    as_billed: bool = False,
+    pricing_day: dt.date | None = None,
+    window_days: int = FORWARD_RATE_DAYS,
 ) -> SimulationResult:
-    """Price the scenario over the scope's stored history, beside what it actually cost.
+    """What the scope's workload costs per month today, and on the scenario's targets.
+
+    The forward view (default): the scope's last `window_days` days of usage, both sides priced
+    at the prices in force on `pricing_day` (default `today`), scaled to a month. With
+    `as_billed`, each day of the scope's whole history is priced as it was billed that day.
 
     `evals` (see :func:`load_evals`) adds the cost–quality view; by default the scenario's
     ``quality.evals`` file is read when it names one. `today` dates the deprecation check.
@@ -269,6 +280,18 @@ def simulate(
         )
     }
     _resolve_targets(catalog, resolved, source_providers)
+    window = None
+    if not as_billed:
+        pricing_day = pricing_day or today
+        days_sql = over_scope_sql("scenario_scope_days", grain="day", allocated=allocated)
+        span = query_rows(session.con, days_sql, params)[0]
+        window = forward_window(span["first_day"], span["last_day"], window_days)
+        if window is not None:
+            params |= {
+                "from_day": window[0],
+                "to_day": window[1] + dt.timedelta(days=1),
+                "pricing_day": pricing_day,
+            }
 
     scores: dict[tuple[str, str], float] = {}
     quality_notes: list[str] = []
@@ -359,7 +382,13 @@ def simulate(
         findings.extend(extra)
         quality_note = "; ".join(quality_notes) or None
 
-    forecast, forecast_note = forward_savings(by_day, scenario.horizon_days, last_day)
+    if as_billed:
+        forecast, forecast_note = forward_savings(by_day, scenario.horizon_days, last_day)
+        window = (first_day, last_day) if first_day else None
+    else:
+        forecast, forecast_note = None, None
+    by_moved = tally_by(rows, lambda row: (row["variant"], row["move_index"] is not None))
+    monthly = monthly_rates(by_moved, window)
     return SimulationResult(
         scenario=scenario,
         revision_id=session.revision_id,
@@ -387,6 +416,9 @@ def simulate(
             "unpriced_scenario_actual_cost_usd": expected.unpriced_scenario_actual_cost_usd,
         },
         tokens={"actual": expected.actual_tokens, "scenario": expected.scenario_tokens},
+        view="as billed" if as_billed else "forward",
+        pricing_day=None if as_billed else pricing_day,
+        monthly=monthly,
         forecast=forecast,
         forecast_note=forecast_note,
         quality=quality,
@@ -401,7 +433,20 @@ def simulate_many(
     evals: pl.DataFrame | None = None,
     token_ratios: TokenRatios | None = None,
     today: dt.date | None = None,
+    as_billed: bool = False,
+    pricing_day: dt.date | None = None,
 ) -> list[SimulationResult]:
     """Several scenarios on the same store and catalog revision, for side-by-side comparison."""
     table = token_ratios or load_token_ratios()
-    return [simulate(session, s, evals=evals, token_ratios=table, today=today) for s in scenarios]
+    return [
+        simulate(
+            session,
+            s,
+            evals=evals,
+            token_ratios=table,
+            today=today,
+            as_billed=as_billed,
+            pricing_day=pricing_day,
+        )
+        for s in scenarios
+    ]
