@@ -472,12 +472,12 @@ def test_moves_report_where_their_token_ratios_come_from(store):
     assert "migration-guide" in source
     assert [ratios["input_token_ratio"][k] for k in ("low", "expected", "high")] == [
         Decimal("0.740741"),
-        Decimal("1"),
+        Decimal(1),
         Decimal("1.35"),
     ]
     assert [ratios["output_token_ratio"][k] for k in ("low", "expected", "high")] == [
         Decimal("0.592593"),
-        Decimal("1"),
+        Decimal(1),
         Decimal("1.6875"),
     ]
     assert "verbosity assumed 0.8x to 1.25x" in ratios["output_token_ratio"]["source"]

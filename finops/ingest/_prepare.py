@@ -18,6 +18,7 @@ import duckdb
 
 from finops.core.schema import SERVICE_TIERS, TOKEN_CLASSES
 from finops.core.store import fetch_one
+from finops.pricing.providers import gateway_provider, normalise_provider
 
 __all__ = [
     "COUNT_COLUMNS",
@@ -331,6 +332,7 @@ def write_keyed(con: duckdb.DuckDBPyConnection, staged: str, keyed: str) -> None
     and dimensions) and `#n`, numbering identical rows of one file in file order. Most keys
     are unique: all rows get `#1` in one scan, and only repeated ones are renumbered.
     """
+    _normalise_providers(con, staged)
     cols = _Columns(con, staged)
     counts = ",\n".join(f"{cols.count(n)} AS {n}" for n in COUNT_COLUMNS if n != "requests")
     texts = ",\n".join(
@@ -396,6 +398,33 @@ def write_keyed(con: duckdb.DuckDBPyConnection, staged: str, keyed: str) -> None
             ) AS numbered
             WHERE {keyed}.rowid = numbered.staged_at
         """)
+
+
+def _normalise_providers(con: duckdb.DuckDBPyConnection, staged: str) -> None:
+    """Every provider spelling as its catalog id, through the one vocabulary
+    (`finops.pricing.providers`); a gateway's `vendor/model` rows (OpenRouter) as the vendor's."""
+    cols = _Columns(con, staged)
+    if cols.types.get("provider") != "VARCHAR":
+        return
+    provider, model = cols.text("provider"), cols.text("model")
+    spellings = con.execute(
+        f"SELECT DISTINCT {provider}, {model} FROM {staged} WHERE {provider} IS NOT NULL"
+    ).fetchall()
+    changes = []
+    for old, name in spellings:
+        new = gateway_provider(normalise_provider(old), (name or "").strip())
+        if new != old.strip().lower():
+            changes.append((old, name, new))
+    if changes:  # one UPDATE through a mapping table: a log names thousands of models
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE provider_names (old VARCHAR, model VARCHAR, new VARCHAR)"
+        )
+        con.executemany("INSERT INTO provider_names VALUES (?, ?, ?)", changes)
+        con.execute(
+            f"UPDATE {staged} SET provider = m.new FROM provider_names AS m "
+            f"WHERE {staged}.provider = m.old AND {model} IS NOT DISTINCT FROM m.model"
+        )
+        con.execute("DROP TABLE provider_names")
 
 
 _DIMENSION_TEXT = ", ".join(f"coalesce(CAST({d} AS VARCHAR), '\\N')" for d in DIMENSIONS)

@@ -24,6 +24,7 @@ import duckdb
 from finops.core.schema import IMPORT_COLUMNS
 from finops.ingest._core import IngestError, Sniff, read_head
 from finops.ingest._files import plain_file
+from finops.pricing.providers import normalise_provider
 
 __all__ = [
     "CsvColumns",
@@ -477,43 +478,10 @@ def natural_key(*parts: object) -> str:
 
 # --- providers, models, token classes ----------------------------------------------------------
 
-_PROVIDERS = {
-    "openai": "openai",
-    "text-completion-openai": "openai",
-    "anthropic": "anthropic",
-    "azure": "azure-openai",
-    "azure-openai": "azure-openai",
-    "azure.ai.openai": "azure-openai",
-    "az.ai.openai": "azure-openai",
-    "azure-ai": "azure-ai",
-    "azure.ai.inference": "azure-ai",
-    "bedrock": "aws-bedrock",
-    "bedrock-converse": "aws-bedrock",
-    "aws.bedrock": "aws-bedrock",
-    "aws-bedrock": "aws-bedrock",
-    "amazon-bedrock": "aws-bedrock",
-    "vertex-ai": "google-vertex",
-    "vertex-ai-beta": "google-vertex",
-    "vertex": "google-vertex",
-    "vertexai": "google-vertex",
-    "gcp.vertex-ai": "google-vertex",
-    "google-vertex": "google-vertex",
-    "gemini": "google",
-    "google": "google",
-    "google-ai-studio": "google",
-    "gcp.gemini": "google",
-    "gcp.gen-ai": "google",
-    "mistral": "mistral",
-    "mistral-ai": "mistral",
-    "x-ai": "xai",
-    "xai": "xai",
-}
-
 
 def provider_id(name: str) -> str:
     """A provider name as a catalog provider id: 'bedrock_converse' → 'aws-bedrock'."""
-    key = re.sub(r"[\s_]+", "-", name.strip().lower())
-    return _PROVIDERS.get(key, key)
+    return normalise_provider(name)
 
 
 _BEDROCK_MODEL = re.compile(

@@ -68,26 +68,13 @@ _TAG_COLUMNS = (
     "CommitmentDiscountId",
     "HostProviderName",
 )
-_PROVIDERS = {
-    "openai": "openai",
-    "anthropic": "anthropic",
-    "microsoft": "azure-openai",
-    "microsoft azure": "azure-openai",
-    "azure": "azure-openai",
-    "aws": "aws-bedrock",
-    "amazon web services": "aws-bedrock",
-    "amazon web services, inc.": "aws-bedrock",
-    "google cloud": "google-vertex",
-    "gcp": "google-vertex",
-    "google": "google",
-}
 
 
 def _provider(name: object) -> str | None:
     if name in (None, ""):
         return None
     text = str(name).strip()
-    return _PROVIDERS.get(text.lower(), provider_id(text))
+    return provider_id(text)
 
 
 def _token_quantity(columns: CsvColumns, record: Mapping[str, object]) -> tuple[object, str] | None:

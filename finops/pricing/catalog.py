@@ -136,15 +136,21 @@ class Catalog:
 
     def lookup(self, name: str, provider: str | None = None) -> list[CatalogModel]:
         """The models an id or alias names (one per provider at most), optionally of one
-        provider. Indexed once: the catalog holds thousands of names."""
+        provider, resolved as `priced_usage.sql` resolves a usage row's model: the name itself
+        (a fine-tune by its base's `ft:` model), else the part after a gateway's `vendor/`.
+        Indexed once: the catalog holds thousands of names."""
         if self._by_name is None:
             index: dict[str, list[CatalogModel]] = {}
             for m in self.models:
                 for key in dict.fromkeys((m.id, *m.aliases)):
                     index.setdefault(key, []).append(m)
             self._by_name = index
-        found = self._by_name.get(model_lookup_name(name), [])
-        return [m for m in found if provider is None or m.provider == provider]
+        key = model_lookup_name(name)
+        found = [m for m in self._by_name.get(key, []) if provider in (None, m.provider)]
+        if not found and "/" in key:  # a gateway-style 'vendor/model': by the model's own name
+            bare = self._by_name.get(key.split("/", 1)[1], [])
+            found = [m for m in bare if provider in (None, m.provider)]
+        return found
 
     def find(self, provider: str, name: str) -> CatalogModel | None:
         found = self.lookup(name, provider)

@@ -3,16 +3,41 @@
 -- for its service tier and long-context band. cost_usd is NULL — never 0 — when the model, the
 -- tier or any token class with tokens has no price; unpriced_reason says which.
 -- reads: usage_to_price
-WITH resolved AS (
+WITH known_providers AS (
+    SELECT DISTINCT provider FROM catalog_models WHERE revision_id = CAST($revision_id AS INTEGER)
+),
+-- a provider the catalog does not know: its usage is unpriced, naming the closest known provider
+unknown_providers AS (
+    SELECT
+        u.provider,
+        arg_min(k.provider, CASE WHEN contains(u.provider, k.provider) THEN 0
+                                 ELSE levenshtein(u.provider, k.provider) END) AS closest_provider
+    FROM (SELECT DISTINCT provider FROM usage_to_price) AS u
+    CROSS JOIN known_providers AS k
+    WHERE u.provider NOT IN (SELECT provider FROM known_providers)
+    GROUP BY u.provider
+),
+resolved AS (
     SELECT
         u.*,
-        alias.model_id
+        -- the model's own name; else a gateway-style 'vendor/model' by the part after the slash
+        coalesce(alias.model_id, bare.model_id) AS model_id,
+        unknown.closest_provider,
+        unknown.provider IS NOT NULL AS unknown_provider
     FROM usage_to_price AS u
     LEFT JOIN catalog_aliases AS alias
         ON alias.revision_id = CAST($revision_id AS INTEGER)
        AND alias.provider = u.provider
        AND alias.alias = CASE WHEN lower(u.model) LIKE 'ft:%:%'  -- a fine-tune: its base's ft: model
            THEN 'ft:' || split_part(lower(u.model), ':', 2) ELSE lower(u.model) END
+    LEFT JOIN catalog_aliases AS bare
+        ON alias.model_id IS NULL
+       AND bare.revision_id = CAST($revision_id AS INTEGER)
+       AND bare.provider = u.provider
+       AND u.model LIKE '%/%'
+       AND bare.alias = lower(substr(u.model, strpos(u.model, '/') + 1))
+    LEFT JOIN unknown_providers AS unknown
+        ON unknown.provider = u.provider
 ),
 matched AS (
     SELECT
@@ -57,6 +82,8 @@ costed AS (
         requests * usd_per_request AS request_fee_usd,
         web_search_requests * usd_per_web_search AS web_search_cost_usd,
         CASE
+            WHEN unknown_provider THEN 'unknown provider'
+                || coalesce(' (closest known: ' || closest_provider || ')', '')
             WHEN model_id IS NULL THEN 'unknown model'
             WHEN price_period IS NULL THEN
                 'no ' || service_tier || ' price'
@@ -81,7 +108,7 @@ costed AS (
 ),
 listed AS (
     SELECT
-    * EXCLUDE (unpriced_classes),
+    * EXCLUDE (unpriced_classes, closest_provider, unknown_provider),
     CASE
         WHEN model_id IS NULL OR price_period IS NULL THEN unpriced_classes
         WHEN unpriced_classes IS NOT NULL THEN 'no price for ' || unpriced_classes
