@@ -422,7 +422,8 @@ def _normalise_providers(con: duckdb.DuckDBPyConnection, staged: str) -> None:
         con.executemany("INSERT INTO provider_names VALUES (?, ?, ?)", changes)
         con.execute(
             f"UPDATE {staged} SET provider = m.new FROM provider_names AS m "
-            f"WHERE {staged}.provider = m.old AND {model} IS NOT DISTINCT FROM m.model"
+            f"WHERE {staged}.provider = m.old "
+            f"AND CAST({staged}.model AS VARCHAR) IS NOT DISTINCT FROM m.model"
         )
         con.execute("DROP TABLE provider_names")
 
