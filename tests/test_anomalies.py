@@ -274,13 +274,16 @@ def demo_store(tmp_path_factory):
 
 
 def test_no_false_alarm_on_the_demo_and_its_launch_is_found(demo_store):
-    # the demo's one real event: team growth's launch on 2025-09-09 (3 days at 5× volume, then
-    # a step to 1.6×); every other team-day of the last 120 days is ordinary noise
+    # the demo's two real volume events, both team growth's (gemini-2.5-flash and gpt-4.1-mini):
+    # the launch on 2025-09-09 (3 days at 5× volume, then a step to 1.6×) and gpt-4.1-mini's
+    # two-day spike of 6× on 2025-12-18; every other team-day of the last 120 days is noise
     with open_session(demo_store) as s:
         found = detect_anomalies(s, days=120, config=AnomalyConfig(checks=("spike",)))
     launch = {dt.date(2025, 9, 9), dt.date(2025, 9, 10), dt.date(2025, 9, 11)}
-    assert set(found["key"]) == {"growth"}
-    assert launch <= set(found["day"])
-    assert found["day"].max() <= dt.date(2025, 9, 22)  # the step up is news for a week at most
-    spikes = found.filter(pl.col("day").is_in(launch))
-    assert (spikes["volume_usd"] / spikes["impact_usd"]).min() > 0.9  # the launch is volume
+    spike = {dt.date(2025, 12, 18), dt.date(2025, 12, 19)}
+    assert set(found["key"]) == {"growth", "gemini-2.5-flash", "gpt-4.1-mini"}
+    assert launch | spike <= set(found["day"])
+    # the step up after the launch is news for a week at most
+    assert set(found["day"]) - spike <= {dt.date(2025, 9, 9) + dt.timedelta(d) for d in range(14)}
+    spikes = found.filter(pl.col("day").is_in(launch | spike))
+    assert (spikes["volume_usd"] / spikes["impact_usd"]).min() > 0.9  # both are volume

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from finops.views.budgets import BudgetView
     from finops.views.forecast import SpendForecast
 from finops.core.store import default_db_path
+from finops.pricing.allocation import default_teams_path
+from finops.pricing.contracts import default_contracts_path
 from finops.session.access import (
     AccessPolicy,
     Identification,
@@ -93,9 +95,10 @@ def _config_files() -> list[Path]:
 
     pricing = Path(pricing_path() or default_pricing_dir())
     files = sorted(pricing.glob("*.y*ml")) if pricing.is_dir() else []
-    for env in ("FINOPS_TEAMS", "FINOPS_CONTRACTS"):
-        if os.environ.get(env):
-            files.append(Path(os.environ[env]))
+    db = store_path()
+    for path in (default_teams_path(db), default_contracts_path(db)):
+        if path is not None:
+            files.append(path)
     return files
 
 
@@ -133,7 +136,7 @@ def viewer_identity(policy: AccessPolicy) -> Identification:
 
 def _apply_access() -> None:
     """Decide what this viewer may see; stop the page for one who may see nothing."""
-    policy = load_access(os.environ.get("FINOPS_TEAMS") or None)
+    policy = load_access(default_teams_path(store_path()))
     visitor = viewer_identity(policy) if policy else Identification(None)
     teams = visible_teams(policy, visitor.identity)
     _VIEWER_TEAMS.set(teams)

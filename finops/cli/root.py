@@ -428,7 +428,9 @@ def export_focus(
 @db_option
 @pricing_option
 def demo(days: int, seed: int, db: Path, pricing: Path | None) -> None:
-    """Load a realistic synthetic history (8 teams, 4 providers) into the store.
+    """Load a demo company into the store: a synthetic history (8 teams, 4 providers) and,
+    beside the store, its teams.yaml (owners, budgets, a shared key), contracts.yaml and
+    evals.csv, which the app and every command then pick up.
 
     \b
     Example:
@@ -436,9 +438,12 @@ def demo(days: int, seed: int, db: Path, pricing: Path | None) -> None:
     """
     with session.open_session(db, pricing) as s:
         report = session.load_demo(s, days=days, seed=seed)
+        written = session.write_demo_company(s)
     click.echo(
         f"demo: {report.rows_new:,} new rows ({report.rows_duplicate:,} already there) in {db}"
     )
+    for line in written:
+        click.echo(f"demo: {line}")
 
 
 @main.command()

@@ -1,11 +1,19 @@
-"""A realistic, deterministic synthetic usage history for demos, tests and benchmarks.
+"""A demo company: a deterministic synthetic usage history, and the files around it.
 
-Eight teams run sixteen workloads on thirteen priced models at four providers (plus one
-fine-tuned model the catalog cannot know). The history has a weekday/weekend rhythm, steady
-growth, a product launch spike, two model migrations, price changes inside the window (o3's
-June 2025 cut, Gemini 2.5 Flash's GA price), prompt caching, batch jobs, long-context
-requests, and both request-grain (gateway logs) and bucket-grain (daily provider exports) rows.
-The same seed and days always give the same rows.
+Eight teams run twenty-two workloads on priced models at four providers (plus one fine-tuned
+model the catalog cannot know); every team uses at least two models. The history has a
+weekday/weekend rhythm, steady growth, a product launch spike in September, model migrations
+(one still in progress at the end: support moving from Claude Sonnet 4.5 to Haiku 4.5), price
+changes inside the window (o3's June 2025 cut, Gemini 2.5 Flash's GA price), prompt caching,
+batch jobs, long-context requests, a gateway key shared by three teams, a little usage no
+team owns, and two events in the last two weeks: a two-day spike (growth) and a prompt-bloat
+drift (finance-ops' GPT-4.1 agent sends ever longer prompts). Rows are request-grain (gateway
+logs) and bucket-grain (daily provider exports). The same seed and days give the same rows.
+
+Around the history, `demo_teams_yaml`, `demo_contracts_yaml` and `DEMO_EVALS_CSV` are the
+ownership map (owners, cost centres, budgets, the shared key split by spend), the contracts
+(an OpenAI discount and an Anthropic commitment) and eval scores for the simulator that
+`finops demo` writes beside the store.
 """
 
 from __future__ import annotations
@@ -13,11 +21,22 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import numpy as np
 import polars as pl
 
-__all__ = ["DEMO_END", "DEMO_TEAMS", "WORKLOADS", "Workload", "generate_demo"]
+__all__ = [
+    "DEMO_END",
+    "DEMO_EVALS_CSV",
+    "DEMO_TEAMS",
+    "WORKLOADS",
+    "Workload",
+    "demo_budgets",
+    "demo_contracts_yaml",
+    "demo_teams_yaml",
+    "generate_demo",
+]
 
 #: The demo's last day. Fixed, so the demo (and tests built on it) never drift with the clock.
 DEMO_END = dt.date(2025, 12, 31)
@@ -36,7 +55,7 @@ DEMO_TEAMS = (
 
 @dataclass(frozen=True)
 class Workload:
-    team: str
+    team: str | None  # None: the source names no team (teams.yaml decides)
     provider: str
     model: str
     grain: str  # "request" (one row per call) or "bucket" (one row per day and key)
@@ -56,6 +75,8 @@ class Workload:
     end: dt.date | None = None  # ramps out over `ramp_days` up to here
     ramp_days: int = 14
     launch: dt.date | None = None  # a 3-day spike of 5x, then 1.6x after
+    spike: dt.date | None = None  # a 2-day spike of 6x, then back to normal
+    bloat_from: dt.date | None = None  # prompts grow 6% a day from here (prompt-bloat drift)
 
 
 WORKLOADS: tuple[Workload, ...] = (
@@ -132,6 +153,8 @@ WORKLOADS: tuple[Workload, ...] = (
         cache_write_share=0.07,
         cache_write_1h_share=0.02,
         start=dt.date(2025, 10, 6),
+        end=dt.date(2026, 2, 14),  # moving to Haiku 4.5: half way through at the demo's end
+        ramp_days=60,
     ),
     # growth: a product launch in September
     Workload(
@@ -262,6 +285,92 @@ WORKLOADS: tuple[Workload, ...] = (
         "sec-triage",
         "arn:aws:iam::123456789012:role/sec-triage",
     ),
+    # --- appended (earlier workloads keep their random draws, so their rows do not change) ---
+    # search: hard queries go to GPT-5
+    Workload(
+        "search",
+        "openai",
+        "gpt-5",
+        "request",
+        12,
+        4_000,
+        900,
+        "proj-search",
+        "key-search-gw",
+        cache_read_share=0.3,
+        reasoning_share=0.5,
+        start=dt.date(2025, 9, 1),
+    ),
+    # support: the migration in progress, Sonnet 4.5 -> Haiku 4.5 from December
+    Workload(
+        "support",
+        "anthropic",
+        "claude-haiku-4-5",
+        "bucket",
+        900,
+        6_000,
+        450,
+        "support-bot",
+        "key-support",
+        cache_read_share=0.72,
+        cache_write_share=0.07,
+        start=dt.date(2025, 12, 1),
+        ramp_days=60,
+    ),
+    # growth: a campaign generator on GPT-4.1 mini, part of the September launch, with a
+    # two-day spike in late December
+    Workload(
+        "growth",
+        "openai",
+        "gpt-4.1-mini",
+        "bucket",
+        400,
+        2_500,
+        600,
+        "growth-app",
+        "key-growth",
+        start=dt.date(2025, 3, 1),
+        launch=dt.date(2025, 9, 9),
+        spike=dt.date(2025, 12, 18),
+    ),
+    # finance-ops: a GPT-4.1 agent whose prompts keep growing in the last two weeks
+    Workload(
+        "finance-ops",
+        "openai",
+        "gpt-4.1",
+        "bucket",
+        250,
+        8_000,
+        700,
+        "fin-docs",
+        "key-finance",
+        cache_read_share=0.3,
+        bloat_from=dt.date(2025, 12, 17),
+    ),
+    # a gateway key three teams share: teams.yaml splits it by their direct spend
+    Workload(
+        None,
+        "openai",
+        "gpt-4o-mini",
+        "bucket",
+        4_000,
+        1_500,
+        300,
+        "platform-gateway",
+        "key-shared-gateway",
+    ),
+    # a sandbox key nobody claims: unallocated
+    Workload(
+        None,
+        "openai",
+        "gpt-4.1-nano",
+        "bucket",
+        400,
+        1_000,
+        200,
+        "sandbox",
+        "key-sandbox-7",
+    ),
 )
 
 
@@ -280,6 +389,9 @@ def _volume(w: Workload, days: np.ndarray, first: dt.date, rng: np.random.Genera
     if w.launch is not None:
         since = np.array([(d - w.launch).days for d in days])
         level *= np.where((since >= 0) & (since < 3), 5.0, np.where(since >= 3, 1.6, 1.0))
+    if w.spike is not None:
+        since = np.array([(d - w.spike).days for d in days])
+        level *= np.where((since >= 0) & (since < 2), 6.0, 1.0)
     return level * rng.lognormal(0.0, 0.08, size=len(days))
 
 
@@ -295,8 +407,16 @@ def _split_prompt(w: Workload, prompt: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+def _prompt_tokens(w: Workload, day: dt.date) -> float:
+    """The mean prompt on `day`: it grows 6% a day once a prompt-bloat drift starts."""
+    if w.bloat_from is None or day < w.bloat_from:
+        return float(w.input_tokens)
+    return w.input_tokens * 1.06 ** ((day - w.bloat_from).days + 1)
+
+
 def _request_rows(w: Workload, day: dt.date, n: int, rng: np.random.Generator) -> dict:
-    prompt = np.maximum(50, rng.lognormal(np.log(w.input_tokens), 0.6, size=n)).round()
+    mean = _prompt_tokens(w, day)
+    prompt = np.maximum(50, rng.lognormal(np.log(mean), 0.6, size=n)).round()
     if w.long_context_share:
         is_long = rng.random(n) < w.long_context_share
         prompt = np.where(is_long, rng.integers(210_000, 900_000, size=n), prompt)
@@ -333,7 +453,7 @@ def _bucket_rows(w: Workload, day: dt.date, requests: float, rng: np.random.Gene
         n = round(requests * share)
         if n <= 0:
             continue
-        prompt = np.array([float(n * w.input_tokens) * rng.lognormal(0, 0.05)]).round()
+        prompt = np.array([n * _prompt_tokens(w, day) * rng.lognormal(0, 0.05)]).round()
         output = float(n * w.output_tokens) * rng.lognormal(0, 0.05) if w.output_tokens else 0.0
         parts = _split_prompt(w, prompt)
         values = {
@@ -399,8 +519,9 @@ def generate_demo(days: int = 270, seed: int = 7, end: dt.date = DEMO_END) -> pl
                 "project_id": [w.project_id] * n,
                 "api_key_id": [w.api_key_id] * n,
                 "user_id": None,
-                "team": [w.team] * n,
-                "tags": [json.dumps({"env": "prod", "cost_center": f"cc-{w.team}"})] * n,
+                "team": pl.Series([w.team] * n, dtype=pl.Utf8),
+                "tags": [json.dumps({"env": "prod", "cost_center": f"cc-{w.team or 'shared'}"})]
+                * n,
                 "request_id": cols["request_id"],
             },
             strict=False,
@@ -419,3 +540,116 @@ def generate_demo(days: int = 270, seed: int = 7, end: dt.date = DEMO_END) -> pl
         .otherwise(None)
         .alias("user_id")
     )
+
+
+# --- the files around the history ------------------------------------------------------------
+
+#: Owner, cost centre and the source project each demo team's usage comes from.
+_TEAM_FACTS = {
+    "search": ("ana.silva@acme.example", "CC-1010", "proj-search"),
+    "support": ("ben.okafor@acme.example", "CC-1020", "support-bot"),
+    "growth": ("chloe.martin@acme.example", "CC-1030", "growth-app"),
+    "data-platform": ("dev.patel@acme.example", "CC-2010", "etl"),
+    "ml-research": ("eva.novak@acme.example", "CC-2020", "research"),
+    "finance-ops": ("farid.haddad@acme.example", "CC-3010", "fin-docs"),
+    "mobile": ("grace.kim@acme.example", "CC-1040", "mobile-app"),
+    "security": ("hugo.lindqvist@acme.example", "CC-3020", "sec-triage"),
+}
+#: The team whose budget the demo sets below its last month: over budget.
+OVER_BUDGET_TEAM = "growth"
+_SHARED_KEY_TEAMS = ("search", "support", "growth")
+
+
+def _round_to(value: Decimal, step: int, *, up: bool) -> Decimal:
+    units = (value / step).to_integral_value(rounding=ROUND_CEILING if up else ROUND_FLOOR)
+    return max(units, Decimal(1)) * step
+
+
+def demo_budgets(
+    last_month: dict[str, Decimal], month_before: dict[str, Decimal]
+) -> dict[str | None, Decimal]:
+    """Monthly budgets from two months of spend per team (None: the company's budget).
+
+    Each team gets 20% over the larger of its two months, rounded up to $50 — except
+    `OVER_BUDGET_TEAM`, whose budget is 92% of its last month rounded down to $50, so it is
+    over budget that month. The company budget is 10% over the last month, rounded up to $100.
+
+    >>> demo_budgets({"growth": Decimal(1000), "search": Decimal(90)}, {"search": Decimal(100)})
+    {'growth': Decimal('900'), 'search': Decimal('150'), None: Decimal('1200')}
+    """
+    budgets: dict[str | None, Decimal] = {}
+    for team in sorted(set(last_month) | set(month_before)):
+        last, before = last_month.get(team, Decimal(0)), month_before.get(team, Decimal(0))
+        if team == OVER_BUDGET_TEAM:
+            budgets[team] = _round_to(last * Decimal("0.92"), 50, up=False)
+        else:
+            budgets[team] = _round_to(max(last, before) * Decimal("1.2"), 50, up=True)
+    budgets[None] = _round_to(sum(last_month.values(), Decimal(0)) * Decimal("1.1"), 100, up=True)
+    return budgets
+
+
+def demo_teams_yaml(budgets: dict[str | None, Decimal] | None = None) -> str:
+    """The demo's teams.yaml: owners, cost centres, budgets, rules (shared key, unallocated)."""
+
+    def budget(team: str | None) -> str:
+        value = (budgets or {}).get(team)
+        return "" if value is None else f", monthly_budget_usd: {value}"
+
+    lines = [
+        "# The demo company's ownership map (written by `finops demo`; edit freely).",
+        "# Rules are ordered: the first that matches a usage row puts it on a team.",
+    ]
+    if budgets and budgets.get(None) is not None:
+        lines.append(f"monthly_budget_usd: {budgets[None]}")
+    lines += ["unmatched: unallocated", "teams:"]
+    for team, (owner, centre, _) in _TEAM_FACTS.items():
+        lines.append(f"  - {{name: {team}, owner: {owner}, cost_center: {centre}{budget(team)}}}")
+    lines += [
+        "rules:",
+        "  # the platform gateway's key is shared: split by each team's direct spend that month",
+        (
+            "  - {split: proportional, match: {api_key_id: key-shared-gateway}, "
+            f"among: [{', '.join(_SHARED_KEY_TEAMS)}]}}"
+        ),
+    ]
+    for team, (_, _, project) in _TEAM_FACTS.items():
+        lines.append(f"  - {{team: {team}, match: {{project_id: {project}}}}}")
+    lines.append("  # the sandbox project matches no rule: its spend is unallocated")
+    return "\n".join(lines) + "\n"
+
+
+def demo_contracts_yaml(anthropic_commit_usd: Decimal) -> str:
+    """The demo's contracts.yaml: an OpenAI discount and an Anthropic monthly commitment."""
+    return (
+        "# The demo company's contracts (written by `finops demo`; edit freely).\n"
+        "contracts:\n"
+        "  - name: OpenAI enterprise agreement\n"
+        "    provider: openai\n"
+        "    valid_from: 2025-01-01\n"
+        "    discount_pct: 8\n"
+        "  - name: Anthropic committed spend\n"
+        "    provider: anthropic\n"
+        "    valid_from: 2025-01-01\n"
+        f"    commitment: {{monthly_usd: {anthropic_commit_usd}, discount_pct: 12}}\n"
+    )
+
+
+#: Eval scores (higher is better) the simulator weighs savings against: two tasks the demo's
+#: teams run, scored on the models they use and the ones they might move to.
+DEMO_EVALS_CSV = """provider,model,task,score
+anthropic,claude-sonnet-4-5-20250929,support-answers,0.91
+anthropic,claude-haiku-4-5,support-answers,0.86
+anthropic,claude-3-5-haiku-20241022,support-answers,0.78
+openai,gpt-5-mini,support-answers,0.85
+openai,gpt-4.1-mini,support-answers,0.80
+openai,gpt-4o-mini,support-answers,0.74
+google,gemini-2.5-flash,support-answers,0.83
+google,gemini-2.5-flash-lite,support-answers,0.72
+openai,gpt-4o,search-ranking,0.82
+openai,gpt-5,search-ranking,0.90
+openai,gpt-5-mini,search-ranking,0.86
+openai,gpt-5-nano,search-ranking,0.74
+openai,gpt-4.1-mini,search-ranking,0.79
+google,gemini-2.5-flash,search-ranking,0.81
+anthropic,claude-haiku-4-5,search-ranking,0.83
+"""

@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_DB",
     "MIGRATIONS",
     "StoreError",
+    "beside_store",
     "connect",
     "default_db_path",
     "fetch_one",
@@ -45,6 +46,16 @@ class StoreNeedsMigration(StoreError):
 def default_db_path() -> Path:
     """`FINOPS_DB` if set, else `./finops.duckdb`."""
     return Path(os.environ.get("FINOPS_DB") or DEFAULT_DB)
+
+
+def beside_store(name: str, db: str | os.PathLike[str] | None = None) -> Path | None:
+    """The file `name` (teams.yaml, contracts.yaml, evals.csv) in the store's folder, if there.
+
+    `finops demo` writes its company files there; the app and every command pick them up
+    when no option or environment variable names another file.
+    """
+    path = Path(db or default_db_path()).resolve().parent / name
+    return path if path.is_file() else None
 
 
 def read_sql(name: str) -> str:

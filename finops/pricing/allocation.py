@@ -34,7 +34,7 @@ import duckdb
 import polars as pl
 import yaml
 
-from finops.core.store import fetch_one, relation, transaction
+from finops.core.store import beside_store, fetch_one, relation, transaction
 
 __all__ = [
     "MATCH_KEYS",
@@ -153,9 +153,10 @@ class Allocation:
         return UNALLOCATED, None
 
 
-def default_teams_path() -> Path | None:
+def default_teams_path(db: str | os.PathLike[str] | None = None) -> Path | None:
+    """env FINOPS_TEAMS, else a teams.yaml beside the store (`db`, default FINOPS_DB)."""
     env = os.environ.get("FINOPS_TEAMS")
-    return Path(env) if env else None
+    return Path(env) if env else beside_store("teams.yaml", db)
 
 
 def _key_value(keys: dict[str, Any], key: str) -> str | None:

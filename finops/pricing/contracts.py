@@ -45,6 +45,7 @@ import polars as pl
 import yaml
 
 from finops.core.schema import TOKEN_CLASSES
+from finops.core.store import beside_store
 
 __all__ = [
     "ContractError",
@@ -104,9 +105,10 @@ class Contracts:
     terms: list[ContractTerm]
 
 
-def default_contracts_path() -> Path | None:
+def default_contracts_path(db: str | os.PathLike[str] | None = None) -> Path | None:
+    """env FINOPS_CONTRACTS, else a contracts.yaml beside the store (`db`, default FINOPS_DB)."""
     env = os.environ.get("FINOPS_CONTRACTS")
-    return Path(env) if env else None
+    return Path(env) if env else beside_store("contracts.yaml", db)
 
 
 def _decimal(value: Any, err) -> Decimal:

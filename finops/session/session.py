@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -45,6 +46,7 @@ __all__ = [
     "open_session",
     "price_history",
     "suggest_models",
+    "write_demo_company",
 ]
 
 
@@ -82,9 +84,10 @@ def open_session(
 ) -> Iterator[Session]:
     """Open the store, record the catalog (and teams map) as revisions, refresh the rollup.
 
-    `teams` defaults to env FINOPS_TEAMS; without one, spend goes to the team each source
-    states, or `unallocated`. `contracts` (env FINOPS_CONTRACTS) turns list cost into
-    effective cost; without one, effective cost equals list cost.
+    `teams` defaults to env FINOPS_TEAMS, else a teams.yaml beside the store; without one,
+    spend goes to the team each source states, or `unallocated`. `contracts` (env
+    FINOPS_CONTRACTS, else a contracts.yaml beside the store) turns list cost into effective
+    cost; without one, effective cost equals list cost.
 
     `read_only=True` is for readers (the app, reports) while another process may ingest: it
     never takes the write lock. A catalog (or teams map) the store has not recorded yet is
@@ -92,9 +95,9 @@ def open_session(
     long-context thresholds is rebuilt in memory (a full scan; the next write fixes it in
     the store). Keep such sessions short: a writer waits for open readers to close.
     """
-    teams = teams if teams is not None else default_teams_path()
+    teams = teams if teams is not None else default_teams_path(db)
     allocation = load_allocation(teams) if teams is not None else None
-    contracts = contracts if contracts is not None else default_contracts_path()
+    contracts = contracts if contracts is not None else default_contracts_path(db)
     terms = load_contracts(contracts) if contracts is not None else None
     con = connect(db, read_only=read_only)
     try:
@@ -150,6 +153,54 @@ def load_demo(session: Session, *, days: int = 270, seed: int = 7) -> UploadRepo
         path = Path(tmp) / f"demo-usage-seed{seed}.parquet"
         frame.write_parquet(path)
         return ingest(session, [path], format_name="canonical")
+
+
+def write_demo_company(session: Session, folder: Path | None = None) -> list[str]:
+    """Write the demo company's teams.yaml, contracts.yaml and evals.csv beside the store.
+
+    Budgets and the Anthropic commitment are set from the demo's last two months of spend
+    (allocated by the demo's own rules), so one team is over budget in the last month
+    whatever `--days` was. A file already there with other content is kept, never
+    overwritten. Returns one line per file saying what happened.
+    """
+    from finops.core import demo
+
+    folder = folder or session.db.resolve().parent
+    rules_only = folder / ".teams-demo-rules.yaml"
+    rules_only.write_text(demo.demo_teams_yaml(), encoding="utf-8")
+    try:
+        allocation = load_allocation(rules_only)
+    finally:
+        rules_only.unlink()
+    monthly = session.spend(["month", "team", "provider"], allocation=allocation)
+    months = sorted(set(monthly["month"]))[-2:]
+
+    def by(month, key: str) -> dict[str, Decimal]:
+        out: dict[str, Decimal] = {}
+        for row in monthly.filter(pl.col("month") == month).iter_rows(named=True):
+            out[row[key]] = out.get(row[key], Decimal(0)) + (row["cost_usd"] or Decimal(0))
+        return out
+
+    last = by(months[-1], "team") if months else {}
+    before = by(months[0], "team") if len(months) > 1 else {}
+    last.pop("unallocated", None)
+    before.pop("unallocated", None)
+    anthropic = by(months[-1], "provider").get("anthropic", Decimal(0)) if months else Decimal(0)
+    commit = max(Decimal(100), (anthropic * Decimal("0.9") / 100).to_integral_value() * 100)
+    files = {
+        "teams.yaml": demo.demo_teams_yaml(demo.demo_budgets(last, before)),
+        "contracts.yaml": demo.demo_contracts_yaml(commit),
+        "evals.csv": demo.DEMO_EVALS_CSV,
+    }
+    lines = []
+    for name, text in files.items():
+        path = folder / name
+        if path.exists() and path.read_text(encoding="utf-8") != text:
+            lines.append(f"kept {path} (it exists; delete it to get the demo's)")
+            continue
+        path.write_text(text, encoding="utf-8")
+        lines.append(f"wrote {path}")
+    return lines
 
 
 def suggest_models(session: Session, unpriced: pl.DataFrame) -> pl.DataFrame:

@@ -45,7 +45,7 @@ def budget_view(
     `viewer_teams` (the session already restricted to them): only those teams' budgets are
     listed, and the total is theirs, without the organisation's total budget.
     """
-    path = default_teams_path()
+    path = default_teams_path(session.db)
     budgets = load_budgets(path) if path is not None else None
     if budgets is not None:
         budgets = for_viewer(budgets, viewer_teams)
