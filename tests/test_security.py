@@ -8,6 +8,10 @@ $0.57, see tests/test_access.py); an admin sees the whole store, $9.01.
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import io
+import json
 import os
 import signal
 import subprocess
@@ -15,6 +19,7 @@ import sys
 import urllib.request
 from types import SimpleNamespace
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES, REPO
@@ -23,6 +28,8 @@ from streamlit.testing.v1 import AppTest
 from test_browser import Browser, _free_port, _stop, _wait
 
 from finops.cli import main, root
+from finops.core.cells import neutralise, neutralise_frame
+from finops.export.focus import export_focus
 from finops.session.access import (
     AccessError,
     AccessPolicy,
@@ -31,6 +38,8 @@ from finops.session.access import (
     load_access,
 )
 from finops.session.session import load_demo, open_session
+from finops.views.review import build_review
+from finops.views.review.render import render_markdown
 
 HEADER_ACCESS = """
 access:
@@ -336,3 +345,90 @@ def test_terminating_finops_app_stops_the_server(small_demo):
             os.killpg(app.pid, 0)  # no process of the group it led is left
     finally:
         _stop(app)
+
+
+# --- formula injection: every spreadsheet-bound export --------------------------------------
+
+EVIL_A = "-1+cmd|' /C calc'!A0"  # DDE: starts a program when the cell is opened
+EVIL_B = " =1+1"  # a leading space does not stop a spreadsheet from running it
+
+FORMULAS = [EVIL_A, EVIL_B, '=HYPERLINK("http://x")', "+1+1", "@SUM(A1)", "  @x", "\t=1", "\r=1"]
+FORMULAS += ["-2 (+1) x+HYPERLINK(1)", "+1 cmd|' /C calc'!A0", "-1%+SUM(A1)"]
+HARMLESS = ["-12.50", "-$1,234.56", "+4.2%", "+$136.77", "1e-05", "search", "a=b", "", "—"]
+HARMLESS += ["+$305.26 (+19.8%)", "-1.8% vs last month", "+0.1 pts vs last month"]
+
+
+def test_formula_cells_are_neutralised_and_numbers_are_not():
+    for value in FORMULAS:
+        assert neutralise(value) == "'" + value, value
+    for value in HARMLESS:
+        assert neutralise(value) == value, value
+    # the frame version (polars regex) agrees cell for cell with the Python one
+    frame = pl.DataFrame({"cell": FORMULAS + HARMLESS, "n": range(len(FORMULAS + HARMLESS))})
+    assert neutralise_frame(frame)["cell"].to_list() == ["'" + v for v in FORMULAS] + HARMLESS
+    assert neutralise_frame(frame)["n"].to_list() == frame["n"].to_list()
+    assert neutralise_frame(pl.DataFrame({"=x": [1]})).columns == ["'=x"]
+
+
+@pytest.fixture
+def evil_teams(tmp_path):
+    """The hand-priced fixture's search rows go to a team named EVIL_A, ads' to EVIL_B."""
+    path = tmp_path / "evil-teams.yaml"
+    path.write_text(
+        "unmatched: unallocated\n"
+        "teams:\n"
+        f"  - {{name: {json.dumps(EVIL_A)}}}\n"
+        f"  - {{name: {json.dumps(EVIL_B)}}}\n"
+        "rules:\n"
+        f"  - {{team: {json.dumps(EVIL_A)}, match: {{team: search}}}}\n"
+        f"  - {{team: {json.dumps(EVIL_B)}, match: {{team: ads}}}}\n"
+    )
+    return path
+
+
+def _csv_column(text: str, column: str) -> set[str]:
+    return {row[column] for row in csv.DictReader(io.StringIO(text))}
+
+
+def _inert(cells: set[str]) -> None:
+    assert "'" + EVIL_A in cells and "'" + EVIL_B in cells, cells
+    assert EVIL_A not in cells and EVIL_B not in cells, cells
+
+
+def test_cli_csv_and_showback_neutralise_formulas(loaded, evil_teams, tmp_path):
+    db, pricing = loaded
+    common = ["--db", str(db), "--pricing", str(pricing), "--teams", str(evil_teams)]
+    result = CliRunner().invoke(main, ["spend", "--by", "team", "--format", "csv", *common])
+    assert result.exit_code == 0, result.output
+    _inert(_csv_column(result.output, "team"))
+    out = tmp_path / "showback.csv"
+    result = CliRunner().invoke(
+        main, ["export", "showback", "--month", "2025-03", "--out", str(out), *common]
+    )
+    assert result.exit_code == 0, result.output
+    _inert(_csv_column(out.read_text(), "team"))
+
+
+def test_focus_csv_and_review_markdown_neutralise_formulas(loaded, evil_teams, tmp_path):
+    db, pricing = loaded
+    with open_session(db, pricing, evil_teams) as s:
+        markdown = render_markdown(build_review(s, dt.date(2025, 3, 1)))
+    escaped = EVIL_A.replace("|", "\\|")
+    assert f"| '{escaped} |" in markdown and f"| '{EVIL_B} |" in markdown
+    assert f"| {escaped} |" not in markdown and f"| {EVIL_B} |" not in markdown
+    # FOCUS states the source's team: a store written before ingest refused such text
+    with open_session(db, pricing) as s:
+        for table in ("usage", "daily_usage"):
+            s.con.execute(
+                f"UPDATE {table} SET team = CASE team WHEN 'search' THEN $a ELSE $b END",
+                {"a": EVIL_A, "b": EVIL_B},
+            )
+        export_focus(s, month=dt.date(2025, 3, 1), out=tmp_path / "focus.csv")
+    _inert(_csv_column((tmp_path / "focus.csv").read_text(), "x_Team"))
+
+
+def test_app_tables_neutralise_formulas(app_env, evil_teams, monkeypatch):
+    """The Teams page's table (its toolbar downloads CSV) shows the names as inert text."""
+    monkeypatch.setenv("FINOPS_TEAMS", str(evil_teams))
+    at = _run("teams.py")
+    _inert(set(at.dataframe[0].value["team"]))

@@ -21,6 +21,7 @@ import streamlit as st
 
 from finops.analysis.filters import FilterOptions, SpendFilter, filter_options
 from finops.core import format as fmt
+from finops.core.cells import neutralise_frame
 from finops.pricing.catalog import Catalog, load_catalog
 from finops.views import catalog as catalog_view
 from finops.views.catalog import CatalogOverview, RevisionImpact
@@ -393,7 +394,8 @@ _LABELS = {
 def show_table(frame: pl.DataFrame, *, money_columns: tuple[str, ...] = ()) -> None:
     """A frame as a table: money in dollars, shares as percentages, counts with separators."""
     percent = [c for c in _PERCENT_COLUMNS if c in frame.columns]
-    shown = frame.with_columns(
+    # the table's toolbar downloads CSV: text a spreadsheet would run is made inert first
+    shown = neutralise_frame(frame).with_columns(
         *[pl.col(c).cast(pl.Float64) for c in money_columns if c in frame.columns],
         *[(pl.col(c) * 100) for c in percent],
     )

@@ -23,6 +23,7 @@ from finops.cli.options import (
     reading_session,
     teams_option,
 )
+from finops.core.cells import neutralise_frame
 from finops.session import session
 
 __all__ = [
@@ -358,7 +359,7 @@ def showback_command(
     if fmt == "json":
         text = exact_json(frame.to_dicts())
     elif fmt == "csv":
-        text = _flat(frame).write_csv()
+        text = neutralise_frame(_flat(frame)).write_csv()
     else:
         flat = _flat(frame)
         emit(

@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 import polars as pl
 
+from finops.core.cells import neutralise_frame
 from finops.cli.group import register_user_errors
 from finops.core.store import StoreError, StoreNeedsMigration, default_db_path
 from finops.ingest import IngestError
@@ -143,7 +144,7 @@ def emit(
         click.echo(exact_json(frame.to_dicts()))
         return
     if fmt == "csv":
-        click.echo(frame.write_csv(), nl=False)
+        click.echo(neutralise_frame(frame).write_csv(), nl=False)
         return
     from rich.console import Console
     from rich.table import Table

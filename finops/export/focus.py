@@ -17,6 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
+from finops.core.cells import neutralise_frame
 from finops.core.schema import TOKEN_CLASSES
 from finops.core.store import query_pl
 from finops.pricing.costing import priced_sql
@@ -265,7 +266,7 @@ def export_focus(session: Session, *, month: dt.date, out: str | Path) -> FocusE
     if suffix == ".parquet":
         frame.write_parquet(path)
     elif suffix == ".csv":
-        frame.with_columns(
+        neutralise_frame(frame).with_columns(
             [
                 pl.col(c).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
                 for c in (

@@ -7,18 +7,25 @@ import re
 
 import polars as pl
 
+from finops.core.cells import neutralise
 from finops.views.review.build import MonthlyReview
 from finops.views.review.sections import Table, review_sections
 
 __all__ = ["render_html", "render_markdown"]
 
 
+def _md_cell(value: str) -> str:
+    """A Markdown table cell: pipes escaped, formulas inert (the table may be pasted into a
+    spreadsheet)."""
+    return neutralise(value).replace("|", "\\|")
+
+
 def _md_table(frame: pl.DataFrame) -> str:
     if frame.is_empty():
         return "_none_"
-    head = "| " + " | ".join(c.strip() for c in frame.columns) + " |"
+    head = "| " + " | ".join(_md_cell(c.strip()) for c in frame.columns) + " |"
     rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    body = ["| " + " | ".join(v.replace("|", "\\|") for v in row) + " |" for row in frame.rows()]
+    body = ["| " + " | ".join(_md_cell(v) for v in row) + " |" for row in frame.rows()]
     return "\n".join([head, rule, *body])
 
 
@@ -35,7 +42,10 @@ def render_markdown(r: MonthlyReview) -> str:
             lines += [paragraph, ""]
         if section.metrics:
             lines += ["| metric | value | change |", "|---|---|---|"]
-            lines += [f"| {m.label} | {m.value} | {m.delta or ''} |" for m in section.metrics]
+            lines += [
+                "| " + " | ".join(_md_cell(v) for v in (m.label, m.value, m.delta or "")) + " |"
+                for m in section.metrics
+            ]
             lines.append("")
         for table in section.tables:
             lines += [f"**{table.caption}**", "", _md_table(table.frame), ""]
