@@ -16,8 +16,8 @@ from pathlib import Path
 import click
 import polars as pl
 
-from finops.core.cells import neutralise_frame
 from finops.cli.group import register_user_errors
+from finops.core.cells import neutralise_frame
 from finops.core.store import StoreError, StoreNeedsMigration, default_db_path
 from finops.ingest import IngestError
 from finops.pricing.allocation import AllocationError
