@@ -116,6 +116,19 @@ def test_app_refuses_header_identity_on_an_open_address(exec_calls, header_teams
     assert "X-Forwarded-Email header is ignored (no --trust-proxy)" in result.output
 
 
+def test_app_reads_the_teams_yaml_beside_the_store(exec_calls, header_teams, tmp_path, monkeypatch):
+    """The app picks up a teams.yaml beside the store; so does the refusal."""
+    monkeypatch.delenv("FINOPS_TEAMS", raising=False)
+    store = tmp_path / "company"
+    store.mkdir()
+    (store / "teams.yaml").write_text(header_teams.read_text())
+    args = ["app", "--db", str(store / "x.duckdb"), "--address", "0.0.0.0"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert "refusing to serve on 0.0.0.0" in result.output
+    assert exec_calls == []
+
+
 def test_trusted_proxy_in_teams_yaml_is_the_same_declaration(exec_calls, trusted_teams, tmp_path):
     assert load_access(trusted_teams).trusted_proxy is True
     result = CliRunner().invoke(

@@ -478,9 +478,11 @@ def app(
       finops app --port 8502
       finops app --address 0.0.0.0 --trust-proxy --teams teams.yaml   # behind oauth2-proxy
     """
+    from finops.pricing.allocation import default_teams_path
     from finops.session.access import check_binding, load_access
 
-    policy = load_access(teams)
+    # the map the app will read: --teams / FINOPS_TEAMS, else a teams.yaml beside the store
+    policy = load_access(teams or default_teams_path(db))
     check_binding(policy, address, trust_proxy=trust_proxy)
     if policy is not None and policy.header and not (trust_proxy or policy.trusted_proxy):
         click.echo(
