@@ -16,7 +16,9 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
+from pathlib import Path
 from types import SimpleNamespace
 
 import polars as pl
@@ -30,6 +32,7 @@ from test_browser import Browser, _free_port, _stop, _wait
 from finops.cli import main, root
 from finops.core.cells import neutralise, neutralise_frame
 from finops.export.focus import export_focus
+from finops.pricing.allocation import AllocationError, load_allocation
 from finops.session.access import (
     AccessError,
     AccessPolicy,
@@ -445,3 +448,53 @@ def test_app_tables_neutralise_formulas(app_env, evil_teams, monkeypatch):
     monkeypatch.setenv("FINOPS_TEAMS", str(evil_teams))
     at = _run("teams.py")
     _inert(set(at.dataframe[0].value["team"]))
+
+
+# --- regex rules: linear time, or refused ------------------------------------------------------
+
+
+def _rules_file(tmp_path, regex: str) -> Path:
+    path = tmp_path / "regex-teams.yaml"
+    path.write_text(
+        "teams:\n  - {name: aaa}\n"
+        f"rules:\n  - {{team: aaa, match: {{project_id: {{regex: {json.dumps(regex)}}}}}}}\n"
+    )
+    return path
+
+
+def test_a_catastrophic_regex_rule_finishes_at_once(tmp_path):
+    """`^(a+)+$` against 'a'*40 + '!' backtracks 2^40 times in Python's re (hours); the
+    linear-time engine answers in well under a second, for a 100,000-character id too."""
+    alloc = load_allocation(_rules_file(tmp_path, "^(a+)+$"))
+    started = time.monotonic()
+    for n in (40, 100_000):
+        assert alloc.owner({"project_id": "a" * n + "!"})[0] == "unallocated"
+        assert alloc.owner({"project_id": "a" * n})[0] == "aaa"
+    assert time.monotonic() - started < 1.0
+
+
+def test_catastrophic_regex_in_spend_finishes_at_once(loaded, tmp_path):
+    """The same rule through `finops spend` over a store holding a 50,000-character id."""
+    db, pricing = loaded
+    with open_session(db, pricing) as s:
+        for table in ("usage", "daily_usage"):
+            s.con.execute(f"UPDATE {table} SET project_id = $p", {"p": "a" * 50_000 + "!"})
+    teams = _rules_file(tmp_path, "^(a+)+$")
+    started = time.monotonic()
+    result = CliRunner().invoke(
+        main,
+        ["spend", "--by", "team", "--format", "csv"]
+        + ["--db", str(db), "--pricing", str(pricing), "--teams", str(teams)],
+    )
+    assert result.exit_code == 0, result.output
+    assert time.monotonic() - started < 30
+    assert _csv_column(result.output, "team") == {"unallocated"}
+
+
+def test_a_regex_the_engine_cannot_run_is_refused_at_load(tmp_path):
+    with pytest.raises(AllocationError) as err:
+        load_allocation(_rules_file(tmp_path, r"^(a)\1$"))
+    message = str(err.value)
+    assert "regex-teams.yaml" in message and "rule 1" in message
+    assert "field match.project_id" in message and "backreferences are not supported" in message
+    assert "\n" not in message
