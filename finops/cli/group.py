@@ -57,6 +57,7 @@ PRICING_COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "list": (("finops.cli.root",), "Models in the catalog, with current prices."),
     "revisions": (("finops.cli.root",), "Catalog revisions stored with the usage."),
     "show": (("finops.cli.root",), "One model's price history."),
+    "update": (("finops.cli.pricing_update",), "New models and dated prices from a reference map."),
     "validate": (("finops.cli.root",), "Check a catalog folder."),
 }
 

@@ -417,6 +417,16 @@ def load_catalog(directory: str | os.PathLike[str] | None = None) -> Catalog:
             raise CatalogError(name, None, "models", "expected a list of models")
         for raw in models:
             model = _parse_model(raw, provider, name, doc.get("source"))
+            if (provider, model.id) in seen_ids:
+                owner = seen_ids[(provider, model.id)]
+                problem = (
+                    "two models have this id"
+                    if owner == model.id
+                    else f"already an alias of {owner}"
+                )
+                raise CatalogError(
+                    name, model.id, "id", f"{model.id!r}: {problem} (provider {provider})"
+                )
             for name_or_alias in (model.id, *model.aliases):
                 owner = seen_ids.get((provider, name_or_alias))
                 if owner is not None and owner != model.id:

@@ -266,6 +266,7 @@ class ImportedModel:
     usd_per_request: Decimal | None = None
     usd_per_web_search: Decimal | None = None
     inclusive: bool = False  # long-context thresholds apply from the threshold itself
+    dated_from: dt.date | None = None  # a reference's own start date for these prices
 
     def price_signature(self) -> tuple:
         return (
