@@ -236,8 +236,9 @@ def _merge(
     report = FileReport(file=file, format=source_kind)
     span = fetch_one(
         con,
-        f"SELECT count(*), min(period_start), max(period_start), CAST(min(period_start) AS DATE), "
-        f"CAST(max(period_start) AS DATE) FROM {keyed}",
+        "SELECT count(*), min(period_start), max(period_start), CAST(min(period_start) AS DATE), "
+        "CAST(max(period_start) AS DATE), count(*) FILTER (WHERE earlier) FROM ("
+        f"SELECT period_start, period_start < lag(period_start) OVER () AS earlier FROM {keyed})",
     )
     report.rows_read = span[0]
     if not span[0]:
@@ -277,10 +278,11 @@ def _merge(
     rows = keyed
     if same:
         rows = f"(SELECT * FROM {keyed} ANTI JOIN (SELECT row_key FROM merge_plan WHERE same) USING (row_key))"
-    # stored in time order: later scans skip whole blocks by their period_start range
+    # stored in time order, so later scans skip whole blocks by their period_start range;
+    # exports mostly come in time order already, and then need no sort
+    order = " ORDER BY period_start" if span[5] else ""
     con.execute(
-        f"INSERT INTO {target} ({', '.join(usage_cols)}) SELECT {select} FROM {rows} "
-        f"ORDER BY period_start",
+        f"INSERT INTO {target} ({', '.join(usage_cols)}) SELECT {select} FROM {rows}{order}",
         {"kind": source_kind, "file": file, "ingest": ingest_id},
     )
     report.first_day, report.last_day = span[3], span[4]
@@ -387,13 +389,16 @@ def _ingest_plans(
                 row, field_name, message = problem
                 raise IngestError(name, message, row=row, field=field_name)
             with _watched(con, progress, name, "keying"):
-                write_keyed(con, "staged", "keyed")
-            con.execute("DROP TABLE staged")  # free its memory before the next copy
+                keyed = write_keyed(con, "staged", "keyed")
             # a cost data set is what the provider billed: kept apart for reconciliation,
             # never added to usage
             target = "reported_costs" if fmt.reports_cost_only else "usage"
             with _watched(con, progress, name, "merging"):
-                report = _merge(con, "keyed", ingest_id, fmt.name, name, target)
+                report = _merge(con, keyed, ingest_id, fmt.name, name, target)
+            # free the file's rows before the next file is read
+            con.execute("DROP VIEW keyed")
+            con.execute("DROP TABLE IF EXISTS keyed_rows")
+            con.execute("DROP TABLE staged")
             report.cost_only = fmt.reports_cost_only
             report.rows_skipped = skipped
             reports.append(report)
@@ -416,8 +421,7 @@ def _ingest_plans(
                 "rep": sum(r.rows_replaced for r in reports),
             },
         )
-        for table in ("staged", "keyed", "merge_plan"):
-            con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute("DROP TABLE IF EXISTS merge_plan")
     return IngestReport(ingest_id=ingest_id, files=reports)
 
 

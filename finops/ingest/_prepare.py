@@ -325,12 +325,14 @@ def first_problem(
     return row, check.field, check.message(value or "")
 
 
-def write_keyed(con: duckdb.DuckDBPyConnection, staged: str, keyed: str) -> None:
-    """Write the typed canonical rows of `staged` to `keyed`, each with its natural key.
+def write_keyed(con: duckdb.DuckDBPyConnection, staged: str, keyed: str) -> str:
+    """The typed canonical rows of `staged`, each with its natural key; returns their relation.
 
     The key is md5 of the row's identity (request id, a format's natural key, or its period
     and dimensions) and `#n`, numbering identical rows of one file in file order. Most keys
-    are unique: all rows get `#1` in one scan, and only repeated ones are renumbered.
+    are unique: then `keyed` is a view computing `#1` keys as the merge reads it (no copy of
+    the rows); otherwise the rows are written to the table `<keyed>_rows`, repeated keys
+    renumbered, and that table is returned.
     """
     _normalise_providers(con, staged)
     cols = _Columns(con, staged)
@@ -350,7 +352,7 @@ def write_keyed(con: duckdb.DuckDBPyConnection, staged: str, keyed: str) -> None
     natural_key = cols.text("natural_key") if cols.has("natural_key") else "NULL"
     cost = cols.text("reported_cost_usd")
     con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE {keyed} AS
+        CREATE OR REPLACE TEMP VIEW {keyed} AS
         WITH cast_rows AS (
             SELECT
                 {cols.timestamp("period_start")} AS period_start,
@@ -372,32 +374,41 @@ def write_keyed(con: duckdb.DuckDBPyConnection, staged: str, keyed: str) -> None
                 CAST(source_row AS BIGINT) AS source_row
             FROM {staged}
         )
-        SELECT
-            * EXCLUDE (staged_grain, staged_requests),
-            coalesce(staged_grain, CASE WHEN period_end IS NULL THEN 'request' ELSE 'bucket' END)
-                AS grain,
-            coalesce(staged_requests, CASE WHEN period_end IS NULL THEN 1 END) AS requests,
-            md5({_KEY_BASIS} || '#1') AS row_key
-        FROM cast_rows
+        , based AS (
+            SELECT
+                * EXCLUDE (staged_grain, staged_requests),
+                coalesce(staged_grain,
+                         CASE WHEN period_end IS NULL THEN 'request' ELSE 'bucket' END) AS grain,
+                coalesce(staged_requests, CASE WHEN period_end IS NULL THEN 1 END) AS requests,
+                {_KEY_BASIS} AS key_basis
+            FROM cast_rows
+        )
+        SELECT *, md5(key_basis || '#1') AS row_key FROM based
     """)
+    # a 64-bit hash finds repeats cheaply; a collision only costs the exact path below
     repeated = fetch_one(
-        con, f"SELECT count(*) FROM (SELECT row_key FROM {keyed} GROUP BY 1 HAVING count(*) > 1)"
+        con,
+        f"SELECT count(*) FROM (SELECT hash(key_basis) FROM {keyed} GROUP BY 1 HAVING count(*) > 1)",
     )[0]
-    if repeated:
-        con.execute(f"""
-            UPDATE {keyed} SET row_key = numbered.row_key
-            FROM (
-                SELECT
-                    rowid AS staged_at,
-                    md5({_KEY_BASIS} || '#' || CAST(
-                        row_number() OVER (PARTITION BY row_key ORDER BY source_row, rowid)
-                        AS VARCHAR)
-                    ) AS row_key
-                FROM {keyed}
-                WHERE row_key IN (SELECT row_key FROM {keyed} GROUP BY 1 HAVING count(*) > 1)
-            ) AS numbered
-            WHERE {keyed}.rowid = numbered.staged_at
-        """)
+    if not repeated:
+        return keyed
+    table = f"{keyed}_rows"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT * FROM {keyed}")
+    con.execute(f"""
+        UPDATE {table} SET row_key = numbered.row_key
+        FROM (
+            SELECT
+                rowid AS staged_at,
+                md5(key_basis || '#' || CAST(
+                    row_number() OVER (PARTITION BY row_key ORDER BY source_row, rowid)
+                    AS VARCHAR)
+                ) AS row_key
+            FROM {table}
+            WHERE row_key IN (SELECT row_key FROM {table} GROUP BY 1 HAVING count(*) > 1)
+        ) AS numbered
+        WHERE {table}.rowid = numbered.staged_at
+    """)
+    return table
 
 
 def _normalise_providers(con: duckdb.DuckDBPyConnection, staged: str) -> None:
