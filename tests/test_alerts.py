@@ -223,7 +223,7 @@ def test_webhook_retries_a_server_error_then_succeeds(hook_server):
     url, hook = hook_server([500, 200])
     waits: list[float] = []
     payload = slack_payload(_alert(), source="store test")
-    assert post_webhook(url, payload, backoff_s=0.01, sleep=waits.append) == 2
+    assert post_webhook(url, payload, backoff_s=0.01, sleep=waits.append, allow_http=True) == 2
     assert waits == [0.01]
     assert hook.bodies == [payload, payload]
     assert hook.paths == ["/services/T000/B000/secret"] * 2
@@ -233,7 +233,14 @@ def test_webhook_that_always_fails_gives_one_line_without_the_secret(hook_server
     url, hook = hook_server([500])
     waits: list[float] = []
     with pytest.raises(WebhookError) as err:
-        post_webhook(url, slack_payload(_alert()), attempts=3, backoff_s=0.01, sleep=waits.append)
+        post_webhook(
+            url,
+            slack_payload(_alert()),
+            attempts=3,
+            backoff_s=0.01,
+            sleep=waits.append,
+            allow_http=True,
+        )
     port = url.split(":")[2].split("/")[0]
     assert str(err.value) == (
         f"webhook http://127.0.0.1:{port}/… failed after 3 attempts: HTTP 500 Internal Server Error"
@@ -246,11 +253,16 @@ def test_webhook_that_always_fails_gives_one_line_without_the_secret(hook_server
 def test_webhook_client_errors_are_not_retried_and_429_waits_as_told(hook_server):
     url, hook = hook_server([404])
     with pytest.raises(WebhookError, match="refused the message: HTTP 404 Not Found"):
-        post_webhook(url, slack_payload(_alert()), sleep=lambda s: None)
+        post_webhook(url, slack_payload(_alert()), sleep=lambda s: None, allow_http=True)
     assert len(hook.bodies) == 1
     url, hook = hook_server([429, 200])
     waits: list[float] = []
-    assert post_webhook(url, slack_payload(_alert()), backoff_s=0.01, sleep=waits.append) == 2
+    assert (
+        post_webhook(
+            url, slack_payload(_alert()), backoff_s=0.01, sleep=waits.append, allow_http=True
+        )
+        == 2
+    )
     assert waits == [2.0]  # Retry-After: 2
 
 
@@ -259,7 +271,13 @@ def test_webhook_unreachable_and_bad_urls():
     port = server.server_port
     server.server_close()  # nothing listens there now
     with pytest.raises(WebhookError, match=r"failed after 2 attempts: cannot connect"):
-        post_webhook(f"http://127.0.0.1:{port}/x", {"text": "t"}, attempts=2, sleep=lambda s: None)
+        post_webhook(
+            f"http://127.0.0.1:{port}/x",
+            {"text": "t"},
+            attempts=2,
+            sleep=lambda s: None,
+            allow_http=True,
+        )
     with pytest.raises(WebhookError, match="is not an http"):
         post_webhook("file:///etc/passwd", {"text": "t"})
 
@@ -292,7 +310,7 @@ def test_cli_posts_to_the_webhook_and_exits_2_when_it_cannot(
     _make_store(db, pricing_dir, tmp_path, extras=True)
     opts = ["--db", str(db), "--pricing", str(pricing_dir)]
     url, hook = hook_server([503, 200])
-    out = _run("alerts", "--webhook", url, "--format", "json", *opts)
+    out = _run("alerts", "--webhook", url, "--allow-http", "--format", "json", *opts)
     assert out.exit_code == 1  # something fired, and it was delivered
     assert "posted 1 alert(s) to the webhook (attempt 2)" in out.stderr
     body = hook.bodies[-1]
@@ -301,7 +319,7 @@ def test_cli_posts_to_the_webhook_and_exits_2_when_it_cannot(
     assert body["blocks"][-1]["elements"][0]["text"] == "store store.duckdb · catalog revision 1"
 
     url, hook = hook_server([500])
-    out = _run("alerts", "--webhook", url, *opts)
+    out = _run("alerts", "--webhook", url, "--allow-http", *opts)
     assert out.exit_code == 2
     assert out.output.strip().splitlines()[-1] == (
         f"Error: webhook {url.split('/services')[0]}/… failed after 4 attempts: "

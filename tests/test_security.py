@@ -16,8 +16,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -29,6 +31,8 @@ from streamlit.runtime import context as st_context
 from streamlit.testing.v1 import AppTest
 from test_browser import Browser, _free_port, _stop, _wait
 
+from finops.analysis import alerts as alerts_mod
+from finops.analysis.alerts import WebhookError, post_webhook
 from finops.cli import main, root
 from finops.core.cells import neutralise, neutralise_frame
 from finops.export.focus import export_focus
@@ -498,3 +502,102 @@ def test_a_regex_the_engine_cannot_run_is_refused_at_load(tmp_path):
     assert "regex-teams.yaml" in message and "rule 1" in message
     assert "field match.project_id" in message and "backreferences are not supported" in message
     assert "\n" not in message
+
+
+# --- webhooks: only a 2xx is a delivery, one deadline, https unless allowed -------------------
+
+
+@pytest.fixture
+def hostile_hook():
+    """A real local HTTP server: /redirect answers 302, /drip sends a status line then a byte
+    every 0.5 s, /garbage answers with text that is not HTTP. `seen` lists (method, path)."""
+    seen: list[tuple[str, str]] = []
+    stop = threading.Event()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(("GET", self.path))
+            self.send_response(200)
+            self.end_headers()
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            seen.append(("POST", self.path))
+            if self.path == "/redirect":
+                self.send_response(302)
+                self.send_header("Location", "/landed")
+                self.end_headers()
+            elif self.path == "/drip":
+                self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+                while not stop.wait(0.5):
+                    try:
+                        self.wfile.write(b"X")
+                        self.wfile.flush()
+                    except OSError:
+                        return
+            elif self.path == "/garbage":
+                self.wfile.write(b"this is not an HTTP answer\r\n\r\n")
+            else:
+                self.send_response(200)
+                self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", seen
+    stop.set()
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_redirect_is_a_failed_delivery(hostile_hook):
+    base, seen = hostile_hook
+    with pytest.raises(WebhookError) as err:
+        post_webhook(f"{base}/redirect", {"text": "t"}, allow_http=True, sleep=lambda s: None)
+    assert str(err.value) == (
+        f"webhook {base}/… answered with a redirect (HTTP 302 Found): not delivered"
+    )
+    assert seen == [("POST", "/redirect")]  # not retried, and never followed as a GET
+
+
+def test_a_dripping_server_cannot_hold_the_delivery_past_its_deadline(hostile_hook):
+    """Each byte arrives well inside a socket timeout; only the overall deadline ends it."""
+    base, seen = hostile_hook
+    started = time.monotonic()
+    with pytest.raises(WebhookError) as err:
+        post_webhook(f"{base}/drip", {"text": "t"}, allow_http=True, deadline_s=2, backoff_s=0.1)
+    elapsed = time.monotonic() - started
+    assert 1.9 < elapsed < 4, elapsed
+    assert str(err.value) == (
+        f"webhook {base}/… failed after 1 attempt within 2 s: no complete answer within 2 s"
+    )
+    assert seen == [("POST", "/drip")]
+
+
+def test_plain_http_is_refused_unless_allowed(hostile_hook):
+    base, seen = hostile_hook
+    with pytest.raises(WebhookError, match=r"uses plain http://, which sends the alerts"):
+        post_webhook(f"{base}/ok/secret", {"text": "t"})
+    assert seen == []
+    assert post_webhook(f"{base}/ok/secret", {"text": "t"}, allow_http=True) == 1
+
+
+def test_cli_exits_2_on_a_malformed_answer_and_on_http(loaded, hostile_hook, monkeypatch):
+    """The hand-priced store has unpriced usage, so `finops alerts` fires (exit 1 when sent)."""
+    monkeypatch.setattr(alerts_mod.time, "sleep", lambda s: None)
+    db, pricing = loaded
+    base, seen = hostile_hook
+    opts = ["alerts", "--db", str(db), "--pricing", str(pricing), "--format", "json"]
+    result = CliRunner().invoke(main, [*opts, "--webhook", f"{base}/ok", "--allow-http"])
+    assert result.exit_code == 1, result.output  # fired, and delivered
+    result = CliRunner().invoke(main, [*opts, "--webhook", f"{base}/garbage", "--allow-http"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == (
+        f"Error: webhook {base}/… failed after 4 attempts: not a valid HTTP answer (BadStatusLine)"
+    )
+    result = CliRunner().invoke(main, [*opts, "--webhook", f"{base}/ok"])
+    assert result.exit_code == 2
+    assert "uses plain http://" in result.output.strip().splitlines()[-1]
+    assert seen.count(("POST", "/ok")) == 1

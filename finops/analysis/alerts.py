@@ -2,8 +2,8 @@
 
 `evaluate_alerts` gathers everything that fires on one day ("today": the last day with data
 unless given); a scheduler runs `finops alerts` and acts on its exit code (1 when anything
-fires). `post_webhook` sends them to a Slack-compatible incoming webhook, with bounded
-retries and backoff.
+fires). `post_webhook` sends them to a Slack-compatible incoming webhook over https, with
+bounded retries and backoff inside one overall deadline; only a 2xx answer counts as sent.
 
 What fires:
 
@@ -19,7 +19,9 @@ What fires:
 from __future__ import annotations
 
 import datetime as dt
+import http.client
 import json
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -262,6 +264,39 @@ def _redacted(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/…" if parts.path not in ("", "/") else url
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not a delivery: following a 302 would turn the POST into a
+    GET without the body, so the redirect is reported as the failure it is."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def _deliver(request: urllib.request.Request, limit_s: float) -> BaseException | None:
+    """One POST, bounded by `limit_s` in all (a server that drips bytes cannot hold it):
+    None when a 2xx arrived, else the exception that ended it (TimeoutError at the limit)."""
+    outcome: list[BaseException | None] = []
+
+    def send() -> None:
+        try:
+            with _OPENER.open(request, timeout=max(limit_s, 0.001)) as response:
+                response.read()
+            outcome.append(None)
+        except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+            outcome.append(exc)
+
+    # a daemon thread: at the limit it is abandoned with its socket, never waited for
+    worker = threading.Thread(target=send, name="finops-webhook", daemon=True)
+    worker.start()
+    worker.join(limit_s)
+    if worker.is_alive() or not outcome:
+        return TimeoutError(f"no complete answer within {limit_s:.0f} s")
+    return outcome[0]
+
+
 def post_webhook(
     url: str,
     payload: dict[str, Any],
@@ -269,47 +304,77 @@ def post_webhook(
     attempts: int = 4,
     backoff_s: float = 1.0,
     max_backoff_s: float = 30.0,
-    timeout_s: float = 10.0,
+    deadline_s: float = 60.0,
+    allow_http: bool = False,
     sleep: Callable[[float], None] | None = None,
 ) -> int:
     """POST `payload` as JSON; retry server errors, 429 and network errors with backoff.
 
     Waits `backoff_s`, then twice that, ... (capped at `max_backoff_s`; a 429's Retry-After
-    when it says so) between at most `attempts` tries. Client errors (4xx other than 429)
-    are not retried. Returns the number of attempts used; raises :class:`WebhookError` with
-    a one-line reason (the URL's secret path is not shown).
+    when it says so) between at most `attempts` tries, all within one overall `deadline_s`
+    (connecting, sending, reading the answer and waiting between tries). Only a 2xx answer
+    is a delivery: a redirect (3xx) and client errors (4xx other than 429) are failures that
+    are not retried; an answer that is not valid HTTP is retried like a network error.
+    Plain http:// is refused unless `allow_http` (the alerts and the URL's secret would
+    cross the network in clear). Returns the number of attempts used; raises
+    :class:`WebhookError` with a one-line reason (the URL's secret path is not shown).
     """
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         msg = f"webhook URL {url!r} is not an http(s) URL"
         raise WebhookError(msg)
+    where = _redacted(url)
+    if parts.scheme == "http" and not allow_http:
+        msg = (
+            f"webhook {where} uses plain http://, which sends the alerts and the URL's secret "
+            "unencrypted; use https:// (or --allow-http for a server on a trusted network)"
+        )
+        raise WebhookError(msg)
     if attempts < 1:
         msg = "attempts must be at least 1"
         raise ValueError(msg)
     body = json.dumps(payload, default=str).encode("utf-8")
-    where = _redacted(url)
     reason = "no attempt made"
+    give_up_at = time.monotonic() + deadline_s
+    tried = 0
     for attempt in range(1, attempts + 1):
+        left = give_up_at - time.monotonic()
+        if left <= 0:
+            break
+        tried = attempt
         wait = min(backoff_s * 2 ** (attempt - 1), max_backoff_s)
         request = urllib.request.Request(
             url, data=body, method="POST", headers={"Content-Type": "application/json"}
         )
-        try:
-            with urllib.request.urlopen(request, timeout=timeout_s) as response:
-                response.read()
+        failure = _deliver(request, left)
+        if failure is None:
             return attempt
-        except urllib.error.HTTPError as exc:
-            reason = f"HTTP {exc.code} {exc.reason}"
-            if exc.code < 500 and exc.code != 429:
+        if isinstance(failure, urllib.error.HTTPError):
+            reason = f"HTTP {failure.code} {failure.reason}"
+            if 300 <= failure.code < 400:
+                msg = f"webhook {where} answered with a redirect ({reason}): not delivered"
+                raise WebhookError(msg)
+            if failure.code < 500 and failure.code != 429:
                 msg = f"webhook {where} refused the message: {reason}"
-                raise WebhookError(msg) from None
-            retry_after = exc.headers.get("Retry-After") if exc.headers else None
-            if exc.code == 429 and retry_after and retry_after.strip().isdigit():
+                raise WebhookError(msg)
+            headers = failure.headers
+            retry_after = headers.get("Retry-After") if headers else None
+            if failure.code == 429 and retry_after and retry_after.strip().isdigit():
                 wait = min(float(retry_after), max_backoff_s)
-        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
-            detail = getattr(exc, "reason", exc)
+        elif isinstance(failure, http.client.HTTPException):
+            reason = f"not a valid HTTP answer ({type(failure).__name__})"
+        elif isinstance(failure, TimeoutError) and time.monotonic() >= give_up_at:
+            reason = str(failure)
+        else:
+            detail = getattr(failure, "reason", failure)
             reason = f"cannot connect: {detail}"
         if attempt < attempts:
+            wait = min(wait, give_up_at - time.monotonic())
+            if wait <= 0:
+                break
             (sleep or time.sleep)(wait)
-    msg = f"webhook {where} failed after {attempts} attempt{'s' * (attempts != 1)}: {reason}"
+    msg = (
+        f"webhook {where} failed after {tried} attempt{'s' * (tried != 1)}"
+        f"{f' within {deadline_s:.0f} s' if time.monotonic() >= give_up_at else ''}: {reason}"
+    )
     raise WebhookError(msg)

@@ -230,6 +230,11 @@ class _AlertsError(click.ClickException):
     show_default=True,
     help="Fire when unallocated spend passes this percent of the month; 'off' to skip.",
 )
+@click.option(
+    "--allow-http",
+    is_flag=True,
+    help="Allow a plain http:// webhook (a server on a trusted network); https:// otherwise.",
+)
 @click.option("--days", default=1, show_default=True, help="Days of anomalies to report.")
 @_today_option
 @teams_option
@@ -239,6 +244,7 @@ def alerts_command(
     fmt: str,
     webhook: str | None,
     unallocated_limit: str,
+    allow_http: bool,
     days: int,
     today: str | None,
     teams: Path | None,
@@ -291,7 +297,7 @@ def alerts_command(
         click.echo("nothing fires")
     if webhook and fired:
         try:
-            used = post_webhook(webhook, slack_payload(fired, source=source))
+            used = post_webhook(webhook, slack_payload(fired, source=source), allow_http=allow_http)
         except WebhookError as exc:
             raise _AlertsError(str(exc)) from None
         click.echo(f"posted {len(fired)} alert(s) to the webhook (attempt {used})", err=True)
