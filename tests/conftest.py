@@ -51,3 +51,17 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
         report.longrepr = f"skipped, which FINOPS_NO_SKIPS=1 makes a failure: {reason}"
+
+
+# ... and so is a whole module skipped at collection (a module-level importorskip or
+# pytest.skip(allow_module_level=True)), which the report hook above never sees
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("FINOPS_NO_SKIPS") == "1" and report.skipped:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+        report.outcome = "failed"
+        report.longrepr = (
+            f"skipped at collection, which FINOPS_NO_SKIPS=1 makes a failure: {reason}"
+        )
