@@ -164,7 +164,8 @@ def test_a_read_only_session_prices_with_a_catalog_the_store_has_not_recorded(lo
     con.close()
     with open_session(db, pricing) as s:
         written_total = costing.spend_totals(s.con, revision_id=s.revision_id).cost_usd
-    assert read_only_total == written_total != old_total
+    # only r2 is priced at period 2's standard output rate: 30,000 tokens × $1/M more = $0.03
+    assert read_only_total == written_total == Decimal("9.04")
 
 
 def test_a_read_only_session_rebuilds_a_rollup_whose_thresholds_moved(loaded):
@@ -182,8 +183,11 @@ def test_a_read_only_session_rebuilds_a_rollup_whose_thresholds_moved(loaded):
     with open_session(db, pricing) as s:
         assert s.con.execute("SELECT thresholds FROM rollup_state").fetchall()[0][0] == [150000]
         written_total = costing.spend_totals(s.con, revision_id=s.revision_id).cost_usd
-    assert read_only_total == written_total
-    assert written_total != Decimal("9.01")
+    # by hand, from test_costing's rows: r1 (180k prompt) at March 10's long-context rates
+    # .1M×4 + .05M×.4 + .02M×5 + .01M×8 + .03M×12 = 0.96 (+0.42); r2 (180k) at the cut's
+    # .1M×2 + .05M×.2 + .02M×2.5 + .01M×4 + .03M×6 = 0.48 (+0.21); r4's 200k priority prompt
+    # has no long-context priority price: unpriced (−0.60). r3's 150k prompt is not above.
+    assert read_only_total == written_total == Decimal("9.04")
 
 
 def test_a_writer_waits_for_a_reader_and_a_reader_for_a_writer(loaded):

@@ -136,4 +136,6 @@ def test_moving_a_threshold_and_rebuilding_from_the_command_line(loaded):
     with open_session(db, pricing) as s:
         assert costing.rollup_is_current(s.con, s.catalog)
         total = costing.spend_totals(s.con, revision_id=s.revision_id).cost_usd
-    assert total != Decimal("9.01")  # r1 and r2 are long-context prompts now
+    # r1 and r2 (180k prompts) are long-context now: 0.54 → 0.96, 0.27 → 0.48; r4's 200k
+    # priority prompt has no long-context priority price and drops out (−0.60, unpriced)
+    assert total == Decimal("9.01") + Decimal("0.42") + Decimal("0.21") - Decimal("0.60")
