@@ -229,11 +229,15 @@ def test_catalog_page_equals_the_library(demo_env):
     metrics = _metrics(at)
     assert metrics["Models in the catalog"] == f"{overview.models:,}"
     assert metrics["Catalog revision in use"] == str(overview.revision_id)
+    everything = at.selectbox(key="catalog_model").options
     at.text_input(key="catalog_query").input("sonnet").run()
     assert not at.exception
-    assert "claude-sonnet-4-5" in at.selectbox(key="catalog_model").options[0] or any(
-        "claude-sonnet-4-5" in o for o in at.selectbox(key="catalog_model").options
-    )
+    found = at.selectbox(key="catalog_model").options
+    # the search narrows the list to models whose id (or an alias) holds the text
+    assert "anthropic / claude-sonnet-4-5" in found
+    assert not any("gpt" in o or "gemini" in o for o in found)
+    assert set(found) < set(everything)
+    assert all("sonnet" in o for o in found if "claude" in o)
 
 
 def test_catalog_page_shows_a_revisions_dollar_impact(tmp_path, monkeypatch):
@@ -395,6 +399,14 @@ def test_forecast_page_split_by_team_adds_up(demo_env):
     at.selectbox(key="fc_split").set_value("team").run()
     assert not at.exception
     assert "support" in at.radio(key="fc_series").options
+    months = at.dataframe[0].value
+    teams = months[months["key"] != "total"]
+    assert set(teams["key"]) >= {"support", "search"}
+    # every month: the teams' actuals and forecasts add up to the total row, to the cent
+    for month, total in months[months["key"] == "total"].groupby("month"):
+        parts = teams[teams["month"] == month]
+        for column in ("actual_to_date", "mean"):
+            assert round(parts[column].sum(), 2) == round(total[column].sum(), 2), (month, column)
 
 
 def test_anomalies_page_equals_the_library(demo_env):
