@@ -6,13 +6,13 @@ import gzip
 
 import duckdb
 import pytest
-from conftest import HAND_PRICED
 
 from finops.ingest import IngestError
 from finops.session.session import ingest, open_session
 
 HEADER = "period_start,provider,model,input_tokens,output_tokens,team\n"
 GOOD_ROW = "2025-03-01T00:00:00Z,acme,alpha,10,5,search\n"
+NEW_ROW = "2025-04-01T00:00:00Z,acme,alpha,7,3,search\n"  # not in hand_priced.csv
 
 
 def _state(db):
@@ -77,7 +77,7 @@ CASES = [
         (HEADER + "2025-03-01T00:00:00Z,acme,alpha,10,5,caf\xe9\n").encode("latin-1"),
         None,
         None,
-        "",
+        "This file is not utf-8 encoded",
     ),
 ]
 
@@ -90,15 +90,19 @@ def test_bad_csv_is_refused_with_file_row_field_and_the_store_unchanged(
 ):
     db, pricing = loaded
     before = _state(db)
+    # a good file of rows the store does not hold yet, uploaded with the bad one
+    good = _write(tmp_path, "good.csv", (HEADER + NEW_ROW).encode())
     path = _write(tmp_path, name, data)
     with open_session(db, pricing) as s, pytest.raises(IngestError) as info:
-        ingest(s, [HAND_PRICED, path])  # one upload: the good file must not land either
+        ingest(s, [good, path])  # one upload: the good file must not land either
     error = info.value
     assert error.file == str(path)
     assert (error.row, error.field) == (row, field)
     assert message in str(error)
     assert str(error).startswith(str(path))
     assert _state(db) == before
+    with open_session(db, pricing) as s:  # alone, the good file is one new row
+        assert ingest(s, [good]).rows_new == 1
 
 
 def test_non_utf8_names_the_encoding_problem(loaded, tmp_path):
