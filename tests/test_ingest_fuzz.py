@@ -4,8 +4,10 @@ IngestError (file, row, field) — never another exception, never a traceback fo
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
+import uuid
 from pathlib import Path
 
 import pytest
@@ -155,3 +157,67 @@ def test_detectors_only_answer_yes_or_no(head, header, json_head):
     sniff = Sniff(path=Path("upload"), head=head, csv_header=header, json_head=json_head)
     for fmt in formats():
         assert fmt.detect(sniff) in (True, False)
+
+
+_NAMES = st.text(alphabet=st.characters(categories=("L", "N")), min_size=1, max_size=12)
+_COUNTS = st.integers(min_value=0, max_value=10**15)
+
+
+@FUZZ
+@given(
+    moment=st.datetimes(min_value=dt.datetime(2001, 1, 1), max_value=dt.datetime(2099, 12, 30)),
+    offset_minutes=st.integers(-12 * 60, 14 * 60).map(lambda m: m - m % 15),
+    zulu=st.booleans(),
+    input_tokens=_COUNTS,
+    output_tokens=st.none() | _COUNTS,
+    pad=st.sampled_from(["", " ", "  "]),
+    model=_NAMES,
+    team=st.none() | _NAMES,
+)
+def test_an_accepted_canonical_row_is_stored_as_written(
+    store, moment, offset_minutes, zulu, input_tokens, output_tokens, pad, model, team
+):
+    """Valid values in any spelling are accepted, and stored as the file wrote them: the
+    timestamp converted to UTC (Python's own conversion is the oracle), counts and names
+    exact, an empty cell NULL — never 0."""
+    con, folder = store
+    offset = dt.timedelta(minutes=offset_minutes)
+    if zulu and not offset_minutes:
+        stamp = moment.isoformat() + "Z"
+    else:
+        stamp = moment.replace(tzinfo=dt.timezone(offset)).isoformat()
+    request_id = f"fuzz-{uuid.uuid4()}"
+    path = folder / "accepted.csv"
+    with path.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(
+            [
+                "period_start",
+                "provider",
+                "model",
+                "input_tokens",
+                "output_tokens",
+                "team",
+                "request_id",
+            ]
+        )
+        writer.writerow(
+            [
+                pad + stamp + pad,
+                "acme",
+                model,
+                f"{pad}{input_tokens}{pad}",
+                "" if output_tokens is None else str(output_tokens),
+                team or "",
+                request_id,
+            ]
+        )
+    report = ingest_files(con, [path], thresholds=[], format_name="canonical")
+    assert report.rows_new == 1
+    stored = con.execute(
+        "SELECT period_start, model, input_tokens, output_tokens, team FROM usage "
+        "WHERE request_id = $id",
+        {"id": request_id},
+    ).fetchall()
+    utc = (moment - offset).replace(tzinfo=None)
+    assert stored == [(utc, model, input_tokens, output_tokens, team)]
