@@ -278,20 +278,12 @@ def test_budgets_on_the_demo_with_the_ownership_map(tmp_path):
         "security",
         "TOTAL",
     }
+    # the status rule itself is checked by hand above (over, at risk, no budget) and in
+    # tests/test_golden_month.py (ok, over by less than a cent); here: the demo is projected
     for r in mid.values():
-        budget, actual, projected = r["budget_usd"], r["actual_usd"], r["projected_usd"]
-        expected = (
-            "no budget"
-            if budget is None
-            else "over"
-            if actual > budget
-            else "at risk"
-            if projected > budget
-            else "ok"
-        )
-        assert r["status"] == expected, r
+        projected = r["projected_usd"]
         assert r["projection"].startswith("forecast") and r["projected_lo80_usd"] <= projected
-        assert projected >= actual.quantize(Decimal("0.01"))
+        assert projected >= r["actual_usd"].quantize(Decimal("0.01"))
     assert mid["ml-research"]["unpriced_rows"] > 0  # its fine-tuned model has no price
     for r in end.values():
         assert r["today"] == dt.date(2025, 12, 31)

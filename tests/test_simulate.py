@@ -386,23 +386,51 @@ def test_without_evals_the_result_says_savings_are_not_quality(store):
     assert result.quality_note.startswith("no eval results given")
 
 
-def test_forward_savings_apply_the_recent_savings_rate_to_the_forecast(store):
+def test_forward_savings_apply_the_recent_savings_rate_to_the_forecast(store, monkeypatch):
+    """The forecast is replaced by a known one (14 days, $140 expected, $100–$180 at 80%), so
+    the savings are worked out by hand and not from the result's own forecast."""
+    import polars as pl
+
+    from finops.analysis.simulate import forward
+
+    seen = {}
+
+    def known_forecast(values, *, days, horizon, fill):
+        seen.update(values=values, days=days, horizon=horizon)
+        return pl.DataFrame(
+            {
+                "day": [dt.date(2025, 4, 3) + dt.timedelta(days=i) for i in range(horizon)],
+                "cum_mean": [10.0 * (i + 1) for i in range(horizon)],
+                "cum_lo80": [100.0 / horizon * (i + 1) for i in range(horizon)],
+                "cum_hi80": [180.0 / horizon * (i + 1) for i in range(horizon)],
+                "method": ["known"] * horizon,
+                "note": [""] * horizon,
+            }
+        )
+
+    monkeypatch.setattr(forward, "forecast_series", known_forecast)
     scenario = sim.Scenario(
         moves=[sim.Move("thinker", to="alpha")],
         scope={"teams": ["research"]},
         assumptions=HAND_ASSUMPTIONS,
         horizon_days=14,
     )
-    result = _simulate(store, scenario)
-    forecast = result.forecast
-    assert forecast["horizon_days"] == 14
-    assert forecast["first_day"] == dt.date(2025, 4, 3)
-    # the last 28 days (2025-03-06..04-02) hold all of research's usage: rate = 20.87371625 / 22.325
-    rate = Decimal("20.87371625") / Decimal("22.325")
-    assert forecast["savings_usd"] == (forecast["forecast_cost_usd"] * rate).quantize(
-        Decimal("0.01")
+    forecast = _simulate(store, scenario).forecast
+    # the forecast is fed research's actual daily spend (module docstring): q1, q2, b1
+    assert seen["days"] == [dt.date(2025, 3, 10), dt.date(2025, 3, 20), dt.date(2025, 4, 2)]
+    assert seen["values"] == pytest.approx([1.925, 2.4, 18.0])
+    assert seen["horizon"] == 14
+    assert (forecast["horizon_days"], forecast["first_day"]) == (14, dt.date(2025, 4, 3))
+    assert forecast["forecast_cost_usd"] == Decimal("140.00")
+    # the last 28 days (2025-03-06..04-02) hold all of research's usage, so the savings rate is
+    # 20.87371625 / 22.325 = 0.934992889...: $140 × rate = 130.899 → $130.90; with single-valued
+    # assumptions every case has that rate, so the range is $100 × rate = 93.499 → $93.50 to
+    # $180 × rate = 168.299 → $168.30
+    assert (forecast["savings_usd_low"], forecast["savings_usd"], forecast["savings_usd_high"]) == (
+        Decimal("93.50"),
+        Decimal("130.90"),
+        Decimal("168.30"),
     )
-    assert forecast["savings_usd_low"] <= forecast["savings_usd"] <= forecast["savings_usd_high"]
 
 
 def test_scenario_files_and_their_errors(tmp_path):
