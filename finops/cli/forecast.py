@@ -30,23 +30,51 @@ def _levels(text: str) -> tuple[int, ...]:
 )
 @click.option("--horizon", default=28, show_default=True, help="Days to forecast.")
 @click.option("--levels", default="80,95", show_default=True, help="Interval levels (percent).")
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="plans.yaml of planned migrations: show 'as is' and 'as planned' by month.",
+)
 @format_option("table", "csv", "json")
 @db_option
 @pricing_option
-def forecast_command(by: str, horizon: int, levels: str, fmt: str, db: Path, pricing) -> None:
+def forecast_command(
+    by: str, horizon: int, levels: str, plan_file: Path | None, fmt: str, db: Path, pricing
+) -> None:
     """Daily spend forecast with intervals, priced day by day (announced price changes count).
 
     Columns: day, the --by key, mean, lo/hi per level, method, tokens_mean, price_factor.
 
+    With --plan, the total forecast by month "as is" beside "as planned": each plan's
+    simulated saving per month (finops simulate, at the prices in force on its start day)
+    taken off from its start, along its ramp, with the saving's range.
+
     \b
-    Example:
+    Examples:
       finops forecast --by team --horizon 31 --format csv
+      finops forecast --plan plans.yaml --horizon 92
     """
     from finops.analysis.forecast.spend import forecast_spend
 
+    if plan_file is not None and by != "total":
+        raise click.UsageError("--plan compares the total forecast: leave out --by")
     with reading_session(db, pricing) as s:
         result = forecast_spend(s, by=by, horizon=horizon, levels=_levels(levels))
+        if plan_file is not None:
+            _emit_planned(s, result, plan_file, fmt)
+            return
     emit(result.forecast, fmt, title=f"Spend forecast by {by} from {result.as_of} (USD per day)")
+
+
+def _emit_planned(session, result, plan_file: Path, fmt: str) -> None:
+    """The --plan view: planned migrations (finops.analysis.simulate.plans) by month."""
+    from finops.analysis.simulate import plans
+
+    savings = plans.plan_savings(session, plans.load_plans(plan_file), today=result.as_of)
+    frame = plans.planned_months(result.forecast, savings)
+    emit(frame, fmt, title=f"Spend forecast from {result.as_of}: as is and as planned (USD)")
 
 
 @main.command("forecast-series")

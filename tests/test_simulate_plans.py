@@ -1,0 +1,111 @@
+"""Planned migrations in the forecast: `finops forecast --plan` shows "as planned" = "as is"
+minus the simulated saving per month, from the plan's start, to the cent.
+
+Fixture: 60 days (2025-03-01 .. 2025-04-29) of one daily bucket of research's thinker traffic,
+1M input and 0.1M output tokens over 100 requests: 1M × $10 + 0.1M × $40 = $14.00 a day.
+Plan: from 2025-06-01, move it to alpha (prices in force then: input $1, output $4 per MTok)
+with token ratios 1: 1M × 1 + 0.1M × 4 = $1.40 a day.
+Forward window: the last 28 days; per month 28 × 14 × 30.4375 / 28 = 426.125 → $426.12
+(half-even), on alpha 28 × 1.4 × 30.4375 / 28 = 42.6125 → $42.61: saving $383.51 a month.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from finops.analysis.simulate import ScenarioError, plans
+from finops.cli import main
+from finops.session.session import ingest, open_session
+
+SAVING = Decimal("383.51")
+
+
+@pytest.fixture
+def steady(db: Path, pricing_dir: Path, tmp_path: Path):
+    lines = ["period_start,period_end,provider,model,requests,input_tokens,output_tokens,team"]
+    day = dt.date(2025, 3, 1)
+    while day <= dt.date(2025, 4, 29):
+        lines.append(
+            f"{day}T00:00:00Z,{day + dt.timedelta(days=1)}T00:00:00Z,acme,thinker,100,"
+            "1000000,100000,research"
+        )
+        day += dt.timedelta(days=1)
+    csv = tmp_path / "steady.csv"
+    csv.write_text("\n".join(lines) + "\n")
+    with open_session(db, pricing_dir) as s:
+        ingest(s, [csv])
+    plan = tmp_path / "plans.yaml"
+    plan.write_text(
+        "plans:\n"
+        "  - name: research on alpha\n"
+        "    scope: {teams: [research]}\n"
+        "    moves: [{from: thinker, to: alpha}]\n"
+        "    assumptions: {input_token_ratio: 1, output_token_ratio: 1}\n"
+        "    start: 2025-06-01\n"
+        "    ramp_days: 0\n"
+    )
+    return db, pricing_dir, plan
+
+
+def _cli(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_as_planned_is_as_is_minus_the_simulated_monthly_saving_from_the_start(steady):
+    db, pricing, plan = steady
+    common = ["--db", str(db), "--pricing", str(pricing), "--format", "json"]
+    simulated = _cli(
+        "simulate", "--from", "thinker", "--to", "alpha", "--scope", "team=research",
+        "--assume", "input_token_ratio=1", "--assume", "output_token_ratio=1",
+        "--pricing-day", "2025-06-01", *common,
+    )  # fmt: skip
+    assert simulated.exit_code == 0, simulated.output
+    (result,) = json.loads(simulated.output, parse_float=Decimal)
+    assert Decimal(str(result["monthly"]["savings_usd"])) == SAVING
+    out = _cli("forecast", "--plan", str(plan), "--horizon", "92", *common)
+    assert out.exit_code == 0, out.output
+    months = {row["month"]: row for row in json.loads(out.output, parse_float=Decimal)}
+    assert sorted(months) == ["2025-04-01", "2025-05-01", "2025-06-01", "2025-07-01"]
+    for month in ("2025-04-01", "2025-05-01"):  # before the start: nothing changes
+        row = months[month]
+        assert Decimal(str(row["saving_usd"])) == 0
+        assert Decimal(str(row["as_planned_usd"])) == Decimal(str(row["as_is_usd"]))
+    june = months["2025-06-01"]  # wholly after the start
+    assert Decimal(str(june["saving_usd"])) == SAVING
+    assert Decimal(str(june["as_planned_usd"])) == Decimal(str(june["as_is_usd"])) - SAVING
+    # July is forecast for 30 of its 31 days: 383.51 × 30 / 31 = 371.1387… → $371.14
+    july = months["2025-07-01"]
+    assert july["forecast_days"] == 30
+    assert Decimal(str(july["saving_usd"])) == Decimal("371.14")
+
+
+def test_a_ramp_moves_a_growing_share_day_by_day(steady):
+    """Start 2025-06-01 with a 4-day ramp: June's shares are 1/4, 2/4, 3/4, then 27 days of 1:
+    (0.25 + 0.5 + 0.75 + 27) / 30 = 28.5 / 30 = 0.95 of the month; 383.51 × 0.95 = 364.3345
+    → $364.33."""
+    db, pricing, plan = steady
+    plan.write_text(plan.read_text().replace("ramp_days: 0", "ramp_days: 4"))
+    with open_session(db, pricing, read_only=True) as s:
+        (saving,) = plans.plan_savings(s, plans.load_plans(plan))
+    assert saving.monthly() == SAVING
+    days = [dt.date(2025, 6, d) for d in range(1, 31)]
+    daily = pl.DataFrame({"day": days, "mean": [14.0] * 30})
+    (june,) = plans.planned_months(daily, [saving]).to_dicts()
+    assert june["as_is_usd"] == Decimal("420.00")
+    assert june["saving_usd"] == Decimal("364.33")
+    assert june["as_planned_usd"] == Decimal("55.67")
+
+
+def test_plan_file_errors_name_the_file_and_field(tmp_path):
+    bad = tmp_path / "plans.yaml"
+    bad.write_text("plans:\n  - moves: [{from: a, to: b}]\n    start: June\n")
+    with pytest.raises(ScenarioError) as err:
+        plans.load_plans(bad)
+    assert str(err.value) == f"{bad}, plans[0].start: 'June' is not a date (YYYY-MM-DD)"
