@@ -115,6 +115,8 @@ def ingest(
             click.echo(f"  models: {', '.join(f.models[:12])}{' …' if len(f.models) > 12 else ''}")
     for model in report.unpriced_models:
         click.echo(f"  unpriced: {model} (no catalog price; see finops unpriced)")
+    if report.unpriced_warning:
+        click.echo(f"warning: {report.unpriced_warning}")
     click.echo(
         f"ingest {report.ingest_id}: {report.rows_new:,} new, {report.rows_duplicate:,} duplicate, "
         f"{report.rows_replaced:,} replaced"
@@ -198,6 +200,8 @@ def spend(
                 f"unpriced usage: {totals.unpriced_rows:,} rows / {totals.unpriced_tokens:,} tokens "
                 "(not in the total; see finops unpriced)"
             )
+        if totals.unpriced_warning:
+            click.echo(f"warning: {totals.unpriced_warning}")
         for w in warnings:
             state = "retired" if w["days_left"] < 0 else f"retires in {w['days_left']} days"
             successor = f"; successor {w['successor']}" if w["successor"] else ""

@@ -24,6 +24,7 @@ from finops.core.store import fetch_one, query_pl, relation, transaction
 __all__ = [
     "SPEND_MEASURES",
     "TOKENS_SQL",
+    "UNPRICED_WARNING_SHARE",
     "SpendTotals",
     "ensure_rollup",
     "priced_rows",
@@ -32,6 +33,7 @@ __all__ = [
     "spend",
     "spend_totals",
     "unpriced",
+    "unpriced_warning",
 ]
 
 #: Measures `spend` returns beside the keys.
@@ -225,6 +227,12 @@ class SpendTotals:
     usage_rows: int
     first_day: dt.date | None
     last_day: dt.date | None
+    tokens: int = 0  # every token, priced or not
+
+    @property
+    def unpriced_warning(self) -> str | None:
+        """A warning when unpriced usage is more than 1% of the tokens (see `unpriced_warning`)."""
+        return unpriced_warning(self.unpriced_tokens, self.tokens)
 
 
 def spend_totals(
@@ -241,11 +249,44 @@ def spend_totals(
         f"coalesce(CAST(sum(effective_cost_usd) AS DECIMAL(38, 12)), 0), "
         f"coalesce(sum(CASE WHEN cost_usd IS NULL THEN usage_rows END), 0), "
         f"coalesce(sum(CASE WHEN cost_usd IS NULL THEN {TOKENS_SQL} END), 0), "
-        f"coalesce(sum(usage_rows), 0), min(day), max(day) FROM ({priced_sql()})",
+        f"coalesce(sum(usage_rows), 0), min(day), max(day), "
+        f"coalesce(sum({TOKENS_SQL}), 0) FROM ({priced_sql()})",
         _params(revision_id, from_day, to_day),
     )
     return SpendTotals(
-        Decimal(row[0]), Decimal(row[1]), int(row[2]), int(row[3]), int(row[4]), row[5], row[6]
+        Decimal(row[0]),
+        Decimal(row[1]),
+        int(row[2]),
+        int(row[3]),
+        int(row[4]),
+        row[5],
+        row[6],
+        int(row[7]),
+    )
+
+
+#: Above this share of tokens, unpriced usage is a warning, not a footnote.
+UNPRICED_WARNING_SHARE = Decimal("0.01")
+
+
+def unpriced_warning(unpriced_tokens: int, tokens: int) -> str | None:
+    """A plain warning naming the commands that fix it, when more than 1% of tokens are
+    unpriced; None otherwise.
+
+    >>> unpriced_warning(10, 1_000) is None
+    True
+    >>> print(unpriced_warning(25_000, 1_000_000))  # doctest: +NORMALIZE_WHITESPACE
+    2.5% of tokens (25,000 of 1,000,000) have no catalog price and are not in the totals.
+    See why with `finops unpriced`; add missing models and prices with
+    `finops pricing update --from model_prices_and_context_window.json`.
+    """
+    if not tokens or Decimal(unpriced_tokens) <= UNPRICED_WARNING_SHARE * tokens:
+        return None
+    share = Decimal(unpriced_tokens) * 100 / tokens
+    return (
+        f"{share:.1f}% of tokens ({unpriced_tokens:,} of {tokens:,}) have no catalog price and "
+        "are not in the totals. See why with `finops unpriced`; add missing models and prices "
+        "with `finops pricing update --from model_prices_and_context_window.json`."
     )
 
 

@@ -71,6 +71,8 @@ class Session:
 @dataclass
 class UploadReport(IngestReport):
     unpriced_models: list[str] = field(default_factory=list)
+    #: set when more than 1% of the tokens on the days the upload covers are unpriced
+    unpriced_warning: str | None = None
 
 
 @contextmanager
@@ -141,7 +143,22 @@ def ingest(
     )
     models = sorted({m for f in report.files if not f.cost_only for m in f.models})
     unknown = [m for m in models if not session.catalog.lookup(m)]
-    return UploadReport(ingest_id=report.ingest_id, files=report.files, unpriced_models=unknown)
+    days = [d for f in report.files if not f.cost_only for d in (f.first_day, f.last_day) if d]
+    warning = None
+    if days:
+        totals = costing.spend_totals(
+            session.con,
+            revision_id=session.revision_id,
+            from_day=min(days),
+            to_day=max(days) + dt.timedelta(days=1),
+        )
+        warning = totals.unpriced_warning
+    return UploadReport(
+        ingest_id=report.ingest_id,
+        files=report.files,
+        unpriced_models=unknown,
+        unpriced_warning=warning,
+    )
 
 
 def load_demo(session: Session, *, days: int = 270, seed: int = 7) -> UploadReport:

@@ -17,6 +17,7 @@ from finops.analysis.filters import SpendFilter, filtered_spend, monthly_budget,
 from finops.analysis.forecast.outlook import Projection, project_period
 from finops.core.months import month_bounds, month_end
 from finops.core.today import resolve_today
+from finops.pricing.costing import unpriced_warning
 from finops.session.session import Session
 
 __all__ = ["OVER_TIME_DIMENSIONS", "Overview", "build_overview"]
@@ -40,12 +41,18 @@ class Overview:
     last_month_effective_usd: Decimal
     unpriced_rows: int
     unpriced_tokens: int
+    tokens: int  # every token in the range, priced or not
     revision_id: int
     projection: Projection | None
     budget_usd: Decimal | None  # this month's budget for the filter's teams (teams.yaml)
     daily: pl.DataFrame  # day, team, provider, model, cost_usd (the filter's date range)
     by_model_month: pl.DataFrame  # provider, model, cost_usd, unpriced_rows (this month)
     filter: SpendFilter = field(default_factory=SpendFilter)
+
+    @property
+    def unpriced_warning(self) -> str | None:
+        """Set when more than 1% of the range's tokens are unpriced, naming the fixing command."""
+        return unpriced_warning(self.unpriced_tokens, self.tokens)
 
     @property
     def change_per_day_pct(self) -> float | None:
@@ -177,6 +184,10 @@ def build_overview(
         last_month_effective_usd=_sum(cube, last_start, month_start, "effective_cost_usd"),
         unpriced_rows=int(in_range["unpriced_rows"].sum()),
         unpriced_tokens=int(in_range["unpriced_tokens"].sum()),
+        tokens=sum(
+            int(in_range[c].sum())
+            for c in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
+        ),
         revision_id=rev,
         projection=projection,
         budget_usd=monthly_budget(session, flt),

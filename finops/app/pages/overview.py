@@ -21,7 +21,9 @@ if ov.as_of is None:
     st.stop()
 st.caption(f"Showing {flt.describe()}. Data through {opts.last_day:%d %b %Y}.")
 
-if ov.unpriced_rows:
+if ov.unpriced_warning:  # more than 1% of tokens: say how to fix it
+    st.warning(f"Unpriced usage: {ov.unpriced_warning}", icon="⚠️")
+elif ov.unpriced_rows:
     st.warning(
         f"Unpriced usage: {ov.unpriced_rows:,} rows / {ov.unpriced_tokens:,} tokens have no catalog "
         "price and are not in these totals (never counted as $0). See `finops unpriced`."

@@ -53,6 +53,8 @@ if "upload_result" in state:
     st.dataframe(result["files"], hide_index=True, width="stretch")
     for model in result["unpriced"]:
         st.warning(f"Unpriced model: {model} — no catalog price; its usage is counted, not costed.")
+    if result.get("unpriced_warning"):
+        st.warning(result["unpriced_warning"])
 
 if not files:
     st.stop()
@@ -130,6 +132,7 @@ if st.button(f"Load {len(previews)} file(s), {rows:,} rows, into the store", typ
         ),
         "files": upload.report_frame(report, names),
         "unpriced": report.unpriced_models,
+        "unpriced_warning": report.unpriced_warning,
     }
     state["upload_round"] = state.get("upload_round", 0) + 1
     st.rerun()
