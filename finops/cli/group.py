@@ -35,6 +35,10 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "forecast": (("finops.cli.forecast",), "Spend forecast with intervals, by any split."),
     "forecast-series": (("finops.cli.forecast",), "Forecast any daily series from a CSV."),
     "ingest": (("finops.cli.root",), "Load usage exports into the store, all or nothing."),
+    "lake": (
+        ("finops.cli.lake",),
+        "Lake usage costed on Spark; the rollup attached to a store.",
+    ),
     "opportunities": (
         ("finops.cli.opportunities",),
         "Savings you could act on now, ranked by $/month.",

@@ -109,8 +109,24 @@ def refresh_daily_usage(
 ) -> None:
     """Recompute the rollup for days in [from_day, to_day) (all days when both are None).
 
-    Call inside the ingest transaction so the rollup never disagrees with `usage`.
+    Call inside the ingest transaction so the rollup never disagrees with `usage`. Days a
+    lake rollup was attached for (`finops lake attach`) hold no request rows to rebuild them
+    from: refused, rather than emptied.
     """
+    attached = fetch_one(
+        con,
+        "SELECT min(d), count(*) FROM (SELECT unnest(days) AS d FROM data_sources) "
+        "WHERE ($from_day IS NULL OR d >= CAST($from_day AS DATE)) "
+        "AND ($to_day IS NULL OR d < CAST($to_day AS DATE))",
+        {"from_day": from_day, "to_day": to_day},
+    )
+    if attached[1]:
+        msg = (
+            f"{attached[1]} day(s) from {attached[0]:%Y-%m-%d} hold a rollup attached from the "
+            "lake (finops lake attach), which this store cannot rebuild from request rows: "
+            "upload such usage to the lake and rerun finops lake run, or use another store"
+        )
+        raise ValueError(msg)
     params = {"from_day": from_day, "to_day": to_day, "thresholds": thresholds}
     con.execute(
         "DELETE FROM daily_usage WHERE ($from_day IS NULL OR day >= CAST($from_day AS DATE)) "

@@ -17,6 +17,7 @@ from finops.analysis.filters import SpendFilter, filtered_spend, monthly_budget,
 from finops.analysis.forecast.outlook import Projection, project_period
 from finops.core.months import month_bounds, month_end
 from finops.core.today import resolve_today
+from finops.lake.attach import source_note
 from finops.pricing.costing import unpriced_warning
 from finops.session.session import Session
 
@@ -48,6 +49,7 @@ class Overview:
     daily: pl.DataFrame  # day, team, provider, model, cost_usd (the filter's date range)
     by_model_month: pl.DataFrame  # provider, model, cost_usd, unpriced_rows (this month)
     filter: SpendFilter = field(default_factory=SpendFilter)
+    source: str | None = None  # where the data came from, when not (only) from uploads
 
     @property
     def unpriced_warning(self) -> str | None:
@@ -194,4 +196,5 @@ def build_overview(
         daily=in_range.select("day", "team", "provider", "model", "cost_usd"),
         by_model_month=by_model,
         filter=flt,
+        source=source_note(con),
     )

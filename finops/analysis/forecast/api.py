@@ -26,7 +26,7 @@ from __future__ import annotations
 import calendar
 import datetime
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -338,6 +338,7 @@ def forecast_hierarchy(
     workers: int | None = None,
     fill: Fill = "zero",
     groupings: list[list[str]] | None = None,
+    runner: Callable[..., list[SeriesForecast]] = forecast_many,
 ) -> pl.DataFrame:
     """Coherent forecasts for the total, every grouping of ``levels_keys``, and the bottom.
 
@@ -353,6 +354,9 @@ def forecast_hierarchy(
 
     Output: ``level`` ("total", "provider", "team,model", ...), the keys (null where
     aggregated over), then the columns of ``forecast_series``.
+
+    ``runner`` forecasts the nodes' series (``engine.forecast_many``'s signature): another
+    one spreads them over a cluster (``finops.lake.forecast``), with the same result.
     """
     levels = _check_options(horizon, levels, method, fill)
     if not levels_keys:
@@ -403,7 +407,7 @@ def forecast_hierarchy(
         else:
             begin = int(starts_arr[idx].min())
             node_series.append(panel[idx, begin:].sum(axis=0))
-    base = forecast_many(
+    base = runner(
         node_series,
         workers=workers,
         horizon=horizon,

@@ -20,6 +20,8 @@ if ov.as_of is None:
     st.info("No usage matches the filters.")
     st.stop()
 st.caption(f"Showing {flt.describe()}. Data through {opts.last_day:%d %b %Y}.")
+if ov.source:
+    st.caption(ov.source)
 
 if ov.unpriced_warning:  # more than 1% of tokens: say how to fix it
     st.warning(f"Unpriced usage: {ov.unpriced_warning}", icon="⚠️")
