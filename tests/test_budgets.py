@@ -152,12 +152,12 @@ def test_month_to_date_projection_run_out_and_status(store):
 
 
 def test_without_a_forecast_the_projection_is_a_labelled_run_rate(store, monkeypatch):
-    import finops.analysis.forecast.api
+    import finops.analysis.budgets
 
     def refuse(*args, **kwargs):
-        raise ValueError("not enough history")
+        raise LookupError("not enough history")
 
-    monkeypatch.setattr(finops.analysis.forecast.api, "forecast_series", refuse)
+    monkeypatch.setattr(finops.analysis.budgets, "store_forecast", refuse)
     ads = _status(store)["ads"]
     assert ads["projection"] == "linear run-rate"
     assert ads["projected_usd"] == Decimal("135.00")  # 45 / 10 days × 30

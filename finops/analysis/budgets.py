@@ -30,6 +30,8 @@ import numpy as np
 import polars as pl
 import yaml
 
+from finops.analysis.forecast.api import budget_exhaustion
+from finops.analysis.forecast.state import StoreForecast, select, store_forecast
 from finops.core.months import month_end, parse_month
 from finops.core.today import resolve_today
 
@@ -175,32 +177,34 @@ class _Projection:
 
 
 def _project(
-    days: list[dt.date], values: np.ndarray, today: dt.date, month_end: dt.date, actual: float
+    forecast: StoreForecast | None,
+    team: str | None,
+    first: dt.date,
+    today: dt.date,
+    month_end: dt.date,
+    actual: float,
+    reason: str | None,
 ) -> _Projection:
+    """The month's projected total: the store's one forecast (the team's node, or the total),
+    or a linear run-rate with the reason when there is none."""
     horizon = (month_end - today).days
     if horizon <= 0:
         return _Projection(actual, actual, actual, "actual (month complete)", None, None)
-    reason = "no spend history"
-    if days:
-        try:
-            from finops.analysis.forecast.api import forecast_series
-
-            fc = forecast_series(
-                values, start=days[0], horizon=horizon, levels=(80, 95), fill="zero"
-            )
-            last = fc.row(fc.height - 1, named=True)
+    reason = reason or "no spend history"
+    if forecast is not None:
+        chosen = select(forecast, teams=(team,) if team else ())
+        row = chosen.month(first)
+        daily = chosen.days.filter(pl.col("key") == "total")
+        if row is not None and daily.height:
             return _Projection(
-                mean=actual + float(last["cum_mean"]),
-                lo80=actual + float(last["cum_lo80"]),
-                hi80=actual + float(last["cum_hi80"]),
-                method=f"forecast ({fc['method'][0]})",
-                note=fc["note"][0],
-                forecast=fc,
+                mean=float(row["mean"]),
+                lo80=float(row["lo80"]),
+                hi80=float(row["hi80"]),
+                method=f"forecast ({daily['method'][0]})",
+                note=daily["note"][0],
+                forecast=daily.select(pl.exclude("key")),
             )
-        except ImportError:
-            reason = "finops.analysis.forecast.api is not available"
-        except ValueError as exc:
-            reason = str(exc)
+        reason = f"no spend by {team} in the forecast's year of history"
     elapsed = (today - today.replace(day=1)).days + 1
     total_days = month_end.day
     mean = actual / elapsed * total_days
@@ -223,8 +227,6 @@ def _run_out(
         return day, day, day
     spent = float(cumulative[-1]) if cumulative.size else 0.0
     if proj.forecast is not None:
-        from finops.analysis.forecast.api import budget_exhaustion
-
         out = budget_exhaustion(float(budget), spent, proj.forecast, level=80)
         return out["expected"], out["earliest"], out["latest"]
     elapsed = (today - today.replace(day=1)).days + 1
@@ -299,13 +301,21 @@ def budget_status(
     teams = sorted(
         set(budgets.teams) | set(daily.filter(pl.col("day") >= first)["team"].drop_nulls())
     )
+    forecast, reason = None, None
+    if as_of < last_day:
+        try:
+            forecast = store_forecast(session, today=as_of)
+        except LookupError as exc:
+            reason = str(exc)
     rows = []
     for team in teams:
         part = daily.filter(pl.col("team") == team)
         budget = budgets.teams[team].monthly_budget_usd if team in budgets.teams else None
-        rows.append(_row("team", team, part, budget, first, as_of, last_day))
+        proj = (forecast, team, reason)
+        rows.append(_row("team", team, part, budget, first, as_of, last_day, proj))
     total = daily.group_by("day").agg(pl.col("cost_usd", "unpriced_rows").sum())
-    rows.append(_row("total", None, total, budgets.total_usd, first, as_of, last_day))
+    proj = (forecast, None, reason)
+    rows.append(_row("total", None, total, budgets.total_usd, first, as_of, last_day, proj))
     frame = pl.DataFrame(rows, schema=_STATUS_SCHEMA, orient="row")
     order = {s: i for i, s in enumerate(BUDGET_STATUSES)}
     return (
@@ -326,17 +336,18 @@ def _row(
     first: dt.date,
     as_of: dt.date,
     month_end: dt.date,
+    projection: tuple[StoreForecast | None, str | None, str | None],
 ) -> tuple:
     part = part.group_by("day").agg(pl.col("cost_usd", "unpriced_rows").sum()).sort("day")
     in_month = part.filter(pl.col("day") >= first)
     actual = Decimal(in_month["cost_usd"].sum() or 0)
     unpriced_rows = int(in_month["unpriced_rows"].sum() or 0)
-    days, values = _calendar(part, as_of)
+    forecast, forecast_team, reason = projection
     month_days = [first + dt.timedelta(days=k) for k in range((as_of - first).days + 1)]
     month_values = np.zeros(len(month_days))
     for day, cost in in_month.select("day", "cost_usd").iter_rows():
         month_values[(day - first).days] += float(cost)
-    proj = _project(days, values, as_of, month_end, float(actual))
+    proj = _project(forecast, forecast_team, first, as_of, month_end, float(actual), reason)
     projected = _cents(proj.mean)
     run_out = (None, None, None)
     if budget is not None and budget > 0:
@@ -362,22 +373,6 @@ def _row(
         unpriced_rows,
         "; ".join(notes) or None,
     )
-
-
-def _calendar(part: pl.DataFrame, as_of: dt.date) -> tuple[list[dt.date], np.ndarray]:
-    """Daily cost from the first day with spend to `as_of`; a day without usage spent 0."""
-    spent = part.filter(pl.col("cost_usd") > 0)
-    if spent.is_empty():
-        return [], np.zeros(0)
-    start = spent["day"].min()
-    n = (as_of - start).days + 1
-    values = np.zeros(n)
-    for day, cost in part.filter(pl.col("day") >= start).select("day", "cost_usd").iter_rows():
-        values[(day - start).days] += float(cost)
-    return [start + dt.timedelta(days=k) for k in range(n)], values
-
-
-# -- showback ---------------------------------------------------------------------------
 
 
 def _per_unit(priced: dict[str, Any] | None, volume: str, unit: int) -> Decimal | None:

@@ -8,7 +8,15 @@ import click
 import polars as pl
 
 from finops.cli.group import main
-from finops.cli.options import db_option, emit, format_option, pricing_option, reading_session
+from finops.cli.options import (
+    contracts_option,
+    db_option,
+    emit,
+    format_option,
+    pricing_option,
+    reading_session,
+    teams_option,
+)
 
 
 def _levels(text: str) -> tuple[int, ...]:
@@ -28,7 +36,12 @@ def _levels(text: str) -> tuple[int, ...]:
     default="total",
     show_default=True,
 )
-@click.option("--horizon", default=28, show_default=True, help="Days to forecast.")
+@click.option(
+    "--horizon",
+    default=None,
+    type=int,
+    help="Days to forecast (default and longest: 92).",
+)
 @click.option("--levels", default="80,95", show_default=True, help="Interval levels (percent).")
 @click.option(
     "--plan",
@@ -40,12 +53,24 @@ def _levels(text: str) -> tuple[int, ...]:
 @format_option("table", "csv", "json")
 @db_option
 @pricing_option
+@teams_option
+@contracts_option
 def forecast_command(
-    by: str, horizon: int, levels: str, plan_file: Path | None, fmt: str, db: Path, pricing
+    by: str,
+    horizon: int | None,
+    levels: str,
+    plan_file: Path | None,
+    fmt: str,
+    db: Path,
+    pricing,
+    teams: Path | None,
+    contracts: Path | None,
 ) -> None:
     """Daily spend forecast with intervals, priced day by day (announced price changes count).
 
-    Columns: day, the --by key, mean, lo/hi per level, method, tokens_mean, price_factor.
+    The store's one forecast: the numbers the Overview, Budgets and the review show, and the
+    same total whichever --by. Columns: day, the --by key, mean, lo/hi per level, method,
+    tokens_mean, price_factor.
 
     With --plan, the total forecast by month "as is" beside "as planned": each plan's
     simulated saving per month (finops simulate, at the prices in force on its start day)
@@ -53,19 +78,25 @@ def forecast_command(
 
     \b
     Examples:
-      finops forecast --by team --horizon 31 --format csv
-      finops forecast --plan plans.yaml --horizon 92
+      finops forecast --by team --format csv
+      finops forecast --plan plans.yaml
     """
     from finops.analysis.forecast.spend import forecast_spend
+    from finops.analysis.forecast.state import save_forecast, store_forecast
 
     if plan_file is not None and by != "total":
         raise click.UsageError("--plan compares the total forecast: leave out --by")
-    with reading_session(db, pricing) as s:
+    with reading_session(db, pricing, teams, contracts) as s:
         result = forecast_spend(s, by=by, horizon=horizon, levels=_levels(levels))
+        shared = store_forecast(s)
         if plan_file is not None:
             _emit_planned(s, result, plan_file, fmt)
-            return
+    save_forecast(db, shared)
+    if plan_file is not None:
+        return
     emit(result.forecast, fmt, title=f"Spend forecast by {by} from {result.as_of} (USD per day)")
+    if shared.change and fmt == "table":
+        click.echo(shared.change)
 
 
 def _emit_planned(session, result, plan_file: Path, fmt: str) -> None:

@@ -1,9 +1,9 @@
 """Spend forecasts as the app shows them: the total, or coherent forecasts by team, provider or
 model (children add up to the total), with this month's and next month's totals.
 
-Built on `finops.analysis.forecast.api`: `forecast_series` for the total, `forecast_hierarchy` for a split
-(reconciled so the parts sum to the whole every day), `period_total` for month totals with
-intervals calibrated on running totals.
+By default the page reads the store's one forecast (`finops.analysis.forecast.state`), so its
+numbers are the Overview's, the budgets' and the review's. Another method or a longer horizon
+is an exploration made on the spot with `finops.analysis.forecast.api`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ import polars as pl
 from finops.analysis.filters import SpendFilter, filtered_spend
 from finops.analysis.forecast.api import backtest_series, forecast_hierarchy, forecast_series
 from finops.analysis.forecast.outlook import period_from_forecast, standard_horizon
+from finops.analysis.forecast.state import select, store_forecast
 from finops.core.months import month_end
+from finops.core.today import resolve_today
 from finops.session.session import Session
 
 __all__ = ["SPLITS", "SpendForecast", "backtest_total", "build_forecast"]
@@ -24,6 +26,22 @@ __all__ = ["SPLITS", "SpendForecast", "backtest_total", "build_forecast"]
 #: What a forecast can be split by (None: the total only).
 SPLITS = (None, "team", "provider", "model")
 _TOP = 8  # series forecast on their own; the rest are summed into "other"
+_FORECAST_COLUMNS = [
+    "key",
+    "day",
+    "mean",
+    "lo80",
+    "hi80",
+    "lo95",
+    "hi95",
+    "method",
+    "note",
+    "cum_mean",
+    "cum_lo80",
+    "cum_hi80",
+    "cum_lo95",
+    "cum_hi95",
+]
 _MONTH_SCHEMA = {
     "key": pl.Utf8,
     "month": pl.Date,
@@ -44,6 +62,8 @@ class SpendForecast:
     history: pl.DataFrame  # day, key, cost_usd (float): the daily spend forecast from
     forecast: pl.DataFrame  # key, day, mean, lo80, hi80, lo95, hi95, method, note, cum_*
     months: pl.DataFrame  # key, month, actual_to_date, mean, lo80, hi80, lo95, hi95
+    shared: bool = True  # the store's one forecast (False: an exploration made on the spot)
+    approximate: tuple[str, ...] = ()  # keys whose intervals sum several forecasts
 
     def series(self, key: str) -> tuple[pl.DataFrame, pl.DataFrame]:
         """(history, forecast) of one key ('total' for the whole)."""
@@ -73,15 +93,75 @@ def build_forecast(
     horizon: int | None = None,
     method: str = "auto",
 ) -> SpendForecast:
-    """Forecast daily spend `horizon` days past the last day in the filter's range (default:
-    to the end of next month, as the Overview and the review do).
+    """The forecast the page shows: by default the store's one forecast
+    (`finops.analysis.forecast.state.store_forecast`) for the filter's teams, providers and
+    models, to the end of next month — the numbers the Overview, budgets, the review and
+    `finops forecast` show. The total is the same whichever split is shown, and the parts
+    add up to it (month totals to the cent).
 
-    With a split, the largest `_TOP` values are forecast apart and the rest as "other"; the
-    total is forecast too and every level is reconciled, so the parts add up to it.
+    Another `method`, or a horizon past the end of next month, is an exploration: that
+    forecast is made on the spot, for the filter's days, and is not the shared one.
     """
     if split not in SPLITS:
         msg = f"cannot split a forecast by {split!r}; choose {', '.join(str(s) for s in SPLITS)}"
         raise ValueError(msg)
+    today = resolve_today(session.con, before=flt.to_day)
+    if today is None:
+        msg = "no priced spend in the filter's range to forecast from"
+        raise LookupError(msg)
+    if method == "auto" and (horizon is None or horizon <= standard_horizon(today)):
+        return _shared(session, flt, split, horizon, today)
+    return _explore(session, flt, split=split, horizon=horizon, method=method)
+
+
+def _shared(
+    session: Session, flt: SpendFilter, split: str | None, horizon: int | None, today: dt.date
+) -> SpendForecast:
+    chosen = select(
+        store_forecast(session, today=today),
+        split=split,
+        teams=flt.teams,
+        providers=flt.providers,
+        models=flt.models,
+    )
+    horizon = horizon or standard_horizon(today)
+    last = today + dt.timedelta(days=horizon)
+    history = chosen.history.with_columns(pl.col("cost_usd").cast(pl.Float64))
+    if flt.from_day is not None:
+        history = history.filter(pl.col("day") >= flt.from_day)
+    # every key on every day since its first: a day without spend spent 0
+    history = (
+        history.group_by("key")
+        .agg(pl.col("day").min().alias("first"))
+        .with_columns(pl.date_ranges("first", pl.lit(today)).alias("day"))
+        .explode("day")
+        .drop("first")
+        .join(history, on=["key", "day"], how="left")
+        .with_columns(pl.col("cost_usd").fill_null(0.0))
+    )
+    forecast = chosen.days.filter(pl.col("day") <= last).select(_FORECAST_COLUMNS)
+    months = chosen.months.filter(pl.col("month").dt.month_end() <= last)
+    return SpendForecast(
+        split=split,
+        horizon=horizon,
+        as_of=today,
+        history=history.select("day", "key", "cost_usd").sort("key", "day"),
+        forecast=forecast,
+        months=months.select(list(_MONTH_SCHEMA)),
+        approximate=chosen.approximate,
+    )
+
+
+def _explore(
+    session: Session,
+    flt: SpendFilter,
+    *,
+    split: str | None,
+    horizon: int | None,
+    method: str,
+) -> SpendForecast:
+    """A forecast made on the spot for another method or a longer horizon (not the shared
+    one): the largest `_TOP` values of the split apart, the rest as "other", reconciled."""
     by = ["day", split] if split else ["day"]
     daily = filtered_spend(session, flt, by=by).filter(pl.col("cost_usd").is_not_null())
     if daily.is_empty():
@@ -134,6 +214,7 @@ def build_forecast(
         history=history.sort("key", "day"),
         forecast=fc,
         months=_month_totals(history, fc, as_of),
+        shared=False,
     )
 
 

@@ -14,7 +14,8 @@ from decimal import Decimal
 import polars as pl
 
 from finops.analysis.filters import SpendFilter, filtered_spend, monthly_budget, regroup
-from finops.analysis.forecast.outlook import Projection, project_period
+from finops.analysis.forecast.outlook import Projection
+from finops.analysis.forecast.state import projection, store_forecast
 from finops.core.months import month_bounds, month_end
 from finops.core.today import resolve_today
 from finops.lake.attach import source_note
@@ -131,6 +132,27 @@ def _sum(frame: pl.DataFrame, start: dt.date, end: dt.date, column: str = "cost_
     return Decimal(total or 0)
 
 
+def _projection(
+    session: Session, flt: SpendFilter, as_of: dt.date, month_start: dt.date
+) -> Projection:
+    """This month's total from the store's one forecast, for the filter's teams, providers
+    and models (`finops.analysis.forecast.state`)."""
+    try:
+        forecast = store_forecast(session, today=as_of)
+    except LookupError as exc:
+        return Projection(
+            period_start=month_start,
+            period_end=month_end(month_start),
+            actual_to_date=0.0,
+            days_forecast=0,
+            mean=None,
+            note=f"no forecast: {exc}",
+        )
+    return projection(
+        forecast, month_start, teams=flt.teams, providers=flt.providers, models=flt.models
+    )
+
+
 def build_overview(
     session: Session,
     *,
@@ -164,12 +186,7 @@ def build_overview(
     days_elapsed = (anchor - month_start).days + 1
     projection = None
     if project and as_of is not None:
-        projection = project_period(
-            cube.select("day", "cost_usd").filter(pl.col("cost_usd").is_not_null()),
-            as_of=as_of,
-            period_start=month_start,
-            period_end=month_end(month_start),
-        )
+        projection = _projection(session, flt, as_of, month_start)
     return Overview(
         as_of=as_of,
         month_start=month_start,

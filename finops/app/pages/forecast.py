@@ -8,6 +8,7 @@ import streamlit as st
 from finops.analysis.forecast.api import METHOD_NAMES
 from finops.app import support as ui
 from finops.core import format as fmt
+from finops.core.months import month_end
 from finops.views import charts
 from finops.views.forecast import SPLITS
 
@@ -40,13 +41,25 @@ except LookupError as exc:
 months = result.months.filter(result.months["key"] == "total")
 st.caption(
     f"Forecast from daily spend through {result.as_of} ({flt.describe()}); "
-    f"method: {result.forecast['method'][0]}."
+    f"method: {result.forecast['method'][0]}. "
+    + (
+        "The store's one forecast: the Overview, Budgets and the review show the same numbers."
+        if result.shared
+        else "An exploration (another method or horizon), not the forecast other pages show."
+    )
 )
+if result.approximate:
+    st.caption(
+        f"Intervals of {', '.join(result.approximate)} add several forecasts' intervals as if "
+        "independent (approximate); the means are exact sums."
+    )
 cols = st.columns(max(1, min(4, months.height)))
 for col, row in zip(cols, months.iter_rows(named=True), strict=False):
     state = "forecast"
-    if row["actual_to_date"]:
-        state = "actual" if row["mean"] == row["actual_to_date"] else "projected"
+    if month_end(row["month"]) <= result.as_of:
+        state = "actual"
+    elif row["actual_to_date"]:
+        state = "projected"
     label = f"{row['month']:%B %Y} ({state})"
     col.metric(
         label,

@@ -20,7 +20,8 @@ from finops.analysis.filters import (
     regroup,
     tokens_expr,
 )
-from finops.analysis.forecast.outlook import Projection, project_period
+from finops.analysis.forecast.outlook import Projection
+from finops.analysis.forecast.state import projection, store_forecast
 from finops.analysis.pvm import (
     allocate_cents,
     effects_in_cents,
@@ -302,6 +303,24 @@ def _anomalies(session: Session, month: dt.date, as_of: dt.date, flt: SpendFilte
     return found, note
 
 
+def _next_month_forecast(
+    session: Session, flt: SpendFilter, as_of: dt.date, next_month: dt.date
+) -> Projection:
+    """Next month from the store's one forecast (the Overview's and the Forecast page's)."""
+    try:
+        fc = store_forecast(session, today=as_of)
+    except LookupError as exc:
+        return Projection(
+            period_start=next_month,
+            period_end=month_end(next_month),
+            actual_to_date=0.0,
+            days_forecast=0,
+            mean=None,
+            note=f"no forecast: {exc}",
+        )
+    return projection(fc, next_month, teams=flt.teams, providers=flt.providers, models=flt.models)
+
+
 def build_review(
     session: Session, month: dt.date, *, filters: SpendFilter | None = None
 ) -> MonthlyReview:
@@ -391,10 +410,7 @@ def build_review(
         .sort("month")
         .tail(6)
     )
-    next_end = month_end(next_month)
-    forecast = project_period(
-        daily_totals, as_of=as_of, period_start=next_month, period_end=next_end
-    )
+    forecast = _next_month_forecast(session, flt, as_of, next_month)
     total = _decimal_sum(this)
     return MonthlyReview(
         month=month,
