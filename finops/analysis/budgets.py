@@ -31,7 +31,8 @@ import polars as pl
 import yaml
 
 from finops.analysis.forecast.api import budget_exhaustion
-from finops.analysis.forecast.state import StoreForecast, select, store_forecast
+from finops.analysis.forecast.selection import select
+from finops.analysis.forecast.state import StoreForecast, store_forecast
 from finops.core.months import month_end, parse_month
 from finops.core.today import resolve_today
 

@@ -16,7 +16,8 @@ import polars as pl
 from finops.analysis.filters import SpendFilter, filtered_spend
 from finops.analysis.forecast.api import backtest_series, forecast_hierarchy, forecast_series
 from finops.analysis.forecast.outlook import period_from_forecast, standard_horizon
-from finops.analysis.forecast.state import select, store_forecast
+from finops.analysis.forecast.selection import select
+from finops.analysis.forecast.state import store_forecast
 from finops.core.months import month_end
 from finops.core.today import resolve_today
 from finops.session.session import Session

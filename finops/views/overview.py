@@ -15,7 +15,8 @@ import polars as pl
 
 from finops.analysis.filters import SpendFilter, filtered_spend, monthly_budget, regroup
 from finops.analysis.forecast.outlook import Projection
-from finops.analysis.forecast.state import projection, store_forecast
+from finops.analysis.forecast.selection import projection
+from finops.analysis.forecast.state import store_forecast
 from finops.core.months import month_bounds, month_end
 from finops.core.today import resolve_today
 from finops.lake.attach import source_note

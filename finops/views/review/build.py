@@ -21,7 +21,8 @@ from finops.analysis.filters import (
     tokens_expr,
 )
 from finops.analysis.forecast.outlook import Projection
-from finops.analysis.forecast.state import projection, store_forecast
+from finops.analysis.forecast.selection import projection
+from finops.analysis.forecast.state import store_forecast
 from finops.analysis.pvm import (
     allocate_cents,
     effects_in_cents,
