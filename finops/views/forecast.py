@@ -17,7 +17,7 @@ from finops.analysis.filters import SpendFilter, filtered_spend
 from finops.analysis.forecast.api import backtest_series, forecast_hierarchy, forecast_series
 from finops.analysis.forecast.outlook import period_from_forecast, standard_horizon
 from finops.analysis.forecast.selection import select
-from finops.analysis.forecast.state import store_forecast
+from finops.analysis.forecast.state import HORIZON_DAYS, store_forecast
 from finops.core.months import month_end
 from finops.core.today import resolve_today
 from finops.session.session import Session
@@ -100,7 +100,7 @@ def build_forecast(
     `finops forecast` show. The total is the same whichever split is shown, and the parts
     add up to it (month totals to the cent).
 
-    Another `method`, or a horizon past the end of next month, is an exploration: that
+    Another `method`, or a horizon past `HORIZON_DAYS`, is an exploration: that
     forecast is made on the spot, for the filter's days, and is not the shared one.
     """
     if split not in SPLITS:
@@ -110,7 +110,7 @@ def build_forecast(
     if today is None:
         msg = "no priced spend in the filter's range to forecast from"
         raise LookupError(msg)
-    if method == "auto" and (horizon is None or horizon <= standard_horizon(today)):
+    if method == "auto" and (horizon is None or horizon <= HORIZON_DAYS):
         return _shared(session, flt, split, horizon, today)
     return _explore(session, flt, split=split, horizon=horizon, method=method)
 

@@ -56,6 +56,9 @@ Fill = Literal["interpolate", "zero"]
 
 SHORT_HISTORY_DAYS = 28
 BACKTEST_ORIGINS = 16
+# Longest backtest: next month's total from any day of this one. Longer horizons extrapolate
+# the error scale past it; backtesting them would score methods on a past quarter ago.
+BACKTEST_HORIZON_MAX = 62
 # History the earliest backtest origin fits on (less when the series is short).
 MIN_TRAIN_DAYS = 8 * PERIOD
 # Training window at the earliest backtest origin; later origins and the final fit
@@ -131,7 +134,8 @@ def _backtest_plan(n: int, horizon: int) -> tuple[int, list[int], int]:
     short); origins are a week apart when the history allows, closer otherwise.
     """
     train_min = min(MIN_TRAIN_DAYS, max(2 * PERIOD, n // 2))
-    backtest_horizon = min(horizon, max(PERIOD, n - train_min - (BACKTEST_ORIGINS - 1)))
+    wanted = min(horizon, BACKTEST_HORIZON_MAX)
+    backtest_horizon = min(wanted, max(PERIOD, n - train_min - (BACKTEST_ORIGINS - 1)))
     latest = n - backtest_horizon
     step = min(PERIOD, max(1, (latest - train_min) // (BACKTEST_ORIGINS - 1)))
     origins = [latest - step * j for j in range(BACKTEST_ORIGINS) if latest - step * j >= train_min]
@@ -411,7 +415,7 @@ def forecast_array(
     bounds = _bounds(mean, level_now * daily_scale, daily_q)
     cum_bounds = _bounds(np.cumsum(mean), level_now * cum_scale, cum_q)
     mean, cum_mean, bounds, cum_bounds = _finish(mean, bounds, cum_bounds, nonnegative)
-    if backtest_horizon < horizon:
+    if backtest_horizon < min(horizon, BACKTEST_HORIZON_MAX):
         notes.append(
             f"history allows a {backtest_horizon}-day backtest; "
             f"intervals beyond day {backtest_horizon} are extrapolated"

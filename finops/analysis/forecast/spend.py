@@ -42,7 +42,7 @@ def forecast_spend(
 ) -> SpendForecastResult:
     """Daily dollar and token forecasts for the total or by provider, team or model.
 
-    ``horizon`` (default: to the end of next month, the store forecast's span) may be shorter,
+    ``horizon`` (default: the store forecast's whole span, 92 days) may be shorter,
     never longer; ``levels`` are among the stored 80% and 95%.
     """
     if by not in BY_KEYS:
@@ -60,7 +60,7 @@ def forecast_spend(
     horizon = horizon or span
     if horizon > span:
         msg = (
-            f"the forecast runs {span} days, to {fc.horizon_end} (the end of next month): "
+            f"the forecast runs {span} days, to {fc.horizon_end}: "
             f"ask for --horizon {span} or less, or forecast a series with finops forecast-series"
         )
         raise ValueError(msg)

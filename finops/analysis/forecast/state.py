@@ -40,7 +40,6 @@ import duckdb
 import polars as pl
 
 from finops.analysis.forecast.api import forecast_hierarchy
-from finops.analysis.forecast.outlook import standard_horizon
 from finops.core.months import month_end
 from finops.core.store import StoreError, connect, fetch_one, query_pl, read_sql, transaction
 from finops.core.today import resolve_today
@@ -48,6 +47,7 @@ from finops.session.session import Session
 
 __all__ = [
     "HIERARCHY",
+    "HORIZON_DAYS",
     "LEVELS",
     "StoreForecast",
     "describe_change",
@@ -73,6 +73,8 @@ LEVELS: tuple[tuple[str, ...], ...] = (
 #: Bumped when the method changes, so no store serves a forecast made the old way.
 FORECAST_VERSION = "2"
 HISTORY_DAYS = 365
+#: Days forecast: next month from any day of this one, and about a quarter ahead.
+HORIZON_DAYS = 92
 INTERVALS = (80, 95)
 _MIX_DAYS = 28
 _KEEP_RUNS = 12
@@ -437,7 +439,7 @@ def _compute(session: Session, as_of: dt.date, state_key: str) -> StoreForecast:
     if history.is_empty() or not history["value"].abs().sum():
         msg = f"no priced spend in the year to {as_of} to forecast from"
         raise LookupError(msg)
-    horizon = standard_horizon(as_of)
+    horizon = HORIZON_DAYS
     base = forecast_hierarchy(
         history.select("day", *HIERARCHY, "value"),
         levels_keys=list(HIERARCHY),
@@ -628,7 +630,7 @@ def store_forecast(session: Session, *, today: dt.date | None = None) -> StoreFo
     """The forecast of the store's current state (made once, then read from the cache).
 
     ``today`` defaults to `finops.core.today.resolve_today` (the last day with data, or
-    FINOPS_TODAY); the forecast runs from the day after it to the end of the next month.
+    FINOPS_TODAY); the forecast runs ``HORIZON_DAYS`` days from the day after it.
     Raises LookupError when the store has no priced spend to forecast from.
     """
     as_of = resolve_today(session.con, today)
