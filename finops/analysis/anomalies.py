@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -271,7 +272,8 @@ def _cents(value: Decimal | float) -> Decimal:
 
 @dataclass(frozen=True)
 class _Predictions:
-    """One-step-ahead expectations of a daily series: day t judged from days before t only."""
+    """One-step-ahead expectations of many daily series (rows) over the same days (columns):
+    day t of a series judged from its days before t only."""
 
     expected: np.ndarray  # NaN where the history is too short or too sporadic
     offset: np.ndarray  # added before taking logs, so idle days do not blow up
@@ -279,58 +281,87 @@ class _Predictions:
     flagged: np.ndarray  # days found to be spikes: kept out of later noise estimates
 
 
-def _predict_one(values: np.ndarray, i: int, cfg: AnomalyConfig) -> tuple[float, float, bool]:
-    """(expected, offset, weekend-like) for day `i`, or expected NaN when it cannot be judged.
+def _predict_day(blocks: np.ndarray, recent: np.ndarray, cfg: AnomalyConfig) -> tuple:
+    """(expected, offset, weekend-like) for one day of many series with `w` whole weeks each.
 
-    The history is cut into whole weeks ending the day before; each week is divided by its
-    own mean, so a level shift between weeks does not bend the weekday factors. The level is
-    the median of the last `level_days` days divided by their factors.
+    `blocks` is (series, w, 7): the weeks ending the day before, column 0 on the judged day's
+    weekday; `recent` is (series, level_days) with the same weekday alignment from its end.
+    Each week is divided by its own mean, so a level shift between weeks does not bend the
+    weekday factors; the level is the median of the recent days divided by their factors.
     """
-    weeks = min(cfg.weeks, i // 7)
-    if weeks < 2:  # a check needs min_history_days; the noise estimate starts earlier
-        return math.nan, 0.0, False
-    lo = i - 7 * weeks
-    blocks = values[lo:i].reshape(weeks, 7)  # column 0 has the weekday of day i
-    if np.mean(blocks > 0) < cfg.min_active_share:
-        return math.nan, 0.0, False
-    block_mean = blocks.mean(axis=1)
+    active = (blocks > 0).mean(axis=(1, 2)) >= cfg.min_active_share
+    block_mean = blocks.mean(axis=2)
     used = block_mean > 0
-    factor = np.median(blocks[used] / block_mean[used, None], axis=0)
-    factor = factor / factor.mean()
-    start = max(lo, i - cfg.level_days)
-    cols = (np.arange(start, i) - lo) % 7
-    usable = factor[cols] > 0
-    level = float(np.median(values[start:i][usable] / factor[cols][usable]))
-    return level * float(factor[0]), 0.05 * level, bool(factor[0] < 0.75)
+    with np.errstate(invalid="ignore", divide="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows are the inactive ones
+        ratios = np.where(
+            used[:, :, None], blocks / np.where(used, block_mean, 1)[:, :, None], np.nan
+        )
+        factor = np.nanmedian(ratios, axis=1)
+        factor = factor / factor.mean(axis=1, keepdims=True)
+        cols = (np.arange(-recent.shape[1], 0)) % 7
+        f = factor[:, cols]
+        level = np.nanmedian(np.where(f > 0, recent / np.where(f > 0, f, 1), np.nan), axis=1)
+    expected = np.where(active, level * factor[:, 0], np.nan)
+    offset = np.where(active, 0.05 * level, 0.0)
+    weekend = active & (factor[:, 0] < 0.75)
+    return expected, offset, weekend
 
 
-def _predict(values: np.ndarray, since: int, cfg: AnomalyConfig) -> _Predictions:
-    """Predictions from day `since` (less the history its noise needs) to the last day."""
-    n = len(values)
-    expected, offset = np.full(n, np.nan), np.zeros(n)
-    weekend_like = np.zeros(n, dtype=bool)
-    for i in range(max(0, since - 7 * cfg.weeks), n):
-        expected[i], offset[i], weekend_like[i] = _predict_one(values, i, cfg)
-    return _Predictions(expected, offset, weekend_like, np.zeros(n, dtype=bool))
+def _predict(values: np.ndarray, age: np.ndarray, days: range, cfg: AnomalyConfig) -> _Predictions:
+    """Predictions of every series (row of `values`) on the columns in `days`.
+
+    `age[s, t]` is day t's index in series s's own history (negative before it starts): a
+    series is judged with `min(weeks, age // 7)` whole weeks, at least two.
+    """
+    expected = np.full(values.shape, np.nan)
+    offset = np.zeros(values.shape)
+    weekend_like = np.zeros(values.shape, dtype=bool)
+    for t in days:
+        weeks = np.minimum(cfg.weeks, np.maximum(age[:, t], 0) // 7)
+        for w in np.unique(weeks[weeks >= 2]):
+            rows = np.flatnonzero(weeks == w)
+            blocks = values[rows, t - 7 * w : t].reshape(len(rows), w, 7)
+            recent = values[rows, t - min(cfg.level_days, 7 * w) : t]
+            e, o, k = _predict_day(blocks, recent, cfg)
+            expected[rows, t], offset[rows, t], weekend_like[rows, t] = e, o, k
+    return _Predictions(expected, offset, weekend_like, np.zeros(values.shape, dtype=bool))
 
 
-def _noise(values: np.ndarray, pred: _Predictions, i: int, cfg: AnomalyConfig) -> float:
-    """Robust σ of the log errors of past one-step-ahead expectations, on days like day i."""
-    lo = max(0, i - 7 * cfg.weeks)
-    past = slice(lo, i)
-    ok = np.isfinite(pred.expected[past]) & ~pred.flagged[past]
-    alike = ok & (pred.weekend_like[past] == pred.weekend_like[i])
-    if alike.sum() >= 8:
-        ok = alike
-    eps = np.maximum(pred.offset[past][ok], 1e-9)
-    errors = np.log((values[past][ok] + eps) / (pred.expected[past][ok] + eps))
-    if errors.size < 8:
-        return math.nan
-    # upward noise only: a past drop (a migration to a cheaper model) is no reason to
-    # tolerate a jump; the wider of the quartile and 90th-percentile scales, as errors
-    # have heavier tails than a normal
-    upper = max(float(np.quantile(errors, 0.75)) / 0.6745, float(np.quantile(errors, 0.9)) / 1.2816)
-    return max(upper, cfg.sigma_floor)
+def _row_quantile(values: np.ndarray, q: float) -> np.ndarray:
+    """numpy's default (linear) quantile of each row's non-NaN values, for all rows at once
+    (`np.nanquantile` along an axis loops over rows in Python)."""
+    ordered = np.sort(values, axis=1)  # NaN sorts last
+    n = np.sum(~np.isnan(values), axis=1)
+    h = (n - 1) * q
+    lo = np.floor(h).astype(np.int64)
+    hi = np.minimum(lo + 1, n - 1)
+    rows = np.arange(values.shape[0])
+    a, b, t = ordered[rows, lo], ordered[rows, hi], h - lo
+    diff = b - a
+    return np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)  # numpy's _lerp
+
+
+def _noise(values: np.ndarray, pred: _Predictions, t: int, cfg: AnomalyConfig) -> np.ndarray:
+    """Robust σ per series of the log errors of past one-step-ahead expectations, on days
+    like day t (NaN where fewer than 8 such days exist)."""
+    past = slice(max(0, t - 7 * cfg.weeks), t)
+    ok = np.isfinite(pred.expected[:, past]) & ~pred.flagged[:, past]
+    alike = ok & (pred.weekend_like[:, past] == pred.weekend_like[:, t : t + 1])
+    ok = np.where((alike.sum(axis=1) >= 8)[:, None], alike, ok)
+    eps = np.maximum(pred.offset[:, past], 1e-9)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        errors = np.log((values[:, past] + eps) / (pred.expected[:, past] + eps))
+    errors = np.where(ok, errors, np.nan)
+    sigma = np.full(values.shape[0], np.nan)
+    enough = np.flatnonzero(ok.sum(axis=1) >= 8)
+    if enough.size:
+        # upward noise only: a past drop (a migration to a cheaper model) is no reason to
+        # tolerate a jump; the wider of the quartile and 90th-percentile scales, as errors
+        # have heavier tails than a normal
+        q75, q90 = (_row_quantile(errors[enough], q) for q in (0.75, 0.9))
+        sigma[enough] = np.maximum(np.maximum(q75 / 0.6745, q90 / 1.2816), cfg.sigma_floor)
+    return sigma
 
 
 def _with_constant_price_volume(data: pl.DataFrame) -> pl.DataFrame:
@@ -372,90 +403,114 @@ def _with_constant_price_volume(data: pl.DataFrame) -> pl.DataFrame:
     ).drop("_unit", "_p")
 
 
-def _calendar(part: pl.DataFrame, column: str, first: dt.date, last: dt.date) -> np.ndarray:
-    n = (last - first).days + 1
-    out = np.zeros(n)
-    idx = np.array([(d - first).days for d in part["day"]], dtype=np.int64)
-    out[idx] = part[column].to_numpy()
-    return out
-
-
 def _exceeds(
-    values: np.ndarray, pred: _Predictions, i: int, cfg: AnomalyConfig
-) -> tuple[bool, float, float]:
-    """(above the bound, bound, σ) for day i of a series."""
-    expected, eps = pred.expected[i], max(pred.offset[i], 1e-9)
-    if not math.isfinite(expected):
-        return False, math.nan, math.nan
-    sigma = _noise(values, pred, i, cfg)
-    if not math.isfinite(sigma):
-        return False, math.nan, math.nan
-    bound = (expected + eps) * math.exp(cfg.spike_sigmas * sigma) - eps
-    return bool(values[i] > bound), float(bound), sigma
+    values: np.ndarray, pred: _Predictions, t: int, cfg: AnomalyConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(above the bound, bound, σ) per series on day t."""
+    expected, eps = pred.expected[:, t], np.maximum(pred.offset[:, t], 1e-9)
+    sigma = _noise(values, pred, t, cfg)
+    bound = (expected + eps) * np.exp(cfg.spike_sigmas * sigma) - eps
+    above = np.isfinite(expected) & np.isfinite(sigma) & (values[:, t] > bound)
+    return above, bound, sigma
 
 
 def _spikes(
     data: pl.DataFrame, scope: str, check_days: list[dt.date], cfg: AnomalyConfig
 ) -> list[dict[str, Any]]:
-    """Days whose cost, or whose volume at constant unit costs, is above its bound."""
+    """Days whose cost, or whose volume at constant unit costs, is above its bound.
+
+    Every series of the scope is judged at once: one matrix of days per measure.
+    """
     col = SCOPES[scope]
     today = check_days[-1]
-    per_day = data.group_by(col, "day").agg(pl.col("cost", "volume_ref").sum()).sort(col, "day")
-    findings = []
-    for (key,), part in per_day.partition_by(col, as_dict=True, maintain_order=True).items():
-        if key is None:
-            continue
-        first = part["day"].min()
-        todo = [(day, (day - first).days) for day in check_days if day >= first]
-        todo = [(day, i) for day, i in todo if i >= cfg.min_history_days]
-        if not todo:
-            continue
-        cost = _calendar(part, "cost", first, today)
-        volume = _calendar(part, "volume_ref", first, today)
-        cost_pred = _predict(cost, todo[0][1], cfg)
-        volume_pred = _predict(volume, todo[0][1], cfg)
-        for day, i in todo:
-            expected = cost_pred.expected[i]
-            if not math.isfinite(expected):
-                continue
-            by_cost, bound, sigma = _exceeds(cost, cost_pred, i, cfg)
-            by_volume, _, volume_sigma = _exceeds(volume, volume_pred, i, cfg)
-            if not (by_cost or by_volume) or cost[i] < expected * cfg.spike_min_ratio:
-                continue
-            cost_pred.flagged[i] = volume_pred.flagged[i] = True
-            scoped = data.filter(pl.col(col) == key)
-            actual = scoped.filter(pl.col("day") == day)
-            same_weekday = [first + dt.timedelta(days=j) for j in range(i - 7, -1, -7)]
-            baseline = scoped.filter(pl.col("day").is_in(same_weekday[: cfg.weeks]))
-            split = decompose_change(actual, baseline, _cents(expected))
-            if split["impact_usd"] < cfg.min_impact_usd:
-                continue
-            ratio = cost[i] / expected if expected > 0 else math.inf
-            if not math.isfinite(ratio):
-                detail = f"spend on a {day:%A}, when this scope usually spends nothing"
-            elif by_cost:
-                detail = f"{ratio:.1f}× the {day:%A} expectation (noise σ {sigma:.0%})"
-            else:
-                vol_ratio = volume[i] / volume_pred.expected[i]
-                detail = (
-                    f"{ratio:.1f}× the {day:%A} expectation; volume {vol_ratio:.1f}× its "
-                    f"expectation (noise σ {volume_sigma:.0%}) while unit costs vary more"
-                )
-            findings.append(
-                {
-                    "day": day,
-                    "check": "spike",
-                    "scope": scope,
-                    "key": key,
-                    "model": None,
-                    "metric": "cost_usd",
-                    "expected": float(expected),
-                    "actual": float(cost[i]),
-                    "bound": bound,
-                    **split,
-                    "detail": detail,
-                }
+    per_day = (
+        data.filter(pl.col(col).is_not_null())
+        .group_by(col, "day")
+        .agg(pl.col("cost", "volume_ref").sum())
+    )
+    firsts = per_day.group_by(col).agg(pl.col("day").min().alias("first"))
+    # a scope younger than min_history_days on every checked day is not judged
+    firsts = firsts.filter(pl.col("first") <= today - dt.timedelta(days=cfg.min_history_days)).sort(
+        col
+    )
+    if firsts.is_empty():
+        return []
+    keys, first_days = firsts[col].to_list(), firsts["first"].to_list()
+    # columns: every day from two noise windows before the first checked day to today
+    origin = check_days[0] - dt.timedelta(days=14 * cfg.weeks + cfg.level_days)
+    n_days = (today - origin).days + 1
+    row_of = {k: r for r, k in enumerate(keys)}
+    part = per_day.filter(pl.col(col).is_in(keys), pl.col("day") >= origin)
+    rows = np.array([row_of[k] for k in part[col].to_list()], dtype=np.int64)
+    cols = np.array([(d - origin).days for d in part["day"].to_list()], dtype=np.int64)
+    cost = np.zeros((len(keys), n_days))
+    volume = np.zeros((len(keys), n_days))
+    cost[rows, cols] = part["cost"].to_numpy()
+    volume[rows, cols] = part["volume_ref"].to_numpy()
+    start = np.array([(f - origin).days for f in first_days], dtype=np.int64)
+    age = np.arange(n_days)[None, :] - start[:, None]
+    judged = range(n_days - len(check_days) - 7 * cfg.weeks, n_days)
+    cost_pred = _predict(cost, age, judged, cfg)
+    volume_pred = _predict(volume, age, judged, cfg)
+    found: list[tuple] = []  # (row, column, bound, σ, by cost, volume σ)
+    for day in check_days:
+        t = (day - origin).days
+        eligible = age[:, t] >= cfg.min_history_days
+        by_cost, bound, sigma = _exceeds(cost, cost_pred, t, cfg)
+        by_volume, _, volume_sigma = _exceeds(volume, volume_pred, t, cfg)
+        expected = cost_pred.expected[:, t]
+        with np.errstate(invalid="ignore"):
+            hit = (
+                eligible
+                & np.isfinite(expected)
+                & (by_cost | by_volume)
+                & ~(cost[:, t] < expected * cfg.spike_min_ratio)
             )
+        cost_pred.flagged[hit, t] = volume_pred.flagged[hit, t] = True
+        found += [
+            (r, t, bound[r], sigma[r], bool(by_cost[r]), volume_sigma[r])
+            for r in np.flatnonzero(hit)
+        ]
+    findings = []
+    for r, t, bound, sigma, by_cost, volume_sigma in sorted(found):
+        key, first, day = keys[r], first_days[r], origin + dt.timedelta(days=t)
+        expected = float(cost_pred.expected[r, t])
+        if cost[r, t] - expected < float(cfg.min_impact_usd) - 0.01:
+            continue  # too small whatever the split says (impact is actual − expected, cents)
+        i = (day - first).days
+        scoped = data.filter(pl.col(col) == key)
+        actual = scoped.filter(pl.col("day") == day)
+        same_weekday = [first + dt.timedelta(days=j) for j in range(i - 7, -1, -7)]
+        baseline = scoped.filter(pl.col("day").is_in(same_weekday[: cfg.weeks]))
+        split = decompose_change(actual, baseline, _cents(expected))
+        if split["impact_usd"] < cfg.min_impact_usd:
+            continue
+        ratio = cost[r, t] / expected if expected > 0 else math.inf
+        if not math.isfinite(ratio):
+            detail = f"spend on a {day:%A}, when this scope usually spends nothing"
+        elif by_cost:
+            detail = f"{ratio:.1f}× the {day:%A} expectation (noise σ {sigma:.0%})"
+        else:
+            vol_ratio = volume[r, t] / volume_pred.expected[r, t]
+            detail = (
+                f"{ratio:.1f}× the {day:%A} expectation; volume {vol_ratio:.1f}× its "
+                f"expectation (noise σ {volume_sigma:.0%}) while unit costs vary more"
+            )
+        findings.append(
+            {
+                "day": day,
+                "check": "spike",
+                "scope": scope,
+                "key": key,
+                "model": None,
+                "metric": "cost_usd",
+                "expected": expected,
+                "actual": float(cost[r, t]),
+                "bound": float(bound),
+                **split,
+                "detail": detail,
+            }
+        )
     return findings
 
 
@@ -479,9 +534,36 @@ _DRIFT_METRICS = (
 )
 
 
+def _drift_stats(daily: pl.DataFrame, pair: list[str], metric: _Metric) -> pl.DataFrame:
+    """Per scope pair: the sums and daily-ratio medians one drift metric is judged on.
+
+    The daily ratio counts only days with a positive denominator; its MAD is taken over the
+    baseline days.
+    """
+    num, den = metric.numerator, metric.denominator
+    ratio = (
+        pl.when(pl.col(den) > 0).then(pl.col(num).cast(pl.Float64) / pl.col(den).cast(pl.Float64))
+    ).alias("_ratio")
+    days = daily.with_columns(ratio)
+    base_median = (
+        days.filter(~pl.col("_recent")).group_by(pair).agg(pl.col("_ratio").median().alias("_bmed"))
+    )
+    days = days.join(base_median, on=pair, how="left", nulls_equal=True)
+    recent, base = pl.col("_recent"), ~pl.col("_recent")
+    return days.group_by(pair).agg(
+        pl.col(den).filter(recent).sum().alias("recent_den"),
+        pl.col(num).filter(base).sum().cast(pl.Float64).alias("base_num"),
+        pl.col(den).filter(base).sum().cast(pl.Float64).alias("base_den"),
+        pl.col("_ratio").filter(recent).median().alias("actual"),
+        pl.col("_ratio").filter(recent).is_not_null().sum().alias("recent_days"),
+        (pl.col("_ratio") - pl.col("_bmed")).abs().filter(base).median().alias("mad"),
+    )
+
+
 def _drift(
     data: pl.DataFrame, scope: str, today: dt.date, cfg: AnomalyConfig
 ) -> list[dict[str, Any]]:
+    """Drift per (scope key, model) pair, every pair judged at once from grouped statistics."""
     col = SCOPES[scope]
     recent_from = today - dt.timedelta(days=cfg.drift_window_days - 1)
     base_from = recent_from - dt.timedelta(days=cfg.drift_baseline_days)
@@ -490,50 +572,60 @@ def _drift(
         return []
     measures = ["cost", "requests", "prompt_tokens", "output_tokens", "cache_read_tokens"]
     pair = list(dict.fromkeys([col, "model"]))
-    daily = window.group_by(*pair, "day").agg(pl.col(measures).sum())
+    daily = (
+        window.filter(pl.col(col).is_not_null())
+        .group_by(*pair, "day")
+        .agg(pl.col(measures).sum())
+        .with_columns((pl.col("day") >= recent_from).alias("_recent"))
+    )
+    judged = (
+        daily.group_by(pair)
+        .agg(pl.col("_recent").sum().alias("_r"), (~pl.col("_recent")).sum().alias("_b"))
+        .filter(pl.col("_r") >= min(3, cfg.drift_window_days), pl.col("_b") >= 7)
+        .select(pair)
+    )
+    daily = daily.join(judged, on=pair, how="semi", nulls_equal=True)
+    found = []
+    for metric in _DRIFT_METRICS:
+        for row in _drift_stats(daily, pair, metric).iter_rows(named=True):
+            judged_value = _drift_metric(metric, row, cfg)
+            if judged_value is not None:
+                found.append((row[col], row["model"] or "", metric.name, row, judged_value))
     findings = []
-    for names, part in daily.partition_by(pair, as_dict=True, maintain_order=True).items():
-        key, model = names[0], names[-1]
-        if key is None:
+    metrics = {m.name: m for m in _DRIFT_METRICS}
+    for key, _, name, row, (actual_value, expected_value, bound, z) in sorted(
+        found, key=lambda f: f[:3]
+    ):
+        metric, model = metrics[name], row["model"]
+        scoped = window.filter(pl.col(col) == key, pl.col("model").eq_missing(model))
+        act = scoped.filter(pl.col("day") >= recent_from)
+        bas = scoped.filter(pl.col("day") < recent_from)
+        scale = Decimal(cfg.drift_window_days) / Decimal(cfg.drift_baseline_days)
+        expected_usd = _cents(Decimal(bas["cost_usd"].sum() or 0) * scale)
+        split = decompose_change(act, bas, expected_usd)
+        if split["price_usd"] < cfg.min_impact_usd:
             continue
-        recent = part.filter(pl.col("day") >= recent_from)
-        base = part.filter(pl.col("day") < recent_from)
-        if recent.height < min(3, cfg.drift_window_days) or base.height < 7:
-            continue
-        for metric in _DRIFT_METRICS:
-            found = _drift_metric(metric, recent, base, cfg)
-            if found is None:
-                continue
-            actual_value, expected_value, bound, z = found
-            scoped = window.filter(pl.col(col) == key, pl.col("model") == model)
-            act = scoped.filter(pl.col("day") >= recent_from)
-            bas = scoped.filter(pl.col("day") < recent_from)
-            scale = Decimal(cfg.drift_window_days) / Decimal(cfg.drift_baseline_days)
-            expected_usd = _cents(Decimal(bas["cost_usd"].sum() or 0) * scale)
-            split = decompose_change(act, bas, expected_usd)
-            if split["price_usd"] < cfg.min_impact_usd:
-                continue
-            direction = "up" if actual_value > expected_value else "down"
-            findings.append(
-                {
-                    "day": today,
-                    "check": "drift",
-                    "scope": scope,
-                    "key": key,
-                    "model": model,
-                    "metric": metric.name,
-                    "expected": expected_value,
-                    "actual": actual_value,
-                    "bound": bound,
-                    **split,
-                    "impact_usd": split["price_usd"],
-                    "detail": (
-                        f"{metric.label} {direction} {_change(actual_value, expected_value)} "
-                        f"({recent_from:%b %d}–{today:%b %d} vs the {cfg.drift_baseline_days} days "
-                        f"before, {z:.0f}σ); impact is the unit-cost effect over those days"
-                    ),
-                }
-            )
+        direction = "up" if actual_value > expected_value else "down"
+        findings.append(
+            {
+                "day": today,
+                "check": "drift",
+                "scope": scope,
+                "key": key,
+                "model": model,
+                "metric": metric.name,
+                "expected": expected_value,
+                "actual": actual_value,
+                "bound": bound,
+                **split,
+                "impact_usd": split["price_usd"],
+                "detail": (
+                    f"{metric.label} {direction} {_change(actual_value, expected_value)} "
+                    f"({recent_from:%b %d}–{today:%b %d} vs the {cfg.drift_baseline_days} days "
+                    f"before, {z:.0f}σ); impact is the unit-cost effect over those days"
+                ),
+            }
+        )
     return findings
 
 
@@ -544,30 +636,25 @@ def _change(actual: float, expected: float) -> str:
 
 
 def _drift_metric(
-    metric: _Metric, recent: pl.DataFrame, base: pl.DataFrame, cfg: AnomalyConfig
+    metric: _Metric, stats: dict[str, Any], cfg: AnomalyConfig
 ) -> tuple[float, float, float, float] | None:
     """(recent value, baseline value, bound, z) when the metric drifted the costly way.
 
     The recent value is the median of the window's days, so one odd day (a spike, which
     the spike check reports) does not read as drift; the baseline is its ratio of sums.
     """
-    num, den = metric.numerator, metric.denominator
-    if recent[den].sum() <= 0 or base[den].sum() <= 0:
+    if (stats["recent_den"] or 0) <= 0 or (stats["base_den"] or 0) <= 0:
         return None
-    expected = float(base[num].sum()) / float(base[den].sum())
+    expected = stats["base_num"] / stats["base_den"]
     if metric.name == "cache_hit_rate" and expected < cfg.drift_min_cache_drop:
         return None  # hardly any caching to lose
-
-    def daily(frame: pl.DataFrame) -> np.ndarray:
-        days = frame.filter(pl.col(den) > 0)
-        return (days[num].cast(pl.Float64) / days[den].cast(pl.Float64)).to_numpy()
-
-    recent_days, base_days = daily(recent), daily(base)
-    actual = float(np.median(recent_days))
-    mad = float(np.median(np.abs(base_days - np.median(base_days)))) if base_days.size else 0.0
+    if stats["actual"] is None:
+        return None
+    actual = float(stats["actual"])
+    mad = float(stats["mad"]) if stats["mad"] is not None else 0.0
     sigma_day = max(_MAD_TO_SIGMA * mad, 0.02 * abs(expected), 1e-12)
     # the median of n days varies about 1.25 times as much as their mean
-    sigma = 1.2533 * sigma_day / math.sqrt(max(recent_days.size, 1))
+    sigma = 1.2533 * sigma_day / math.sqrt(max(stats["recent_days"], 1))
     sign = 1.0 if metric.worse_if_up else -1.0
     z = sign * (actual - expected) / sigma
     if metric.name == "cache_hit_rate":
