@@ -22,6 +22,7 @@ page = st.navigation(
         "Plan": [
             st.Page(PAGES / "forecast.py", title="Forecast", icon=":material/trending_up:"),
             st.Page(PAGES / "simulator.py", title="Simulator", icon=":material/swap_horiz:"),
+            st.Page(PAGES / "savings.py", title="Savings", icon=":material/paid:"),
             st.Page(PAGES / "budgets.py", title="Budgets & alerts", icon=":material/savings:"),
             st.Page(PAGES / "anomalies.py", title="Anomalies", icon=":material/warning:"),
         ],

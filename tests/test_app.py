@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from finops.analysis import simulate as sim
 from finops.analysis.filters import SpendFilter
+from finops.analysis.opportunities import find_opportunities
 from finops.core import format as fmt
 from finops.core.demo import DEMO_TEAMS
 from finops.core.store import fetch_one
@@ -356,6 +357,7 @@ def test_upload_error_names_file_row_and_field_and_leaves_the_store_untouched(fr
         "review.py",
         "forecast.py",
         "simulator.py",
+        "savings.py",
         "anomalies.py",
         "budgets.py",
         "upload.py",
@@ -418,24 +420,48 @@ def test_anomalies_page_equals_the_library(demo_env):
     assert _metrics(at)["Findings"] == f"{found.height:,}"
 
 
-def test_simulator_page_equals_the_library(demo_env):
+def test_simulator_page_starts_on_the_largest_spender_and_equals_the_library(demo_env):
+    """The demo's last 28 days (2025-12-04..31): the largest spender by spend per model; the
+    page opens on it with a suggested target, offers no model retired by 2025-12-31, and shows
+    the forward saving per month that simulate() gives for the same move."""
     at = _open("simulator.py")
-    assert not at.metric  # nothing runs before a target is chosen
-    at.selectbox(key="sim_from").set_value("gpt-4o-mini").run()
-    at.selectbox(key="sim_to").set_value(("openai", "gpt-4.1-mini")).run()
-    assert not at.exception
+    assert not at.exception and not at.error
     with open_session(demo_env) as s:
+        recent = s.spend(["model"], from_day=dt.date(2025, 12, 4), to_day=dt.date(2026, 1, 1))
+        top = recent.sort("cost_usd", descending=True, nulls_last=True)["model"][0]
+        retired = sorted(
+            f"{m.provider} / {m.id}"
+            for m in s.catalog.models
+            if m.deprecated_on is not None and m.deprecated_on <= dt.date(2025, 12, 31)
+        )
+        source = at.selectbox(key="sim_from").value
+        assert source == top
+        target = at.selectbox(key=f"sim_to_{source}")
+        assert retired and not set(retired) & set(target.options)
+        provider, model = target.value
         result = sim.simulate(
             s,
             sim.Scenario(
-                name="gpt-4o-mini → openai / gpt-4.1-mini",
-                moves=(sim.Move("gpt-4o-mini", to=sim.ModelRef("gpt-4.1-mini", "openai")),),
-                horizon_days=30,
+                name=f"{source} → {provider} / {model}",
+                moves=(sim.Move(source, to=sim.ModelRef(model, provider)),),
             ),
         )
     metrics = _metrics(at)
-    assert metrics["Savings"] == fmt.usd(result.savings_usd)
-    assert metrics["As simulated"] == fmt.usd(result.scenario_cost_usd)
+    assert metrics["Saving"] == f"{fmt.usd(result.monthly['savings_usd'])}/month"
+    assert metrics["On the scenario"] == (
+        f"{fmt.usd(result.monthly['moved_scenario_cost_usd'])}/month"
+    )
+    assert len(at.get("plotly_chart")) >= 1
+
+
+def test_savings_page_lists_the_opportunities_of_the_library(demo_env):
+    at = _open("savings.py")
+    assert not at.exception and not at.error
+    with open_session(demo_env) as s:
+        found = find_opportunities(s)
+    table = at.dataframe[0].value
+    assert list(table["what"]) == [o.title for o in found]
+    assert list(table["per month"]) == [fmt.usd(o.savings_usd) for o in found]
 
 
 def test_budgets_page_equals_the_library(demo_env, tmp_path, monkeypatch):

@@ -56,7 +56,9 @@ __all__ = [
     "Opportunity",
     "batch_eligible_teams",
     "find_opportunities",
+    "is_live",
     "quality_bars",
+    "step_down_targets",
 ]
 
 KINDS: tuple[str, ...] = ("model_swap", "batch", "prompt_caching", "service_tier", "retirement")
@@ -192,6 +194,22 @@ def _live(model: CatalogModel, day: dt.date) -> bool:
     return model.deprecated_on is None or (model.deprecated_on - day).days > (
         DEPRECATION_WARNING_DAYS
     )
+
+
+def is_live(model: CatalogModel, day: dt.date) -> bool:
+    """Priced at the standard tier on `day` and not retired by then: a model one can move to."""
+    return bool(_rates(model, day)) and (model.deprecated_on is None or model.deprecated_on > day)
+
+
+def step_down_targets(
+    models: Sequence[CatalogModel], source: CatalogModel, day: dt.date
+) -> list[CatalogModel]:
+    """The like-for-like models cheaper than `source` on `day`, the smallest step down first."""
+    current = _blended(source, day)
+    if current is None or source.kind is None:
+        return []
+    pool = [m for m in models if _like_for_like(m, source, day) and _blended(m, day) < current]
+    return sorted(pool, key=lambda m: (-_blended(m, day), m.id))
 
 
 def _launched(model: CatalogModel) -> dt.date | None:

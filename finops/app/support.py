@@ -28,9 +28,11 @@ from finops.views.catalog import CatalogOverview, RevisionImpact
 from finops.views.catalog import catalog_overview as build_catalog_overview
 
 if TYPE_CHECKING:
+    from finops.analysis.opportunities import Opportunity
     from finops.analysis.simulate import Scenario, SimulationResult
     from finops.views.budgets import BudgetView
     from finops.views.forecast import SpendForecast
+    from finops.views.simulation import SimulatorChoices
 from finops.core.store import default_db_path
 from finops.pricing.allocation import default_teams_path
 from finops.pricing.contracts import default_contracts_path
@@ -58,6 +60,7 @@ __all__ = [
     "forecast",
     "forecast_backtest",
     "money",
+    "opportunities",
     "options",
     "overview",
     "pricing_path",
@@ -68,6 +71,7 @@ __all__ = [
     "show_section",
     "show_table",
     "simulation",
+    "simulator_choices",
     "store_path",
     "store_version",
     "team",
@@ -286,11 +290,29 @@ def anomalies(
 
 
 @st.cache_data(show_spinner="Simulating…")
-def simulation(db: str, version: str, scenario: Scenario) -> SimulationResult:
+def simulation(
+    db: str, version: str, scenario: Scenario, as_billed: bool = False
+) -> SimulationResult:
     from finops.analysis.simulate import simulate
 
     with _open(db) as s:
-        return simulate(s, scenario)
+        return simulate(s, scenario, as_billed=as_billed)
+
+
+@st.cache_data(show_spinner="Reading the models in use…")
+def simulator_choices(db: str, version: str) -> SimulatorChoices:
+    from finops.views.simulation import simulator_choices as build
+
+    with _open(db) as s:
+        return build(s)
+
+
+@st.cache_data(show_spinner="Looking for savings (a minute on a large store)…")
+def opportunities(db: str, version: str) -> list[Opportunity]:
+    from finops.analysis.opportunities import find_opportunities
+
+    with _open(db) as s:
+        return find_opportunities(s)
 
 
 @st.cache_data(show_spinner="Checking budgets and alerts…")

@@ -1,13 +1,153 @@
-"""The simulator's figures: plotly charts of a simulation result."""
+"""The Simulator page model: which models to offer, the headline, and the figures."""
 
 from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
 
 import plotly.graph_objects as go
 import polars as pl
 
-from finops.analysis.simulate import SimulationResult, frontier_points
+from finops.analysis.opportunities import is_live, step_down_targets
+from finops.analysis.simulate import FORWARD_RATE_DAYS, SimulationResult, frontier_points
+from finops.core import format as fmt
+from finops.core.today import resolve_today
+from finops.session.session import Session
 
-__all__ = ["frontier_figure"]
+__all__ = [
+    "SimulatorChoices",
+    "assumptions_table",
+    "frontier_figure",
+    "headline",
+    "months_figure",
+    "simulator_choices",
+]
+
+
+@dataclass(frozen=True)
+class SimulatorChoices:
+    """What the Simulator offers: source models (the largest spender of the last 28 days
+    first), live target models, and for each source a suggested target (the smallest step
+    down in price of the same kind), all as of `today`."""
+
+    today: dt.date
+    sources: list[str]
+    source_spend: dict[str, str]  # model → "$1,234.56 in the last 28 days"
+    targets: list[tuple[str, str]]  # (provider, model id), live on `today`
+    suggested: dict[str, tuple[str, str]]
+
+
+def simulator_choices(session: Session, *, today: dt.date | None = None) -> SimulatorChoices:
+    """The Simulator's choices on `today` (default: the store's today)."""
+    today = today or resolve_today(session.con) or dt.date.today()
+    first = today - dt.timedelta(days=FORWARD_RATE_DAYS - 1)
+    recent = session.spend(
+        ["provider", "model"], from_day=first, to_day=today + dt.timedelta(days=1)
+    )
+    recent = recent.filter(pl.col("cost_usd").is_not_null()).sort(
+        ["cost_usd", "model"], descending=[True, False]
+    )
+    every = session.spend(["model"]).sort("model")["model"].to_list()
+    sources: list[str] = []
+    spend: dict[str, str] = {}
+    provider_of: dict[str, str] = {}
+    for row in recent.iter_rows(named=True):
+        if row["model"] not in provider_of:
+            sources.append(row["model"])
+            provider_of[row["model"]] = row["provider"]
+            spend[row["model"]] = f"{fmt.usd(row['cost_usd'])} in the last {FORWARD_RATE_DAYS} days"
+    sources += [m for m in every if m not in provider_of]
+    models = session.catalog.models
+    targets = sorted({(m.provider, m.id) for m in models if is_live(m, today)})
+    suggested: dict[str, tuple[str, str]] = {}
+    for name, provider in provider_of.items():
+        found = session.catalog.lookup(name, provider)
+        like_for_like = len(found) == 1 and not found[0].fine_tuned_of
+        steps = step_down_targets(models, found[0], today) if like_for_like else []
+        if steps:
+            suggested[name] = (steps[0].provider, steps[0].id)
+    return SimulatorChoices(today, sources, spend, targets, suggested)
+
+
+def headline(result: SimulationResult) -> dict[str, str]:
+    """The answer in words and dollars: metric label → value (per month, formatted)."""
+    m = result.monthly
+    if m is None:
+        return {}
+    moved = m["savings_pct_of_moved"]
+    return {
+        "Moved workload today": f"{fmt.usd(m['moved_actual_cost_usd'])}/month",
+        "On the scenario": f"{fmt.usd(m['moved_scenario_cost_usd'])}/month",
+        "Saving": f"{fmt.usd(m['savings_usd'])}/month",
+        "Saving, share of the moved workload": "—" if moved is None else f"{moved}%",
+        "Range": f"{fmt.usd(m['savings_usd_low'])} to {fmt.usd(m['savings_usd_high'])}/month",
+        "Share of the scope's spend": "—"
+        if m["savings_pct_of_scope"] is None
+        else f"{m['savings_pct_of_scope']}% of {fmt.usd(m['actual_cost_usd'])}/month",
+    }
+
+
+def assumptions_table(result: SimulationResult) -> pl.DataFrame:
+    """Each move's assumptions as rows: move, assumption, low, expected, high, source."""
+    rows = []
+    for move in result.moves:
+        for name, value in move["assumptions"].items():
+            if isinstance(value, dict):
+                figures = [str(value[k]) for k in ("low", "expected", "high")]
+                source = value.get("source") or ("scenario" if name.startswith("contract") else "")
+            else:
+                figures, source = [str(value)] * 3, "as observed in the usage"
+            rows.append(
+                {
+                    "move": f"{move['from']} → {move['to']}",
+                    "assumption": name.replace("_", " "),
+                    "low": figures[0],
+                    "expected": figures[1],
+                    "high": figures[2],
+                    "source": source,
+                }
+            )
+    return pl.DataFrame(
+        rows,
+        schema=dict.fromkeys(("move", "assumption", "low", "expected", "high", "source"), pl.Utf8),
+        orient="row",
+    )
+
+
+def months_figure(result: SimulationResult) -> go.Figure:
+    """Actual and scenario cost per month, the scenario's low–high range as a band."""
+    months = result.months_frame()
+    figure = go.Figure()
+    if months.is_empty():
+        figure.update_layout(title="No priced usage in scope")
+        return figure
+    x = months["month"].to_list()
+    actual = [float(v) for v in months["actual_cost_usd"]]
+    scenario = [float(v) for v in months["scenario_cost_usd"]]
+    # scenario cost range: actual − the high saving .. actual − the low saving
+    low = [a - float(s) for a, s in zip(actual, months["savings_usd_high"], strict=True)]
+    high = [a - float(s) for a, s in zip(actual, months["savings_usd_low"], strict=True)]
+    figure.add_trace(go.Scatter(x=x, y=high, mode="lines", line={"width": 0}, showlegend=False))
+    figure.add_trace(
+        go.Scatter(
+            x=x,
+            y=low,
+            mode="lines",
+            line={"width": 0},
+            fill="tonexty",
+            fillcolor="rgba(44, 160, 44, 0.2)",
+            name="scenario range",
+        )
+    )
+    figure.add_trace(go.Scatter(x=x, y=actual, mode="lines+markers", name="actual"))
+    figure.add_trace(go.Scatter(x=x, y=scenario, mode="lines+markers", name="scenario"))
+    figure.update_layout(
+        title="Cost per month, actual and on the scenario (as billed each day)",
+        yaxis_title="USD",
+        yaxis_tickprefix="$",
+        hovermode="x unified",
+    )
+    return figure
 
 
 def frontier_figure(result: SimulationResult):

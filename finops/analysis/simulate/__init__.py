@@ -48,6 +48,7 @@ from __future__ import annotations
 
 from finops.analysis.simulate.capability import DEPRECATION_WARNING_DAYS
 from finops.analysis.simulate.evals import load_evals
+from finops.analysis.simulate.forward import FORWARD_RATE_DAYS
 from finops.analysis.simulate.ratios import TokenFamily, TokenRatio, TokenRatios, load_token_ratios
 from finops.analysis.simulate.result import (
     BREAKDOWN_COLUMNS,
@@ -75,6 +76,7 @@ __all__ = [
     "ASSUMPTION_NAMES",
     "BREAKDOWN_COLUMNS",
     "DEPRECATION_WARNING_DAYS",
+    "FORWARD_RATE_DAYS",
     "Assumptions",
     "Estimate",
     "Finding",

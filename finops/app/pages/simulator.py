@@ -1,5 +1,5 @@
-"""Simulator page: what moving a workload to another model would have cost, from the stored
-usage, with a low / expected / high range, capability checks and the forward savings."""
+"""Simulator page: what moving a workload to another model would save per month from now on,
+with its range, the assumptions behind it, capability checks, and the history month by month."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ import streamlit as st
 
 from finops.analysis import simulate as sim
 from finops.app import support as ui
-from finops.core import format as fmt
-from finops.views.simulation import frontier_figure
+from finops.views.simulation import (
+    assumptions_table,
+    frontier_figure,
+    headline,
+    months_figure,
+)
 
 db, version = ui.require_store("Simulator")
 opts = ui.options(db, version)
@@ -18,12 +22,16 @@ if opts.last_day is None:
     st.info("The store has no usage yet.")
     st.stop()
 flt = ui.filter_sidebar(opts)
-catalog = ui.catalog(version)
-targets = sorted({(m.provider, m.id) for m in catalog.models})
+choices = ui.simulator_choices(db, version)
 
 
 def _label(target: tuple[str, str]) -> str:
     return f"{target[0]} / {target[1]}"
+
+
+def _source_label(model: str) -> str:
+    spend = choices.source_spend.get(model)
+    return f"{model} ({spend})" if spend else model
 
 
 def _ref(target: tuple[str, str]) -> sim.ModelRef:
@@ -31,34 +39,40 @@ def _ref(target: tuple[str, str]) -> sim.ModelRef:
 
 
 st.caption(
-    "Scope: the sidebar's teams, providers and date range. The source model's stored usage is "
-    "repriced as the target would bill it (token ratios, cache hits, batch share), with the "
-    "effective-dated catalog."
+    f"What the workload would cost per month from now on: the scope's last "
+    f"{sim.FORWARD_RATE_DAYS} days of usage, priced today and on the target at the prices in "
+    f"force on {choices.today}, scaled to a month. Scope: the sidebar's teams and providers. "
+    "Targets are the models with a price today that have not retired."
 )
 c1, c2 = st.columns(2)
-source = c1.selectbox("Move usage of", opts.models, key="sim_from")
+source = c1.selectbox(
+    "Move usage of", choices.sources, index=0, key="sim_from", format_func=_source_label
+)
 mode = c2.radio("To", ["one model", "the cheapest of several"], horizontal=True, key="sim_mode")
+suggested = choices.suggested.get(source)
 if mode == "one model":
     to = st.selectbox(
         "Target model",
-        targets,
-        key="sim_to",
-        index=None,
+        choices.targets,
+        key=f"sim_to_{source}",
+        index=choices.targets.index(suggested) if suggested in choices.targets else None,
         placeholder="choose",
         format_func=_label,
+        help="Suggested: the same provider's next cheaper model of the same kind.",
     )
     chosen = (to,) if to else ()
 else:
     chosen = tuple(
-        st.multiselect("Candidate models", targets, key="sim_candidates", format_func=_label)
+        st.multiselect(
+            "Candidate models", choices.targets, key="sim_candidates", format_func=_label
+        )
     )
 
-with st.expander("Assumptions (blank: the defaults — token-ratio table, usage as observed)"):
+with st.expander("Assumptions (blank: the defaults, with their sources, shown below)"):
     a1, a2, a3 = st.columns(3)
     cache_hit = a1.text_input("Cache-hit rate (e.g. 0.4 or 0.3:0.4:0.5)", key="sim_cache")
     batch = a2.text_input("Batch share (0..1)", key="sim_batch")
     discount = a3.text_input("Contract discount % on the target", key="sim_discount")
-    horizon = st.slider("Forward savings over the next days", 7, 365, 30, key="sim_horizon")
 
 if not chosen:
     st.info("Choose a target model to run the scenario.")
@@ -72,62 +86,74 @@ try:
             if len(chosen) == 1
             else sim.Move(source, to_cheapest_of=tuple(_ref(c) for c in chosen)),
         ),
+        scope=sim.Scope(teams=flt.teams, providers=flt.providers),
+        assumptions=sim.Assumptions(
+            cache_hit_rate=cache_hit.strip() or None,
+            batch_share=batch.strip() or None,
+            contract_discount_pct=discount.strip() or None,
+        ),
+    )
+    result = ui.simulation(db, version, scenario)
+except (sim.ScenarioError, LookupError) as exc:
+    st.warning(f"This scenario cannot run as stated: {exc}")
+    st.stop()
+
+blocks = [f for f in result.findings if f.severity == "block"]
+if blocks:
+    st.warning(
+        "**Blocked**: the move cannot run as stated.\n\n"
+        + "\n".join(f"- {f.message}" for f in blocks)
+    )
+for finding in result.findings:
+    if finding.severity != "block":
+        st.caption(f"Note: {finding.message}")
+
+numbers = headline(result)
+if numbers:
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Moved workload today", numbers["Moved workload today"])
+    m2.metric("On the scenario", numbers["On the scenario"])
+    m3.metric(
+        "Saving",
+        numbers["Saving"],
+        delta=numbers["Saving, share of the moved workload"],
+        help=f"range {numbers['Range']}",
+    )
+    of_scope = numbers["Share of the scope's spend"]
+    st.caption(
+        f"Range {numbers['Range']}. {of_scope} is the saving "
+        f"as a share of everything in scope. Usage of {result.monthly['first_day']} to "
+        f"{result.monthly['last_day']} ({result.monthly['days']} days), priced on "
+        f"{result.pricing_day}."
+    )
+excluded = result.excluded
+if excluded["unpriced_actual_rows"] or excluded["unpriced_scenario_rows"]:
+    st.caption(
+        f"Left out: {excluded['unpriced_actual_rows']:,} usage rows with no price today, "
+        f"{excluded['unpriced_scenario_rows']:,} the scenario cannot price."
+    )
+
+st.subheader("Assumptions")
+st.dataframe(assumptions_table(result), hide_index=True, width="stretch")
+
+history = ui.simulation(
+    db,
+    version,
+    sim.Scenario(
+        name=scenario.name,
+        moves=scenario.moves,
         scope=sim.Scope(
             teams=flt.teams,
             providers=flt.providers,
             first_day=flt.from_day,
             last_day=None if flt.to_day is None else flt.to_day - dt.timedelta(days=1),
         ),
-        assumptions=sim.Assumptions(
-            cache_hit_rate=cache_hit.strip() or None,
-            batch_share=batch.strip() or None,
-            contract_discount_pct=discount.strip() or None,
-        ),
-        horizon_days=horizon,
-    )
-    result = ui.simulation(db, version, scenario)
-except (sim.ScenarioError, LookupError) as exc:
-    st.error(str(exc))
-    st.stop()
-
-for finding in result.findings:
-    (st.error if finding.severity == "block" else st.warning)(finding.message)
-
-m1, m2, m3 = st.columns(3)
-m1.metric(
-    "Actual cost", fmt.usd(result.actual_cost_usd), help=f"{result.first_day} to {result.last_day}"
-)
-m2.metric("As simulated", fmt.usd(result.scenario_cost_usd))
-m3.metric(
-    "Savings",
-    fmt.usd(result.savings_usd),
-    delta=None if result.savings_pct is None else f"{result.savings_pct}%",
-    help=f"range {fmt.usd(result.savings_usd_low)} – {fmt.usd(result.savings_usd_high)}",
-)
-if result.forecast:
-    f = result.forecast
-    st.metric(
-        f"Forward savings, next {f['horizon_days']} days",
-        fmt.usd(f["savings_usd"]),
-        help=f"range {fmt.usd(f['savings_usd_low'])} – {fmt.usd(f['savings_usd_high'])}; "
-        f"on forecast spend of {fmt.usd(f['forecast_cost_usd'])}",
-    )
-elif result.forecast_note:
-    st.caption(result.forecast_note)
-
-st.subheader("By month")
-ui.show_table(
-    result.months_frame(),
-    money_columns=(
-        "actual_cost_usd",
-        "scenario_cost_usd",
-        "savings_usd",
-        "savings_usd_low",
-        "savings_usd_high",
-        "effective_savings_usd",
+        assumptions=scenario.assumptions,
     ),
+    as_billed=True,
 )
-st.subheader("By team")
+st.plotly_chart(months_figure(history), width="stretch")
+st.subheader(f"By team, the last {sim.FORWARD_RATE_DAYS} days at today's prices")
 ui.show_table(
     result.teams_frame(),
     money_columns=(
