@@ -270,7 +270,16 @@ def test_spend_totals_and_effective_cost(session):
 )
 def test_finops_spend_by_each_key(env, key, expected):
     out = _cli(
-        "spend", "--by", key, "--from", "2025-06-01", "--to", "2025-06-30", "--format", "csv"
+        "spend",
+        "--by",
+        key,
+        "--from",
+        "2025-06-01",
+        "--to",
+        "2025-06-30",
+        "--format",
+        "csv",
+        "--exact",
     )
     rows = list(csv.DictReader(io.StringIO(out)))
     assert {r[key]: _money(r["cost_usd"]) for r in rows} == expected
@@ -339,7 +348,9 @@ def test_finops_review_markdown_carries_the_hand_computed_month(env, tmp_path):
 
 
 def test_finops_budgets_for_the_complete_month(env):
-    out = _cli("budgets", "--month", "2025-06", "--today", "2025-06-30", "--format", "csv")
+    out = _cli(
+        "budgets", "--month", "2025-06", "--today", "2025-06-30", "--format", "csv", "--exact"
+    )
     rows = {r["team"] or "total": r for r in csv.DictReader(io.StringIO(out))}
     # month complete: spend to date is the month; over only when spend > budget
     assert {k: (D(r["actual_usd"]), D(r["budget_usd"]), r["status"]) for k, r in rows.items()} == {
@@ -366,7 +377,9 @@ def test_a_team_past_its_budget_is_over(env, tmp_path, monkeypatch):
         TEAMS.read_text().replace("monthly_budget_usd: 8,", "monthly_budget_usd: 7.49,")
     )
     monkeypatch.setenv("FINOPS_TEAMS", str(teams))
-    out = _cli("budgets", "--month", "2025-06", "--today", "2025-06-30", "--format", "csv")
+    out = _cli(
+        "budgets", "--month", "2025-06", "--today", "2025-06-30", "--format", "csv", "--exact"
+    )
     status = {r["team"] or "total": r["status"] for r in csv.DictReader(io.StringIO(out))}
     # ads spent 7.494 > 7.49 (by less than a cent: the rule compares exact amounts)
     assert status == {"search": "ok", "ads": "over", "total": "ok"}

@@ -15,9 +15,10 @@ from conftest import HAND_PRICED, REPO
 from streamlit.testing.v1 import AppTest
 
 from finops.analysis.filters import SpendFilter
-from finops.analysis.pvm import allocate_cents, price_volume_mix
+from finops.analysis.pvm import price_volume_mix
 from finops.cli import main
 from finops.core.demo import DEMO_TEAMS
+from finops.core.format import allocate_cents
 from finops.session.session import ingest, load_demo, open_session
 from finops.views.overview import build_overview
 from finops.views.review import SECTIONS, build_review, review_sections

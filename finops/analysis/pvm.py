@@ -44,6 +44,8 @@ from decimal import Decimal, localcontext
 
 import polars as pl
 
+from finops.core.format import allocate_cents
+
 __all__ = ["EFFECTS", "allocate_cents", "effects_in_cents", "price_volume_mix", "summarize_effects"]
 
 EFFECTS = ("volume_usd", "mix_usd", "price_usd")
@@ -104,25 +106,6 @@ def summarize_effects(effects: pl.DataFrame, by: list[str]) -> pl.DataFrame:
         pl.col("current_tokens").sum(),
     )
     return summed.sort(pl.col("change_usd").abs(), *by, descending=[True, *[False] * len(by)])
-
-
-def allocate_cents(values: list[Decimal], total: Decimal | None = None) -> list[Decimal]:
-    """Round amounts to cents so they add up to `total` rounded (default: their exact sum).
-
-    Largest remainder: every amount is rounded down, and the cents left over go to the
-    amounts with the largest remainders, so a table of rounded rows foots to its rounded total.
-
-    >>> allocate_cents([Decimal("1.004"), Decimal("1.004"), Decimal("1.004")])
-    [Decimal('1.01'), Decimal('1.00'), Decimal('1.00')]
-    """
-    cent = Decimal("0.01")
-    target = (sum(values, Decimal(0)) if total is None else total).quantize(cent)
-    floors = [v.quantize(cent, rounding="ROUND_FLOOR") for v in values]
-    left = int((target - sum(floors, Decimal(0))) / cent)
-    order = sorted(range(len(values)), key=lambda i: (floors[i] - values[i], i))
-    for i in order[:left]:
-        floors[i] += cent
-    return [f + 0 for f in floors]
 
 
 def effects_in_cents(effects: pl.DataFrame, totals: dict[str, Decimal]) -> pl.DataFrame:

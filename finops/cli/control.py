@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import sys
+import textwrap
 from decimal import Decimal
 from pathlib import Path
 
@@ -42,9 +44,12 @@ def _today_option(f):
     )(f)
 
 
-def _budgets_from(teams: Path | None):
+def _budgets_from(teams: Path | None, db: Path | None = None):
+    """Budgets of --teams, else of the teams.yaml beside the store (as the session finds it)."""
     from finops.analysis.budgets import load_budgets
+    from finops.pricing.allocation import default_teams_path
 
+    teams = teams if teams is not None else default_teams_path(db)
     return load_budgets(teams) if teams is not None else None
 
 
@@ -89,7 +94,7 @@ def budgets_command(
     """
     from finops.analysis.budgets import budget_status
 
-    budgets = _budgets_from(teams)
+    budgets = _budgets_from(teams, db)
     with reading_session(db, pricing, teams) as s:
         frame = budget_status(s, budgets, month=_month(month), today=parse_day(today, "--today"))
     if fmt != "table":
@@ -194,17 +199,18 @@ def anomalies_command(
             .then(pl.lit(" · ") + pl.col("model"))
             .otherwise(pl.lit("")),
         ).alias("where"),
+        pl.col("impact_usd"),
+        pl.col("volume_usd"),
+        pl.col("price_usd"),
+        pl.col("mix_usd"),
         "metric",
         pl.col("expected").round(4),
         pl.col("actual").round(4),
-        pl.col("impact_usd").alias("impact $"),
-        pl.col("volume_usd").alias("volume $"),
-        pl.col("price_usd").alias("price $"),
-        pl.col("mix_usd").alias("mix $"),
     )
     emit(shown, "table", title=f"Anomalies, last {days} day(s)")
+    width = shutil.get_terminal_size((100, 24)).columns
     for i, detail in enumerate(found["detail"].to_list(), start=1):
-        click.echo(f"{i}. {detail}")
+        click.echo(textwrap.fill(f"{i}. {detail}", width=width, subsequent_indent="   "))
 
 
 # --- alerts ------------------------------------------------------------------------------------
@@ -276,7 +282,7 @@ def alerts_command(
         msg = f"--unallocated-limit {unallocated_limit!r} is not a percent; write e.g. 10 or off"
         raise _AlertsError(msg) from None
     try:
-        budgets = _budgets_from(teams)
+        budgets = _budgets_from(teams, db)
         with session.open_session(db, pricing, teams) as s:
             fired = evaluate_alerts(
                 s,
@@ -359,7 +365,7 @@ def showback_command(
         fmt = {".csv": "csv", ".json": "json"}.get(out.suffix.lower(), "")
         if not fmt:
             raise click.BadParameter(f"{out}: write to a .csv or .json file", param_hint="--out")
-    budgets = _budgets_from(teams)
+    budgets = _budgets_from(teams, db)
     with reading_session(db, pricing, teams) as s:
         frame = showback(s, first, budgets=budgets)
     if fmt == "json":

@@ -50,6 +50,13 @@ def _levels(text: str) -> tuple[int, ...]:
     default=None,
     help="plans.yaml of planned migrations: show 'as is' and 'as planned' by month.",
 )
+@click.option(
+    "--period",
+    type=click.Choice(["day", "month"]),
+    default="day",
+    show_default=True,
+    help="Rows per day, or per calendar month (the forecast days in it summed).",
+)
 @format_option("table", "csv", "json")
 @db_option
 @pricing_option
@@ -60,6 +67,7 @@ def forecast_command(
     horizon: int | None,
     levels: str,
     plan_file: Path | None,
+    period: str,
     fmt: str,
     db: Path,
     pricing,
@@ -70,7 +78,9 @@ def forecast_command(
 
     The store's one forecast: the numbers the Overview, Budgets and the review show, and the
     same total whichever --by. Columns: day, the --by key, mean, lo/hi per level, method,
-    tokens_mean, price_factor.
+    tokens_mean, price_factor. With --period month: month, the key, days forecast in it,
+    mean and lo/hi summed over those days (summed daily bounds: a cautious, wider interval
+    than the month's own).
 
     With --plan, the total forecast by month "as is" beside "as planned": each plan's
     simulated saving per month (finops simulate, at the prices in force on its start day)
@@ -80,6 +90,7 @@ def forecast_command(
     Examples:
       finops forecast --by team --format csv
       finops forecast --plan plans.yaml
+      finops forecast --by team --period month
     """
     from finops.analysis.forecast.spend import forecast_spend
     from finops.analysis.forecast.state import save_forecast, store_forecast
@@ -94,6 +105,13 @@ def forecast_command(
     save_forecast(db, shared)
     if plan_file is not None:
         return
+    if period == "month":
+        emit(
+            _by_month(result.forecast, by),
+            fmt,
+            title=f"Spend forecast by month and {by} from {result.as_of} (USD)",
+        )
+        return
     emit(result.forecast, fmt, title=f"Spend forecast by {by} from {result.as_of} (USD per day)")
     if shared.change and fmt == "table":
         click.echo(shared.change)
@@ -106,6 +124,18 @@ def _emit_planned(session, result, plan_file: Path, fmt: str) -> None:
     savings = plans.plan_savings(session, plans.load_plans(plan_file), today=result.as_of)
     frame = plans.planned_months(result.forecast, savings)
     emit(frame, fmt, title=f"Spend forecast from {result.as_of}: as is and as planned (USD)")
+
+
+def _by_month(daily: pl.DataFrame, by: str) -> pl.DataFrame:
+    """Daily forecast rows summed per calendar month (and key)."""
+    keys = [c for c in (by,) if c in daily.columns]
+    bounds = [c for c in daily.columns if c == "mean" or c[:2] in ("lo", "hi") and c[2:].isdigit()]
+    return (
+        daily.with_columns(pl.col("day").dt.truncate("1mo").alias("month"))
+        .group_by("month", *keys)
+        .agg(pl.len().alias("days"), *[pl.col(c).sum() for c in bounds])
+        .sort("month", *keys)
+    )
 
 
 @main.command("forecast-series")

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import shutil
+import textwrap
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from decimal import Decimal
@@ -17,6 +20,7 @@ import click
 import polars as pl
 
 from finops.cli.group import register_user_errors
+from finops.core import format as fmt
 from finops.core.cells import neutralise_frame
 from finops.core.store import StoreError, StoreNeedsMigration, default_db_path
 from finops.ingest import IngestError
@@ -125,47 +129,232 @@ def spend_query_options(f):
     )(f)
 
 
+def _set_meta(name: str):
+    def callback(ctx: click.Context, _param, value) -> None:
+        if value:
+            ctx.meta[name] = True
+
+    return callback
+
+
 def format_option(*choices: str, default: str = "table"):
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(choices),
-        default=default,
-        show_default=True,
-        help="Output format.",
+    """--format, plus --wide (a table with every column) and --exact (CSV money unrounded)."""
+
+    def decorate(f):
+        f = click.option(
+            "--exact",
+            is_flag=True,
+            expose_value=False,
+            callback=_set_meta("finops_exact"),
+            help="CSV: money with every decimal (default: to the cent, footing to the total).",
+        )(f)
+        f = click.option(
+            "--wide",
+            is_flag=True,
+            expose_value=False,
+            callback=_set_meta("finops_wide"),
+            help="Table: every column, however wide (default: what fits the terminal).",
+        )(f)
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(choices),
+            default=default,
+            show_default=True,
+            help="Output format.",
+        )(f)
+
+    return decorate
+
+
+def _flag(name: str) -> bool:
+    ctx = click.get_current_context(silent=True)
+    while ctx is not None:
+        if ctx.meta.get(name):
+            return True
+        ctx = ctx.parent
+    return False
+
+
+#: float columns that hold dollars although their names do not say so (forecasts)
+_MONEY_FLOATS = ("mean", "lo80", "hi80", "lo95", "hi95", "lo", "hi")
+
+
+def _is_money(frame: pl.DataFrame, name: str, money: tuple[str, ...]) -> bool:
+    dtype = frame.schema[name]
+    if name in money or isinstance(dtype, pl.Decimal):
+        return True
+    if not dtype.is_numeric():
+        return False
+    return (
+        name.endswith("_usd")
+        or name.startswith("usd_")
+        or name in _MONEY_FLOATS
+        or (name[:2] in ("lo", "hi") and name[2:].isdigit())
     )
 
 
+def _money_in_cents(frame: pl.DataFrame, money: tuple[str, ...]) -> pl.DataFrame:
+    """Money columns rounded once to the cent, footing to their rounded totals.
+
+    With a time key first (month, day) and other keys after it, each period's rows foot to
+    that period's total, so `--by month,team` shows each month's teams as a month by team
+    shows them; otherwise the whole column foots to its total.
+    """
+    periods = None
+    if frame.width > 1 and frame.columns[0] in ("month", "day", "week"):
+        periods = frame[frame.columns[0]].to_list()
+    first = frame[frame.columns[0]]
+    totals = set()
+    if first.dtype == pl.Utf8:
+        totals = {i for i, v in enumerate(first.to_list()) if v in ("TOTAL", "total", "all teams")}
+    out = []
+    for name in frame.columns:
+        if not _is_money(frame, name, money):
+            continue
+        # interval bounds do not add up: each is rounded alone, like a TOTAL row
+        alone = set(range(frame.height)) if name[:2] in ("lo", "hi") else totals
+        exact = [
+            None if v is None else Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
+            for v in frame[name].to_list()
+        ]
+        groups: dict[object, list[int]] = {}
+        for index, value in enumerate(exact):
+            if value is not None:
+                # a TOTAL row is rounded on its own: the rows above it foot to it
+                group = "total" if index in alone else None if periods is None else periods[index]
+                groups.setdefault((group, index) if group == "total" else group, []).append(index)
+        rounded: list[Decimal | None] = [None] * len(exact)
+        for rows in groups.values():
+            for index, cents in zip(rows, fmt.allocate_cents([exact[i] for i in rows])):
+                rounded[index] = cents
+        out.append(pl.Series(name, rounded, pl.Decimal(38, 2)))
+    return frame.with_columns(out) if out else frame
+
+
+def _header(name: str) -> str:
+    """cost_usd → cost $, used_pct → used %, input_tokens → input tokens."""
+    for suffix, unit in (("_usd", " $"), ("_pct", " %")):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)] + unit
+    return name.replace("_", " ")
+
+
+def _cell(frame: pl.DataFrame, name: str, value, money: tuple[str, ...]) -> str:
+    if value is None:
+        return "—"
+    if _is_money(frame, name, money):
+        return fmt.usd(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        if name.endswith("_pct"):
+            return fmt.pct(value, signed=False)
+        if name.endswith(("_share", "_rate")):
+            return fmt.share(value)
+        return f"{value:,.2f}" if abs(value) >= 1 or value == 0 else f"{value:.4g}"
+    if isinstance(value, Decimal):
+        return f"{value:,f}"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, dt.date):
+        return fmt.month_label(value) if name == "month" else value.isoformat()
+    return str(value)
+
+
+def _wrap_header(text: str, width: int) -> str:
+    """The header on as many lines as it needs to fit the column's width."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += " " + word
+        else:
+            lines.append(word)
+    return "\n".join(lines)
+
+
+_PROSE = 40  # a text column wider than this wraps (details, messages); others never do
+
+
+def _terminal_width() -> int:
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() else shutil.get_terminal_size((100, 24)).columns
+
+
+def _fit(names: list[str], widths: dict[str, int], numeric: set[str], room: int) -> list[str]:
+    """The columns that fit `room` characters, dropping the last numbers first, then text."""
+    kept = list(names)
+
+    def needed(cols: list[str]) -> int:
+        return sum(widths[c] + 3 for c in cols) + 1
+
+    while needed(kept) > room and len(kept) > 1:
+        numbers = [c for c in kept[1:] if c in numeric]
+        drop = numbers[-1] if len(numbers) > 1 else [c for c in kept[1:] if c not in numbers][-1:]
+        if not drop:
+            drop = kept[-1]
+        kept.remove(drop if isinstance(drop, str) else drop[0])
+    return kept
+
+
 def emit(
-    frame: pl.DataFrame, fmt: str, *, title: str | None = None, money: tuple[str, ...] = ()
+    frame: pl.DataFrame, fmt_name: str, *, title: str | None = None, money: tuple[str, ...] = ()
 ) -> None:
-    """Print a frame as a rich table, CSV or JSON (exact decimals in CSV and JSON)."""
-    if fmt == "json":
+    """Print a frame as a table that fits the terminal, CSV or JSON.
+
+    JSON is exact. CSV money is rounded once to the cent, each column footing to its rounded
+    total (`--exact`: every decimal). The table writes money as $1,234.56 right-aligned and
+    keeps the columns that fit the terminal without cutting a number (`--wide`: all of them).
+    """
+    if fmt_name == "json":
         click.echo(exact_json(frame.to_dicts()))
         return
-    if fmt == "csv":
-        click.echo(neutralise_frame(frame).write_csv(), nl=False)
+    if fmt_name == "csv":
+        out = frame if _flag("finops_exact") else _money_in_cents(frame, money)
+        click.echo(neutralise_frame(out).write_csv(), nl=False)
         return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False)
-    for name in frame.columns:
-        numeric = frame.schema[name].is_numeric()
-        table.add_column(name, justify="right" if numeric else "left")
-    for row in frame.iter_rows():
-        cells = []
-        for name, value in zip(frame.columns, row):
-            if value is None:
-                cells.append("—")
-            elif name in money or isinstance(value, Decimal):
-                cells.append(f"{Decimal(value):,.2f}")
-            elif isinstance(value, int):
-                cells.append(f"{value:,}")
-            else:
-                cells.append(str(value))
-        table.add_row(*cells)
-    Console().print(table)
+    shown = _money_in_cents(frame, money)
+    cells = {
+        name: [_cell(frame, name, v, money) for v in shown[name].to_list()]
+        for name in shown.columns
+    }
+    numeric = {n for n in shown.columns if shown.schema[n].is_numeric()}
+    widths = {
+        n: max([len(c) for c in cells[n]] + [max(len(w) for w in _header(n).split())])
+        for n in shown.columns
+    }
+    # prose columns count as _PROSE wide when choosing columns: they wrap to what is left
+    fit_widths = {n: min(w, _PROSE) for n, w in widths.items()}
+    room = _terminal_width()
+    names = (
+        shown.columns if _flag("finops_wide") else _fit(shown.columns, fit_widths, numeric, room)
+    )
+    hidden = [n for n in shown.columns if n not in names]
+    table = Table(title=title, show_lines=False, title_justify="left")
+    for name in names:
+        prose = widths[name] > _PROSE  # long text (details, messages) may wrap; nothing else
+        table.add_column(
+            _wrap_header(_header(name), widths[name]),
+            justify="right" if name in numeric else "left",
+            no_wrap=not prose,
+            min_width=None if prose else widths[name],
+            overflow="fold",
+        )
+    for index in range(shown.height):
+        table.add_row(*(cells[name][index] for name in names))
+    width = max(room, sum(widths[n] + 3 for n in names) + 1) if _flag("finops_wide") else room
+    Console(width=width, soft_wrap=False).print(table)
+    if hidden:
+        note = (
+            f"({fmt.plural(len(hidden), 'more column')}: {', '.join(map(_header, hidden))}; "
+            "--wide shows them, --format csv has everything)"
+        )
+        click.echo(textwrap.fill(note, width=room))
 
 
 def exact_json(rows: list[dict]) -> str:

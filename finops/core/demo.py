@@ -363,7 +363,7 @@ WORKLOADS: tuple[Workload, ...] = (
     Workload(
         None,
         "openai",
-        "gpt-4.1-nano",
+        "gpt-4o-mini",
         "bucket",
         400,
         1_000,

@@ -1,22 +1,39 @@
-"""How money, percentages and counts are written, in the app, the CLI exports and the review.
+"""How money, percentages and counts are written, in the app, the CLI, the exports and the review.
 
 One place, so a number reads the same on every page and in every export. Negative amounts
-use an ASCII hyphen: it is what `st.metric` reads as a decrease.
+use an ASCII hyphen: it is what `st.metric` reads as a decrease. Cents are rounded once,
+from exact decimals; a column of rounded rows foots to its rounded total with
+`allocate_cents` (largest remainder).
 
 >>> usd(Decimal("1234.565")), signed_usd(Decimal("-0.004")), signed_usd(-12.5), pct(-0.04)
 ('$1,234.56', '+$0.00', '-$12.50', '+0.0%')
+>>> usd(-12.5), share(0.1234), plural(1, "anomaly"), plural(3, "anomaly"), plural(2, "day")
+('-$12.50', '12.3%', '1 anomaly', '3 anomalies', '2 days')
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+import datetime as dt
+from decimal import ROUND_FLOOR, Decimal
 
-__all__ = ["count", "pct", "rate", "share", "signed_usd", "usd"]
+__all__ = [
+    "allocate_cents",
+    "count",
+    "month_label",
+    "pct",
+    "plural",
+    "rate",
+    "share",
+    "signed_usd",
+    "usd",
+]
+
+CENT = Decimal("0.01")
 
 
 def _cents(value: Decimal | float) -> Decimal:
     amount = value if isinstance(value, Decimal) else Decimal(repr(value))
-    return amount.quantize(Decimal("0.01")) + 0  # + 0 turns -0.00 into 0.00
+    return amount.quantize(CENT) + 0  # + 0 turns -0.00 into 0.00
 
 
 def usd(value: Decimal | float | None) -> str:
@@ -39,19 +56,63 @@ def pct(value: float | None, *, signed: bool = True) -> str:
     """+12.3% / -4.5% (a percentage already multiplied by 100)."""
     if value is None:
         return "—"
-    rounded = round(value, 1) + 0.0
+    rounded = round(float(value), 1) + 0.0
     return f"{rounded:+.1f}%" if signed else f"{rounded:.1f}%"
 
 
-def rate(value: float | None, places: int = 2) -> str:
-    """A unit cost such as $/1K requests: $0.52."""
-    return "—" if value is None else f"${value:,.{places}f}"
+def rate(value: float | Decimal | None, places: int = 2) -> str:
+    """A unit cost such as $/1K requests: $0.52 (-$0.52 below zero)."""
+    if value is None:
+        return "—"
+    amount = float(value)
+    return f"-${-amount:,.{places}f}" if amount < 0 else f"${amount:,.{places}f}"
 
 
 def share(value: float | None) -> str:
     """A fraction as a percentage: 0.123 → 12.3%."""
-    return "—" if value is None else f"{value * 100:.1f}%"
+    return "—" if value is None else f"{float(value) * 100:.1f}%"
 
 
 def count(value: int | None) -> str:
     return "—" if value is None else f"{value:,}"
+
+
+def plural(n: int, noun: str, plural_form: str | None = None) -> str:
+    """'1 model', '2 models', '3 anomalies' (irregular forms passed as `plural_form`)."""
+    if n == 1:
+        return f"1 {noun}"
+    if plural_form is None:
+        if noun.endswith("y") and noun[-2:-1] not in "aeiou":
+            plural_form = noun[:-1] + "ies"
+        elif noun.endswith(("s", "x", "ch", "sh")):
+            plural_form = noun + "es"
+        else:
+            plural_form = noun + "s"
+    return f"{n:,} {plural_form}"
+
+
+def month_label(day: dt.date | None) -> str:
+    """A month as people write it: Dec 2025."""
+    return "—" if day is None else f"{day:%b %Y}"
+
+
+def allocate_cents(values: list[Decimal], total: Decimal | None = None) -> list[Decimal]:
+    """Round amounts to cents so they add up to `total` rounded (default: their exact sum).
+
+    Largest remainder: every amount is rounded down, and the cents left over go to the
+    amounts with the largest remainders (ties: the earlier row), so a table of rounded rows
+    foots to its rounded total. A one-row table is plain half-even rounding.
+
+    >>> allocate_cents([Decimal("1.004"), Decimal("1.004"), Decimal("1.004")])
+    [Decimal('1.01'), Decimal('1.00'), Decimal('1.00')]
+    >>> allocate_cents([Decimal("2.675"), Decimal("-1.333")])
+    [Decimal('2.67'), Decimal('-1.33')]
+    """
+    exact = sum(values, Decimal(0))
+    target = _cents(exact if total is None else total)
+    floors = [v.quantize(CENT, rounding=ROUND_FLOOR) for v in values]
+    left = int((target - sum(floors, Decimal(0))) / CENT)
+    order = sorted(range(len(values)), key=lambda i: (floors[i] - values[i], i))
+    for i in order[: max(left, 0)]:
+        floors[i] += CENT
+    return [f + 0 for f in floors]
