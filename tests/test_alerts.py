@@ -15,6 +15,7 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import polars as pl
 import pytest
 from click.testing import CliRunner
 from fixtures.control.usage import day_row, write_usage
@@ -27,7 +28,7 @@ from finops.analysis.alerts import (
     post_webhook,
     slack_payload,
 )
-from finops.analysis.budgets import load_budgets
+from finops.analysis.budgets import budget_status, load_budgets
 from finops.cli import main
 from finops.session.session import ingest, open_session
 
@@ -326,3 +327,63 @@ def test_cli_posts_to_the_webhook_and_exits_2_when_it_cannot(
         "HTTP 500 Internal Server Error"
     )
     assert len(hook.bodies) == 4
+
+
+# -- with contracts: effective cost is judged, list cost beside it ------------------------
+
+
+def _contracts(tmp_path: Path, pct: str = "20") -> Path:
+    folder = tmp_path / "deals"  # not beside the store: only sessions given it use it
+    folder.mkdir(exist_ok=True)
+    path = folder / "contracts.yaml"
+    path.write_text(f"contracts:\n  - {{name: beta deal, provider: beta, discount_pct: {pct}}}\n")
+    return path
+
+
+def test_with_contracts_budgets_and_alerts_judge_effective_cost(db, pricing_dir, tmp_path):
+    """ads: 10M input x $0.15 + 5M output x $0.60 = $4.50 a day at list; 20% off beta makes it
+    $3.60. June 1-10: $45.00 at list, $36.00 effective. Against the $40 budget, list cost would
+    be 112% (over, critical); effective cost is 36 / 40 = 90%: a warning at the 80% threshold,
+    and the money runs out on June 12 (11 x $3.60 = $39.60 < $40 <= 12 x $3.60 = $43.20)."""
+    _make_store(db, pricing_dir, tmp_path, extras=False)
+    teams = _teams(tmp_path, ads_budget="40")
+    budgets = load_budgets(teams)
+    with open_session(db, pricing_dir, teams, _contracts(tmp_path)) as s:
+        status = budget_status(s, budgets)
+        fired = evaluate_alerts(s, budgets=budgets)
+    ads = status.filter(pl.col("team") == "ads").row(0, named=True)
+    assert (ads["basis"], ads["actual_usd"], ads["list_usd"]) == (
+        "effective cost",
+        Decimal("36.00"),
+        Decimal("45.00"),
+    )
+    assert ads["used_pct"] == pytest.approx(90.0)
+    assert (ads["status"], ads["runs_out_on"]) == ("at risk", dt.date(2025, 6, 12))
+    budget = next(a for a in fired if a.kind == "budget")
+    assert (budget.severity, budget.amount_usd) == ("warning", Decimal("36.00"))
+    assert budget.message == (
+        "team ads: $36.00 spent (effective cost; $45.00 at list) in June 2025 to 2025-06-10, "
+        "90% of its $40.00 budget (threshold 80%)"
+    )
+    assert "in effective cost by month end against a $40.00 budget" in next(
+        a.message for a in fired if a.kind == "forecast" and a.scope == "team ads"
+    )
+    # without contracts: list cost is judged, as before
+    with open_session(db, pricing_dir, teams) as s:
+        ads = budget_status(s, budgets).filter(pl.col("team") == "ads").row(0, named=True)
+    assert (ads["basis"], ads["actual_usd"], ads["status"]) == (
+        "list cost",
+        Decimal("45.00"),
+        "over",
+    )
+
+
+def test_cli_budgets_show_effective_and_list_cost(db, pricing_dir, tmp_path):
+    _make_store(db, pricing_dir, tmp_path, extras=False)
+    opts = ["--db", str(db), "--pricing", str(pricing_dir)]
+    opts += ["--teams", str(_teams(tmp_path, ads_budget="40"))]
+    out = _run("budgets", "--contracts", str(_contracts(tmp_path)), *opts)
+    assert out.exit_code == 0, out.output
+    assert "as of 2025-06-10 (USD, effective cost)" in out.output
+    ads = next(line for line in out.output.splitlines() if "│ ads" in line)
+    assert "36.00" in ads and "45.00" in ads

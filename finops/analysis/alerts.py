@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from finops.analysis.budgets import Budgets, budget_status, last_day_with_data
+from finops.analysis.budgets import BASIS_EFFECTIVE, Budgets, budget_status, last_day_with_data
 
 if TYPE_CHECKING:
     from finops.analysis.anomalies import AnomalyConfig
@@ -71,6 +71,13 @@ def _money(value: Decimal | float | None) -> str:
     return "—" if value is None else f"${Decimal(value):,.2f}"
 
 
+def _basis(row: dict[str, Any]) -> str:
+    """(effective cost; $X at list) when contracts make the judged amount differ from list."""
+    if row["basis"] != BASIS_EFFECTIVE:
+        return ""
+    return f" (effective cost; {_money(row['list_usd'])} at list)"
+
+
 def _budget_alerts(
     status: pl.DataFrame, thresholds_pct: Sequence[int], day: dt.date
 ) -> list[Alert]:
@@ -89,7 +96,8 @@ def _budget_alerts(
                     severity="critical" if top >= 100 else "warning",
                     scope=scope,
                     message=(
-                        f"{scope}: {_money(actual)} spent in {r['month']:%B %Y} to {r['today']}, "
+                        f"{scope}: {_money(actual)} spent{_basis(r)} in {r['month']:%B %Y} to "
+                        f"{r['today']}, "
                         f"{used:.0f}% of its {_money(budget)} budget (threshold {top}%)"
                         + (
                             f"; ran out on {r['runs_out_on']}"
@@ -115,7 +123,9 @@ def _budget_alerts(
                     severity="warning",
                     scope=scope,
                     message=(
-                        f"{scope}: projected {_money(projected)}{interval} by month end against a "
+                        f"{scope}: projected {_money(projected)}{interval}"
+                        f"{' in effective cost' if r['basis'] == BASIS_EFFECTIVE else ''} "
+                        "by month end against a "
                         f"{_money(budget)} budget{runs_out} [{r['projection']}]"
                     ),
                     amount_usd=Decimal(projected) - budget,

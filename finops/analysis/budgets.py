@@ -13,6 +13,10 @@ no forecast (the forecaster refuses, or is not installed) it is a linear run-rat
 so, without an interval. Status: **over** (spent more than the budget), **at risk** (the
 projected month-end total is above it), **ok**, or **no budget**.
 
+What is judged is what the company pays: with a `contracts.yaml` in the session, effective
+cost (after negotiated rates and discounts); without one, list cost. Each row says which
+(`basis`) and keeps the month's list cost beside it (`list_usd`).
+
 The same module exports the monthly showback (`showback`): per team cost, share, top models
 and keys, and unit costs.
 """
@@ -21,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,10 +44,13 @@ if TYPE_CHECKING:
     from finops.session.session import Session
 
 __all__ = [
+    "BASIS_EFFECTIVE",
+    "BASIS_LIST",
     "BUDGET_STATUSES",
     "Budgets",
     "TeamBudget",
     "budget_status",
+    "judged_basis",
     "last_day_with_data",
     "load_budgets",
     "parse_month",
@@ -212,6 +219,28 @@ def _project(
     return _Projection(mean, None, None, "linear run-rate", f"no forecast: {reason}", None)
 
 
+def _at_effective_rate(proj: _Projection, actual: Decimal, list_cost: Decimal) -> _Projection:
+    """The store's forecast is of list cost: the days left cost their list forecast times the
+    month's effective/list ratio so far (what the contracts take off), added to the effective
+    spend to date. The daily forecast (for the run-out date) is scaled the same way."""
+    ratio = float(actual / list_cost) if list_cost else 1.0
+
+    def effective(month_total: float | None) -> float | None:
+        if month_total is None:
+            return None
+        return float(actual) + (month_total - float(list_cost)) * ratio
+
+    money = [c for c in proj.forecast.columns if c == "mean" or c.startswith(("lo", "hi", "cum_"))]
+    return replace(
+        proj,
+        mean=effective(proj.mean),
+        lo80=effective(proj.lo80),
+        hi80=effective(proj.hi80),
+        method=f"{proj.method} at the contracts' effective rate",
+        forecast=proj.forecast.with_columns(pl.col(c) * ratio for c in money),
+    )
+
+
 def _run_out(
     budget: Decimal,
     month_days: list[dt.date],
@@ -262,6 +291,7 @@ _STATUS_SCHEMA: dict[str, pl.DataType] = {
     "today": pl.Date(),
     "budget_usd": pl.Decimal(38, 2),
     "actual_usd": pl.Decimal(38, 12),
+    "list_usd": pl.Decimal(38, 12),
     "used_pct": pl.Float64(),
     "projected_usd": pl.Decimal(38, 2),
     "projected_lo80_usd": pl.Decimal(38, 2),
@@ -273,8 +303,17 @@ _STATUS_SCHEMA: dict[str, pl.DataType] = {
     "runs_out_latest": pl.Date(),
     "status": pl.Utf8(),
     "unpriced_rows": pl.Int64(),
+    "basis": pl.Utf8(),
     "note": pl.Utf8(),
 }
+
+BASIS_EFFECTIVE = "effective cost"
+BASIS_LIST = "list cost"
+
+
+def judged_basis(session: Session) -> str:
+    """What budgets judge: effective cost with contracts in the session, else list cost."""
+    return BASIS_EFFECTIVE if session.contracts is not None else BASIS_LIST
 
 
 def budget_status(
@@ -288,17 +327,27 @@ def budget_status(
 
     `month` is any day of the month to judge (default: today's); `today` defaults to the last
     day with data. Columns: scope (team | total), team, month, today, budget_usd, actual_usd
-    (exact, month to date), used_pct, projected_usd with its 80% interval, projected_pct,
-    projection (how it was made), runs_out_on (with earliest/latest at 80%: the day
-    cumulative spend reaches the budget, if within the month), status, unpriced_rows, note.
+    (exact, month to date, on the judged `basis`: effective cost with contracts, else list
+    cost), list_usd (month to date at list prices), used_pct, projected_usd with its 80%
+    interval, projected_pct, projection (how it was made), runs_out_on (with earliest/latest
+    at 80%: the day cumulative spend reaches the budget, if within the month), status,
+    unpriced_rows, basis, note.
     """
     budgets = budgets or Budgets()
     first, as_of = _as_of(session, month.replace(day=1) if month else None, today)
     last_day = month_end(first)
     history_from = first - dt.timedelta(days=_HISTORY_DAYS)
+    basis = judged_basis(session)
+    judged = "effective_cost_usd" if basis == BASIS_EFFECTIVE else "cost_usd"
     daily = session.spend(
         ["day", "team"], from_day=history_from, to_day=as_of + dt.timedelta(days=1)
-    ).with_columns(pl.col("cost_usd").fill_null(Decimal(0)))
+    ).select(
+        "day",
+        "team",
+        "unpriced_rows",
+        pl.col(judged).fill_null(Decimal(0)).alias("cost_usd"),
+        pl.col("cost_usd").fill_null(Decimal(0)).alias("list_usd"),
+    )
     teams = sorted(
         set(budgets.teams) | set(daily.filter(pl.col("day") >= first)["team"].drop_nulls())
     )
@@ -313,10 +362,10 @@ def budget_status(
         part = daily.filter(pl.col("team") == team)
         budget = budgets.teams[team].monthly_budget_usd if team in budgets.teams else None
         proj = (forecast, team, reason)
-        rows.append(_row("team", team, part, budget, first, as_of, last_day, proj))
-    total = daily.group_by("day").agg(pl.col("cost_usd", "unpriced_rows").sum())
+        rows.append(_row("team", team, part, budget, first, as_of, last_day, proj, basis))
+    total = daily.group_by("day").agg(pl.col("cost_usd", "list_usd", "unpriced_rows").sum())
     proj = (forecast, None, reason)
-    rows.append(_row("total", None, total, budgets.total_usd, first, as_of, last_day, proj))
+    rows.append(_row("total", None, total, budgets.total_usd, first, as_of, last_day, proj, basis))
     frame = pl.DataFrame(rows, schema=_STATUS_SCHEMA, orient="row")
     order = {s: i for i, s in enumerate(BUDGET_STATUSES)}
     return (
@@ -338,10 +387,14 @@ def _row(
     as_of: dt.date,
     month_end: dt.date,
     projection: tuple[StoreForecast | None, str | None, str | None],
+    basis: str,
 ) -> tuple:
-    part = part.group_by("day").agg(pl.col("cost_usd", "unpriced_rows").sum()).sort("day")
+    part = (
+        part.group_by("day").agg(pl.col("cost_usd", "list_usd", "unpriced_rows").sum()).sort("day")
+    )
     in_month = part.filter(pl.col("day") >= first)
     actual = Decimal(in_month["cost_usd"].sum() or 0)
+    list_cost = Decimal(in_month["list_usd"].sum() or 0)
     unpriced_rows = int(in_month["unpriced_rows"].sum() or 0)
     forecast, forecast_team, reason = projection
     month_days = [first + dt.timedelta(days=k) for k in range((as_of - first).days + 1)]
@@ -349,6 +402,8 @@ def _row(
     for day, cost in in_month.select("day", "cost_usd").iter_rows():
         month_values[(day - first).days] += float(cost)
     proj = _project(forecast, forecast_team, first, as_of, month_end, float(actual), reason)
+    if basis == BASIS_EFFECTIVE and proj.forecast is not None:
+        proj = _at_effective_rate(proj, actual, list_cost)
     projected = _cents(proj.mean)
     run_out = (None, None, None)
     if budget is not None and budget > 0:
@@ -363,6 +418,7 @@ def _row(
         as_of,
         budget,
         actual,
+        list_cost,
         float(actual / budget * 100) if budget else None,
         projected,
         _cents(proj.lo80),
@@ -372,6 +428,7 @@ def _row(
         *run_out,
         _status(budget, actual, projected or actual),
         unpriced_rows,
+        basis,
         "; ".join(notes) or None,
     )
 

@@ -16,6 +16,7 @@ import polars as pl
 from finops.cli.group import export, main
 from finops.cli.options import (
     USER_ERRORS,
+    contracts_option,
     db_option,
     emit,
     exact_json,
@@ -72,6 +73,7 @@ def _month(text: str | None) -> dt.date | None:
 @_today_option
 @format_option("table", "csv", "json")
 @teams_option
+@contracts_option
 @db_option
 @pricing_option
 def budgets_command(
@@ -79,23 +81,25 @@ def budgets_command(
     today: str | None,
     fmt: str,
     teams: Path | None,
+    contracts: Path | None,
     db: Path,
     pricing: Path | None,
 ) -> None:
     """Monthly budgets: spend to date, projected month end (80% interval), run-out date, status.
 
     Budgets are the monthly_budget_usd fields of teams.yaml (per team and for the total).
-    Status: over (spent more than the budget), at risk (projected above it), ok.
+    Status: over (spent more than the budget), at risk (projected above it), ok. With
+    contracts.yaml, effective cost (what you pay) is judged, list cost shown beside it.
 
     \b
     Examples:
       finops budgets --teams teams.yaml
       finops budgets --teams teams.yaml --month 2025-11 --format json
     """
-    from finops.analysis.budgets import budget_status
+    from finops.analysis.budgets import BASIS_EFFECTIVE, budget_status
 
     budgets = _budgets_from(teams, db)
-    with reading_session(db, pricing, teams) as s:
+    with reading_session(db, pricing, teams, contracts) as s:
         frame = budget_status(s, budgets, month=_month(month), today=parse_day(today, "--today"))
     if fmt != "table":
         emit(frame, fmt)
@@ -105,21 +109,23 @@ def budgets_command(
         pl.when(pl.col("scope") == "total").then(pl.lit("TOTAL")).otherwise("team").alias("team"),
         pl.col("budget_usd").alias("budget"),
         pl.col("actual_usd").alias("spent"),
+        *([pl.col("list_usd").alias("list")] if first["basis"] == BASIS_EFFECTIVE else []),
         pl.col("used_pct").round(0).cast(pl.Int64).alias("used %"),
         pl.col("projected_usd").alias("projected"),
         pl.col("projected_lo80_usd").alias("80% low"),
         pl.col("projected_hi80_usd").alias("80% high"),
         pl.col("runs_out_on").alias("runs out"),
         "status",
-        "projection",
     )
     emit(
         shown,
         "table",
-        title=f"Budgets for {first['month']:%B %Y}, as of {first['today']} (USD)",
+        title=f"Budgets for {first['month']:%B %Y}, as of {first['today']} (USD, {first['basis']})",
     )
     if budgets is None:
         click.echo("no budgets: give --teams teams.yaml (monthly_budget_usd per team)")
+    methods = frame["projection"].unique(maintain_order=True).to_list()
+    click.echo(f"projection: {'; '.join(methods)}")
     notes = frame.filter(pl.col("note").is_not_null())
     for row in notes.iter_rows(named=True):
         click.echo(f"{row['team'] or 'total'}: {row['note']}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from finops.analysis.budgets import BASIS_EFFECTIVE
 from finops.app import support as ui
 from finops.core import format as fmt
 from finops.views import charts
@@ -33,9 +34,17 @@ if view.source is None:
     )
 
 total = view.status.filter(view.status["scope"] == "total").row(0, named=True)
+effective = total["basis"] == BASIS_EFFECTIVE
+if effective:
+    st.caption(
+        "Budgets judge effective cost: what contracts.yaml says you pay. List cost is beside it."
+    )
 c1, c2, c3, c4 = st.columns(4)
 c1.metric(
-    f"Spend {month:%B %Y} to date", fmt.usd(total["actual_usd"]), help=f"through {total['today']}"
+    f"Spend {month:%B %Y} to date",
+    fmt.usd(total["actual_usd"]),
+    help=f"{total['basis']} through {total['today']}"
+    + (f"; {fmt.usd(total['list_usd'])} at list prices" if effective else ""),
 )
 c2.metric(
     "Projected month end",
@@ -47,10 +56,11 @@ c4.metric("Status", total["status"], help=total["note"])
 
 st.plotly_chart(charts.budgets(view.status), width="stretch")
 ui.show_table(
-    view.status.drop("month"),
+    view.status.drop("month", *(() if effective else ("list_usd",))),
     money_columns=(
         "budget_usd",
         "actual_usd",
+        "list_usd",
         "projected_usd",
         "projected_lo80_usd",
         "projected_hi80_usd",
