@@ -344,7 +344,8 @@ def test_with_contracts_budgets_and_alerts_judge_effective_cost(db, pricing_dir,
     """ads: 10M input x $0.15 + 5M output x $0.60 = $4.50 a day at list; 20% off beta makes it
     $3.60. June 1-10: $45.00 at list, $36.00 effective. Against the $40 budget, list cost would
     be 112% (over, critical); effective cost is 36 / 40 = 90%: a warning at the 80% threshold,
-    and the money runs out on June 12 (11 x $3.60 = $39.60 < $40 <= 12 x $3.60 = $43.20)."""
+    and the money runs out on June 12 (11 x $3.60 = $39.60 < $40 <= 12 x $3.60 = $43.20).
+    Projected month end: $36.00 + 20 days x $3.60 = $108.00."""
     _make_store(db, pricing_dir, tmp_path, extras=False)
     teams = _teams(tmp_path, ads_budget="40")
     budgets = load_budgets(teams)
@@ -359,6 +360,9 @@ def test_with_contracts_budgets_and_alerts_judge_effective_cost(db, pricing_dir,
     )
     assert ads["used_pct"] == pytest.approx(90.0)
     assert (ads["status"], ads["runs_out_on"]) == ("at risk", dt.date(2025, 6, 12))
+    # the days left: 20 x $4.50 at list, x 0.8 = $72.00 on top of $36.00
+    assert ads["projected_usd"] == Decimal("108.00")
+    assert ads["projection"] == "forecast (ensemble) at the contracts' effective rate"
     budget = next(a for a in fired if a.kind == "budget")
     assert (budget.severity, budget.amount_usd) == ("warning", Decimal("36.00"))
     assert budget.message == (
