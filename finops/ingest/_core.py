@@ -42,6 +42,7 @@ __all__ = [
 ]
 
 _SNIFF_BYTES = 64 * 1024
+_COLUMN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_ .()/\-]{0,63}")
 
 
 class IngestError(ValueError):
@@ -180,11 +181,11 @@ def _sniff(path: Path) -> Sniff:
     if stripped[:1] in "{[":
         try:
             json_head = json.loads(stripped)
-        except ValueError:
+        except (ValueError, RecursionError):
             first_line = stripped.split("\n", 1)[0]
             try:
                 json_head = json.loads(first_line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 json_head = None
     else:
         first_line = text.split("\n", 1)[0].rstrip("\r")
@@ -208,7 +209,8 @@ def detect_format(path: Path, name: str | None = None) -> SourceFormat:
         if fmt.detect(sniff):
             return fmt
     hint = ""
-    if sniff.csv_header:
+    # name the columns only when they look like column names: never echo a file's content
+    if sniff.csv_header and all(_COLUMN_NAME.fullmatch(h) for h in sniff.csv_header):
         hint = f" (columns: {', '.join(sniff.csv_header[:8])}{', ...' if len(sniff.csv_header) > 8 else ''})"
     msg = (
         f"unrecognised format{hint}. Supported: {', '.join(f.name for f in _FORMATS)}. "
@@ -378,8 +380,11 @@ def _ingest_plans(
                 raise
             except zipfile.BadZipFile as exc:
                 raise IngestError(name, f"not a readable .zip: {exc}") from None
+            except RecursionError:
+                msg = "values are nested too deeply to be usage (hundreds of levels of [ or {)"
+                raise IngestError(name, msg) from None
             except (duckdb.Error, UnicodeDecodeError, OSError, EOFError, ValueError) as exc:
-                raise IngestError(name, _clean_duckdb_error(exc)) from None
+                raise duckdb_error(name, exc) from None
             has_rows = fetch_one(con, "SELECT count(*) FROM staged")[0]
             if not has_rows:
                 raise IngestError(name, "the file has no data rows (only a header?)")
@@ -432,9 +437,15 @@ def _expand(paths: Sequence[str | Path]) -> list[Path]:
     for raw in paths:
         p = Path(raw)
         if p.is_dir():
-            out.extend(
-                sorted(q for q in p.rglob("*") if q.is_file() and not q.name.startswith("."))
-            )
+            root = p.resolve()
+            for q in sorted(p.rglob("*")):
+                if q.name.startswith(".") or not q.is_file():
+                    continue
+                # a link out of the folder could read any file this process may read
+                if not q.resolve().is_relative_to(root):
+                    msg = "a symbolic link to a file outside the folder; copy the file in instead"
+                    raise IngestError(str(q), msg)
+                out.append(q)
         elif p.exists():
             out.append(p)
         else:
@@ -447,9 +458,46 @@ def _expand(paths: Sequence[str | Path]) -> list[Path]:
     return out
 
 
+_CSV_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_COLUMN_COUNT = re.compile(r"Expected Number of Columns: (\d+) Found: (\d+)")
+
+
+def duckdb_error(file: str, exc: BaseException) -> IngestError:
+    """A reader's error as one line naming the file (and row): never the offending content.
+
+    DuckDB's CSV errors span many lines, quote the row ("Original Line: ...") and suggest
+    its own options; a user needs the row and what is wrong with it.
+    """
+    text = str(exc).strip()
+    line = _CSV_LINE.search(text)
+    row = int(line.group(1)) - 1 if line else None  # rows are counted after the header
+    columns = _COLUMN_COUNT.search(text)
+    if columns:
+        expected, found = int(columns.group(1)), int(columns.group(2))
+        if found > expected:
+            extra = found - expected
+            problem = (
+                f"{extra} extra value{'s' if extra > 1 else ''}: the row has {found} values but "
+                f"the header has {expected} columns; quote values that contain commas"
+            )
+        else:
+            problem = (
+                f"missing values: the row has {found} values but the header has {expected} columns"
+            )
+        return IngestError(file, problem, row=row)
+    if "unterminated quote" in text:
+        return IngestError(file, 'a quoted value is never closed (a " without its pair)', row=row)
+    return IngestError(file, _clean_duckdb_error(exc))
+
+
 def _clean_duckdb_error(exc: BaseException) -> str:
     text = str(exc).strip()
     # DuckDB prefixes ("Invalid Input Error: ...") add nothing for a user
     for prefix in ("Invalid Input Error: ", "Conversion Error: ", "IO Error: ", "Parser Error: "):
         text = text.removeprefix(prefix)
-    return text.split("\n\n")[0].replace("\n", " ")[:500]
+    lines = [
+        part.strip()
+        for part in text.split("\n\n")[0].splitlines()
+        if part.strip() and not part.startswith(("Original Line", "CSV Error on Line"))
+    ]
+    return " ".join(lines)[:300]

@@ -78,7 +78,13 @@ class Limits:
 
     @property
     def latest_day(self) -> dt.date:
-        return self.latest or dt.date.today() + dt.timedelta(days=366)
+        if self.latest is not None:
+            return self.latest
+        today = dt.date.today()
+        try:
+            return today.replace(year=today.year + 1)
+        except ValueError:  # 29 February
+            return today.replace(year=today.year + 1, day=28)
 
     @classmethod
     def from_env(cls) -> Limits:

@@ -362,7 +362,7 @@ def _decimal(value: object) -> Decimal | None:
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
-        return Decimal(repr(value))
+        return Decimal(repr(value)) if math.isfinite(value) else None
     if isinstance(value, str):
         try:
             number = Decimal(value.strip().replace(",", ""))

@@ -6,12 +6,14 @@ silently). See the README for the column list.
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import duckdb
 
 from finops.core.schema import IMPORT_COLUMNS, REQUIRED_IMPORT_COLUMNS
-from finops.ingest._core import IngestError, Sniff, SourceFormat, register_format
+from finops.ingest._core import IngestError, Sniff, SourceFormat, read_head, register_format
 from finops.ingest._files import plain_file
 
 __all__ = ["CANONICAL"]
@@ -60,27 +62,42 @@ def _check_columns(file: str, columns: list[str]) -> None:
         raise IngestError(file, f"column {min(dupes)!r} appears twice", field=min(dupes))
 
 
+def _csv_header(path: Path) -> list[str]:
+    """The header of a CSV, read here: DuckDB's dialect sniffer would fail on a bad row
+    with a page of text instead of naming it."""
+    first = read_head(path).decode("utf-8", errors="replace").lstrip("\ufeff")
+    line = first.split("\n", 1)[0].rstrip("\r")
+    try:
+        return [h.strip() for h in next(csv.reader(io.StringIO(line)))]
+    except (csv.Error, StopIteration):
+        raise IngestError(str(path), "unreadable CSV header", row=None) from None
+
+
 def _stage(con: duckdb.DuckDBPyConnection, path: Path, table: str) -> None:
     with plain_file(path) as local:
         if _is_parquet(path):
-            source = "read_parquet($path)"
+            source = "read_parquet($path, file_row_number = true)"
+            params: dict[str, object] = {"path": str(local)}
+            columns = [
+                r[0]
+                for r in con.execute(f"DESCRIBE SELECT * FROM {source}", params).fetchall()
+                if r[0] != "file_row_number"
+            ]
+            row = "file_row_number + 1"
         else:
+            columns = _csv_header(path)
             source = (
-                "read_csv($path, all_varchar = true, header = true, delim = ',', quote = '\"', "
-                "escape = '\"', strict_mode = true, null_padding = false)"
+                "read_csv($path, columns = $columns, header = true, auto_detect = false, "
+                "delim = ',', quote = '\"', escape = '\"', strict_mode = true, null_padding = false)"
             )
-        columns = [
-            r[0]
-            for r in con.execute(
-                f"DESCRIBE SELECT * FROM {source}", {"path": str(local)}
-            ).fetchall()
-        ]
+            params = {"path": str(local), "columns": {c: "VARCHAR" for c in columns}}
+            row = "row_number() OVER ()"
         _check_columns(str(path), columns)
         select = ", ".join(f'"{c}" AS {c.lower()}' for c in columns)
         con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {table} AS "
-            f"SELECT {select}, row_number() OVER () AS source_row FROM {source}",
-            {"path": str(local)},
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {select}, {row} AS source_row "
+            f"FROM {source}",
+            params,
         )
 
 
