@@ -132,7 +132,8 @@ def test_review_of_the_demo_finds_the_migration(demo_env):
     assert (down["team"], down["model"]) == ("support", "claude-sonnet-4")
     assert down["current_usd"] == 0 and down["change_usd"] == -down["base_usd"]
     assert nov.movers_up.row(0, named=True)["model"] == "claude-sonnet-4-5"
-    assert nov.unpriced_rows == 30  # the fine-tuned model, one bucket row a day
+    # the fine-tuned model prices as its base model's ft: rates (issue 14): nothing unpriced
+    assert nov.unpriced_rows == 0
     assert nov.forecast.available and nov.forecast.period_start == dt.date(2025, 12, 1)
     assert nov.per_day_usd == nov.total_usd / 30
 
