@@ -1,4 +1,8 @@
-"""Every page runs headless on a real store and shows the library's numbers."""
+"""Every page runs headless on the demo store and shows what the library computes for it.
+
+These tests check the wiring on a large store (filters, state carried across pages, one
+library call per page); the dollars themselves are checked against hand-computed values in
+tests/test_golden_app.py, on the golden month, as an admin and as a restricted viewer."""
 
 from __future__ import annotations
 
