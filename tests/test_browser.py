@@ -1,6 +1,8 @@
 """Every page of the app in a real, headless Chromium: no Streamlit error, the expected headline.
 
-The app runs with `finops app` on a free local port over the demo store. Chromium is started
+The app runs with `finops app` on a free local port over the golden month
+(tests/fixtures/golden, priced by hand in tests/test_golden_month.py), so every number the
+test looks for was worked out by hand, not asked of the library. Chromium is started
 headless with the flags below and driven through its DevTools protocol (a websocket), because
 `--dump-dom` with `--virtual-time-budget` is racy against Streamlit, which renders over its own
 websocket after the page has loaded: measured here, the same budget sometimes dumps the full
@@ -23,14 +25,9 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import FIXTURES, REPO
 
-from finops.analysis.filters import SpendFilter
-from finops.core import format as fmt
-from finops.session.session import load_demo, open_session
-from finops.views.overview import build_overview
-from finops.views.review import build_review
-from finops.views.teams import teams_overview
+from finops.session.session import ingest, open_session
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = REPO / "test-artifacts"
@@ -165,23 +162,40 @@ class Browser:
             _stop(self.proc)
 
 
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("browser") / "demo.duckdb"
-    with open_session(db) as s:
-        load_demo(s, days=153)
-    return db
+GOLDEN = FIXTURES / "golden"
 
 
 @pytest.fixture(scope="module")
-def app_url(demo_db, tmp_path_factory):
+def golden_env(tmp_path_factory) -> dict[str, str]:
+    """The golden month's store, catalog, contracts and teams map (without its access
+    section: the browser is an admin here; the restricted viewer is tested with AppTest)."""
+    folder = tmp_path_factory.mktemp("browser")
+    teams = folder / "teams.yaml"
+    text = (GOLDEN / "teams.yaml").read_text()
+    teams.write_text(text[: text.index("access:")])
+    env = {
+        "FINOPS_DB": str(folder / "golden.duckdb"),
+        "FINOPS_PRICING": str(GOLDEN / "pricing"),
+        "FINOPS_TEAMS": str(teams),
+        "FINOPS_CONTRACTS": str(GOLDEN / "contracts.yaml"),
+    }
+    with open_session(
+        env["FINOPS_DB"], env["FINOPS_PRICING"], env["FINOPS_TEAMS"], env["FINOPS_CONTRACTS"]
+    ) as s:
+        ingest(s, [GOLDEN / "usage.csv"])
+    return env
+
+
+@pytest.fixture(scope="module")
+def app_url(golden_env, tmp_path_factory):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FINOPS_")}
+    env |= golden_env
     env |= {"STREAMLIT_SERVER_ADDRESS": "127.0.0.1", "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"}
     log = tmp_path_factory.mktemp("app") / "app.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "finops.cli", "app", "--db", str(demo_db), "--port", str(port)],
+            [sys.executable, "-m", "finops.cli", "app", "--port", str(port)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -209,29 +223,27 @@ def browser(tmp_path_factory):
     b.close()
 
 
-def _expected(db: Path) -> dict[str, list[str]]:
-    """Per page (URL path): texts the page must show, the numbers from the library."""
-    with open_session(db) as s:
-        ov = build_overview(s)
-        teams = teams_overview(s, SpendFilter())
-        review = build_review(s, ov.month_start)
-    return {
-        "": ["Spend December 2025 to date", fmt.usd(ov.month_to_date_usd)],
-        "teams": ["Spend, all teams shown", fmt.usd(teams.total_usd)],
-        "review": ["Total December 2025", fmt.usd(review.total_usd), "Why it changed"],
-        "forecast": ["January 2026 (forecast)"],
-        "simulator": ["Move usage of"],
-        "anomalies": ["Findings"],
-        "budgets": ["Projected month end", "Alerts on 2025-12-31"],
-        "upload": ["Usage exports"],
-        "catalog": ["Models in the catalog", "Price history"],
-    }
+# Per page (URL path): texts the page must show. The dollars are the golden month's, by hand:
+# June to date $17.806 list, $16.616 effective; May $4.30; all teams over both months
+# 4.30 + 17.806 = $22.106; the last day with data 2025-06-27; the review's default month is
+# the last complete one, May.
+EXPECTED = {
+    "": ["Spend June 2025 to date", "$17.81", "$4.30", "$16.62 June to date, $3.90 in May"],
+    "teams": ["Spend, all teams shown", "$22.11"],
+    "review": ["Total May 2025", "$4.30", "Why it changed"],
+    "forecast": ["July 2025 (forecast)"],
+    "simulator": ["Move usage of"],
+    "anomalies": ["Findings"],
+    "budgets": ["Projected month end", "Alerts on 2025-06-27", "$17.81", "$40.00"],
+    "upload": ["Usage exports"],
+    "catalog": ["Models in the catalog", "Price history"],
+}
 
 
-def test_every_page_renders_in_a_real_browser(demo_db, app_url, browser):
+def test_every_page_renders_in_a_real_browser(app_url, browser):
     ARTIFACTS.mkdir(exist_ok=True)
     failures = []
-    for path, texts in _expected(demo_db).items():
+    for path, texts in EXPECTED.items():
         name = path or "overview"
         browser.open(f"{app_url}/{path}", texts[0])
         browser.screenshot(ARTIFACTS / f"browser-{name}.png")
