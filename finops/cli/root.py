@@ -74,6 +74,11 @@ def _ingest_progress():
     default=None,
     help="Skip detection and read the files as this format.",
 )
+@click.option(
+    "--replace-overlap",
+    is_flag=True,
+    help="Where stored usage of a provider-day has another bucket width, keep this upload's.",
+)
 @db_option
 @pricing_option
 @click.option(
@@ -88,8 +93,12 @@ def ingest(
     mapping: Path | None,
     db: Path,
     pricing: Path | None,
+    replace_overlap: bool,
 ) -> None:
     """Load usage exports (files, folders or globs) into the store, as one all-or-nothing upload.
+
+    Usage a provider already has stored at another bucket width (hourly vs daily, per request
+    vs bucketed) is refused, naming the days; --replace-overlap keeps this upload's rows there.
 
     \b
     Example:
@@ -100,7 +109,13 @@ def ingest(
 
         format_name = register_mapping(mapping).name
     with session.open_session(db, pricing) as s, _ingest_progress() as on_progress:
-        report = session.ingest(s, list(paths), format_name=format_name, progress=on_progress)
+        report = session.ingest(
+            s,
+            list(paths),
+            format_name=format_name,
+            progress=on_progress,
+            replace_overlap=replace_overlap,
+        )
     for f in report.files:
         span = f"{f.first_day} .. {f.last_day}" if f.first_day else "no rows"
         if f.cost_only:

@@ -25,6 +25,7 @@ import duckdb
 
 from finops.core.schema import USAGE_COLUMNS
 from finops.core.store import fetch_one, transaction
+from finops.ingest._overlap import find_overlaps, overlap_message, remove_overlaps
 from finops.ingest._prepare import COUNT_COLUMNS, Limits, first_problem, write_keyed
 from finops.pricing.costing import refresh_daily_usage
 
@@ -228,7 +229,14 @@ _KEYED_HASH_SQL = "hash({})".format(", ".join(f"k.{m}" for m in _MEASURES))
 
 
 def _merge(
-    con, keyed: str, ingest_id: int, source_kind: str, file: str, target: str = "usage"
+    con,
+    keyed: str,
+    ingest_id: int,
+    source_kind: str,
+    file: str,
+    target: str = "usage",
+    *,
+    replace_overlap: bool = False,
 ) -> FileReport:
     """Merge keyed rows into `target` (usage, or reported_costs for cost data sets).
 
@@ -245,6 +253,11 @@ def _merge(
     report.rows_read = span[0]
     if not span[0]:
         return report
+    if target == "usage":
+        overlaps = find_overlaps(con, keyed, span[1], span[2])
+        if overlaps and not replace_overlap:
+            raise IngestError(file, overlap_message(overlaps[0]))
+        report.rows_replaced += remove_overlaps(con, overlaps)
     # compare with stored rows of the same time span only: keys include the period start
     con.execute(
         f"""
@@ -261,7 +274,7 @@ def _merge(
     )
     report.rows_new = report.rows_read - matched
     report.rows_duplicate = same
-    report.rows_replaced = matched - same
+    report.rows_replaced += matched - same
     if report.rows_replaced:
         con.execute(
             f"DELETE FROM {target} WHERE period_start BETWEEN $lo AND $hi AND row_key IN "
@@ -332,12 +345,14 @@ def ingest_files(
     format_name: str | None = None,
     progress: Progress | None = None,
     limits: Limits | None = None,
+    replace_overlap: bool = False,
 ) -> IngestReport:
     """Ingest files as ONE upload: all rows of all files, or nothing.
 
     `thresholds` are the catalog's long-context thresholds (for the daily rollup);
     `progress` hears each file's steps (see :data:`STEPS`) with a percentage; `limits`
-    bound what a row may hold (default: :meth:`Limits.from_env`).
+    bound what a row may hold (default: :meth:`Limits.from_env`). Usage of a provider-day
+    already stored at another bucket width is refused, or with `replace_overlap` replaced.
     """
     limits = limits or Limits.from_env()
     files = _expand(paths)
@@ -346,7 +361,14 @@ def ingest_files(
     previous_limit = fetch_one(con, "SELECT current_setting('memory_limit')")[0]
     con.execute(f"SET memory_limit = '{_ingest_memory_limit()}'")
     try:
-        return _ingest_plans(con, plans, thresholds=thresholds, progress=progress, limits=limits)
+        return _ingest_plans(
+            con,
+            plans,
+            thresholds=thresholds,
+            progress=progress,
+            limits=limits,
+            replace_overlap=replace_overlap,
+        )
     finally:
         con.execute(f"SET memory_limit = '{previous_limit}'")
 
@@ -366,6 +388,7 @@ def _ingest_plans(
     thresholds: list[int],
     progress: Progress | None,
     limits: Limits,
+    replace_overlap: bool,
 ) -> IngestReport:
     with transaction(con):
         ingest_id = fetch_one(con, "SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests")[0]
@@ -399,7 +422,9 @@ def _ingest_plans(
             # never added to usage
             target = "reported_costs" if fmt.reports_cost_only else "usage"
             with _watched(con, progress, name, "merging"):
-                report = _merge(con, keyed, ingest_id, fmt.name, name, target)
+                report = _merge(
+                    con, keyed, ingest_id, fmt.name, name, target, replace_overlap=replace_overlap
+                )
             # free the file's rows before the next file is read
             con.execute("DROP VIEW keyed")
             con.execute("DROP TABLE IF EXISTS keyed_rows")

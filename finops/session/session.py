@@ -132,6 +132,7 @@ def ingest(
     *,
     format_name: str | None = None,
     progress: Progress | None = None,
+    replace_overlap: bool = False,
 ) -> UploadReport:
     """Ingest files as one upload, then list the models in them the catalog cannot price."""
     report = ingest_files(
@@ -140,6 +141,7 @@ def ingest(
         thresholds=session.catalog.thresholds,
         format_name=format_name,
         progress=progress,
+        replace_overlap=replace_overlap,
     )
     models = sorted({m for f in report.files if not f.cost_only for m in f.models})
     unknown = [m for m in models if not session.catalog.lookup(m)]

@@ -1,0 +1,112 @@
+"""Never count twice (issue 13, item 8): usage a provider already has stored at another bucket
+width is refused by default, naming the days; --replace-overlap keeps the new file's rows."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from finops.cli import main
+
+HEADER = "period_start,period_end,provider,model,input_tokens,output_tokens\n"
+# two hours of March 1st, 100 + 200 input tokens, 10 + 20 output
+HOURLY = (
+    HEADER
+    + "2025-03-01T00:00:00Z,2025-03-01T01:00:00Z,openai,gpt-4o,100,10\n"
+    + "2025-03-01T01:00:00Z,2025-03-01T02:00:00Z,openai,gpt-4o,200,20\n"
+)
+# the same day as one daily bucket (300 input, 30 output), and March 2nd (50, 5)
+DAILY = (
+    HEADER
+    + "2025-03-01T00:00:00Z,2025-03-02T00:00:00Z,openai,gpt-4o,300,30\n"
+    + "2025-03-02T00:00:00Z,2025-03-03T00:00:00Z,openai,gpt-4o,50,5\n"
+)
+
+
+def _run(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def _totals(db) -> tuple:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return (
+            con.execute(
+                "SELECT count(*), sum(input_tokens), sum(output_tokens) FROM usage"
+            ).fetchall()[0]
+            + con.execute("SELECT sum(input_tokens) FROM daily_usage").fetchall()[0]
+        )
+    finally:
+        con.close()
+
+
+@pytest.fixture
+def opts(db, pricing_dir):
+    return ["--db", str(db), "--pricing", str(pricing_dir)]
+
+
+@pytest.fixture
+def files(tmp_path):
+    hourly, daily = tmp_path / "hourly.csv", tmp_path / "daily.csv"
+    hourly.write_text(HOURLY)
+    daily.write_text(DAILY)
+    return hourly, daily
+
+
+def test_a_daily_export_over_stored_hourly_usage_is_refused(db, opts, files):
+    """Stored: 2 hourly rows, 300 input / 30 output tokens; the refusal leaves exactly that."""
+    hourly, daily = files
+    assert _run("ingest", str(hourly), *opts).exit_code == 0
+    assert _totals(db) == (2, 300, 30, 300)
+    out = _run("ingest", str(daily), *opts)
+    assert out.exit_code != 0
+    assert out.output.strip() == (
+        f"Error: {daily}: openai usage on 2025-03-01 is already stored 1-hour buckets, and this "
+        "file has it 1-day buckets: adding it would count that usage twice. Ingest again with "
+        "--replace-overlap to keep this file's rows for those days, or leave the file out"
+    )
+    assert _totals(db) == (2, 300, 30, 300)
+
+
+def test_replace_overlap_keeps_the_new_files_rows_for_those_days(db, opts, files):
+    """After: March 1st as one daily row (300) plus March 2nd (50): 2 rows, 350 in, 35 out.
+    Adding both would have made 650 input tokens."""
+    hourly, daily = files
+    assert _run("ingest", str(hourly), *opts).exit_code == 0
+    out = _run("ingest", str(daily), "--replace-overlap", *opts)
+    assert out.exit_code == 0, out.output
+    assert "2 new, 0 duplicate, 2 replaced" in out.output
+    assert _totals(db) == (2, 350, 35, 350)
+
+
+def test_per_request_rows_over_stored_buckets_are_refused_too(db, opts, files, tmp_path):
+    _, daily = files
+    requests = tmp_path / "requests.csv"
+    requests.write_text(
+        "period_start,provider,model,input_tokens,output_tokens,request_id\n"
+        "2025-03-02T10:00:00Z,openai,gpt-4o,7,1,req-1\n"
+    )
+    assert _run("ingest", str(daily), *opts).exit_code == 0
+    out = _run("ingest", str(requests), *opts)
+    assert out.exit_code != 0
+    assert "openai usage on 2025-03-02 is already stored 1-day buckets, and this file has it " in (
+        out.output
+    )
+    assert "per request: adding it would count that usage twice" in out.output
+    assert _totals(db) == (2, 350, 35, 350)
+
+
+def test_other_providers_and_re_uploads_are_not_overlaps(db, opts, files, tmp_path):
+    """An hourly re-upload is all duplicates; another provider's daily rows on the same day
+    are new: 2 + 1 rows, 300 + 40 input tokens."""
+    hourly, _ = files
+    other = tmp_path / "anthropic.csv"
+    other.write_text(
+        HEADER + "2025-03-01T00:00:00Z,2025-03-02T00:00:00Z,anthropic,claude-sonnet-4,40,4\n"
+    )
+    assert _run("ingest", str(hourly), *opts).exit_code == 0
+    again = _run("ingest", str(hourly), *opts)
+    assert "0 new, 2 duplicate, 0 replaced" in again.output
+    assert _run("ingest", str(other), *opts).exit_code == 0
+    assert _totals(db) == (3, 340, 34, 340)
