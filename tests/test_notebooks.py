@@ -54,3 +54,41 @@ def test_notebook_runs_top_to_bottom(path, demo_db, monkeypatch, tmp_path):
         if o.output_type == "error"
     ]
     assert not errors
+
+
+@pytest.mark.slow
+def test_the_explore_notebook_prints_the_golden_months_hand_computed_numbers(monkeypatch, tmp_path):
+    """The golden month (tests/test_golden_month.py's docstring): June 2025 to date $17.806 over
+    27 days, May $4.30, per day (17.806 / 27) / (4.30 / 31) → +375.4%; 2 rows / 18,000 tokens
+    unpriced; the review's default month is the last complete one, May, $4.30, with no April."""
+    from test_golden_month import CONTRACTS, GOLDEN, PRICING, TEAMS
+
+    db = tmp_path / "golden.duckdb"
+    with open_session(db, PRICING, TEAMS, CONTRACTS) as s:
+        from finops.session.session import ingest
+
+        ingest(s, [GOLDEN / "usage.csv"])
+    for name, value in {
+        "FINOPS_DB": db,
+        "FINOPS_PRICING": PRICING,
+        "FINOPS_TEAMS": TEAMS,
+        "FINOPS_CONTRACTS": CONTRACTS,
+    }.items():
+        monkeypatch.setenv(name, str(value))
+    monkeypatch.delenv("FINOPS_TODAY", raising=False)
+    book = nbformat.read(REPO / "notebooks" / "01_explore_spend.ipynb", as_version=4)
+    client = nbclient.NotebookClient(
+        book, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
+    client.execute()
+    printed = "".join(
+        o.get("text", "")
+        for c in book.cells
+        if c.cell_type == "code"
+        for o in c.outputs
+        if o.output_type == "stream"
+    )
+    assert "June 2025 to date: $17.81 over 27 days" in printed
+    assert "May 2025: $4.30; per-day change +375.4%" in printed
+    assert "unpriced usage: 2 rows / 18,000 tokens" in printed
+    assert "May 2025: $4.30 (— on April)" in printed  # nothing in April: no percentage
