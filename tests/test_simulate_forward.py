@@ -116,10 +116,12 @@ def test_ranges_differ_across_tokenizer_families(store):
     (0.592593 .. 1.6875).
 
     thinker → late with the default ratios (neither is in a family), per token row:
-      pessimistic (input × 1.35, output × 1.6875):
-        q1 135,000×0.2 + 67,500×0.02 + 33,750×0.8 = 0.05535 (per million)
+      pessimistic (input × 1.35, output × 1.6875; acme → gamma is a move to another provider,
+      so only half of today's cache reads stay cache reads):
+        q1 input 135,000, cache read 67,500 → 33,750 kept, 33,750 back to input: 168,750×0.2
+           + 33,750×0.02 + 33,750×0.8 = 0.061425 (per million)
         q2 108,000×0.2 + 67,500×0.8 = 0.0756;  b1 1,350,000×0.2 + 337,500×0.8 = 0.54
-        scenario 0.67095 → 0.67095 × 30.4375 / 24 = 0.8509… → $0.85; savings $28.31 − $0.85
+        scenario 0.677025 → 0.677025 × 30.4375 / 24 = 0.8586… → $0.86; savings $28.31 − $0.86
       optimistic (input × 0.740741, output × 0.592593, each count rounded half-even):
         q1 74,074×0.2 + 37,037×0.02 + 11,852×0.8 = 0.02503714
         q2 59,259×0.2 + 23,704×0.8 = 0.030815;  b1 740,741×0.2 + 118,519×0.8 = 0.2429634
@@ -135,9 +137,12 @@ def test_ranges_differ_across_tokenizer_families(store):
         Decimal("1.35"),
     )
     scenario = sim.Scenario(moves=[sim.Move("thinker", to="late")], scope={"teams": ["research"]})
-    m = _forward(store, scenario).monthly
+    result = _forward(store, scenario)
+    retention = result.moves[0]["assumptions"]["cache_retention"]
+    assert (retention["low"], retention["high"]) == (Decimal("0.5"), Decimal("1.0"))
+    m = result.monthly
     assert (m["savings_usd_low"], m["savings_usd"], m["savings_usd_high"]) == (
-        Decimal("27.46"),
+        Decimal("27.45"),
         Decimal("27.75"),
         Decimal("27.93"),
     )

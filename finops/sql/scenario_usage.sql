@@ -6,7 +6,9 @@
 --   1. token ratios: input, cache_read, cache_write_5m and cache_write_1h × input_ratio;
 --      output (reasoning included) × output_ratio; audio and image tokens are kept as they are;
 --   2. cache-hit rate h, when given: the prompt's text p = input + cache_read becomes
---      cache_read = round(p × h) and input = p − cache_read (cache writes are kept);
+--      cache_read = round(p × h) and input = p − cache_read (cache writes are kept); else a
+--      cache retention r, when given: cache_read becomes round(cache_read × r) and the rest
+--      of it input (a target without a cache-read price keeps none: r = 0);
 --   3. batch share s, when given: every count c (tokens, requests, searches) splits into a
 --      'batch' part round(c × s) and an 'interactive' part c − round(c × s). No part is made
 --      for a share of 0 or 1, so a target without a batch price is not asked for one.
@@ -30,6 +32,7 @@ plan AS (
         unnest(CAST($plan_input_ratio AS DECIMAL(18, 6)[])) AS input_ratio,
         unnest(CAST($plan_output_ratio AS DECIMAL(18, 6)[])) AS output_ratio,
         unnest(CAST($plan_cache_hit_rate AS DECIMAL(18, 6)[])) AS cache_hit_rate,
+        unnest(CAST($plan_cache_retention AS DECIMAL(18, 6)[])) AS cache_retention,
         unnest(CAST($plan_batch_share AS DECIMAL(18, 6)[])) AS batch_share,
         unnest(CAST($plan_service_tier AS VARCHAR[])) AS target_service_tier,
         unnest(CAST($plan_discount_factor AS DECIMAL(18, 6)[])) AS plan_discount_factor
@@ -73,11 +76,16 @@ cached AS (
                  THEN coalesce(input_tokens, 0) + coalesce(cache_read_tokens, 0)
                       - CAST(round_even((coalesce(input_tokens, 0) + coalesce(cache_read_tokens, 0))
                                         * cache_hit_rate, 0) AS HUGEINT)
+            WHEN moved AND cache_retention IS NOT NULL AND coalesce(cache_read_tokens, 0) > 0
+                 THEN coalesce(input_tokens, 0) + cache_read_tokens
+                      - CAST(round_even(cache_read_tokens * cache_retention, 0) AS HUGEINT)
                  ELSE input_tokens END AS input_tokens,
             CASE WHEN moved AND cache_hit_rate IS NOT NULL
                       AND (input_tokens IS NOT NULL OR cache_read_tokens IS NOT NULL)
                  THEN CAST(round_even((coalesce(input_tokens, 0) + coalesce(cache_read_tokens, 0))
                                       * cache_hit_rate, 0) AS HUGEINT)
+            WHEN moved AND cache_retention IS NOT NULL AND coalesce(cache_read_tokens, 0) > 0
+                 THEN CAST(round_even(cache_read_tokens * cache_retention, 0) AS HUGEINT)
                  ELSE cache_read_tokens END AS cache_read_tokens
         )
     FROM scaled
@@ -118,7 +126,7 @@ shared AS (
 SELECT
     * EXCLUDE (
         plan_variant, plan_move, target_provider, target_model, input_ratio, output_ratio,
-        cache_hit_rate, batch_share, target_service_tier, plan_discount_factor
+        cache_hit_rate, cache_retention, batch_share, target_service_tier, plan_discount_factor
     )
     REPLACE (
         coalesce(CAST($pricing_day AS DATE), day) AS day,

@@ -126,6 +126,8 @@ class Resolved:
     assumptions: Assumptions
     candidates: list[CatalogModel]
     target: CatalogModel | None = None
+    #: the providers the move's rows in scope are billed by
+    source_providers: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,8 @@ class Plan:
     batch_share: Decimal | None
     service_tier: str | None
     discount_factor: Decimal
+    #: with no cache-hit rate given: the share of today's cache reads that stay cache reads
+    cache_retention: Decimal | None = None
 
 
 def base_params(session: Session, scope: Scope, resolved: list[Resolved]) -> dict[str, Any]:
@@ -181,6 +185,7 @@ def price_variants(
         "plan_input_ratio": [p.input_ratio for _, _, p in plan_rows],
         "plan_output_ratio": [p.output_ratio for _, _, p in plan_rows],
         "plan_cache_hit_rate": [p.cache_hit_rate for _, _, p in plan_rows],
+        "plan_cache_retention": [p.cache_retention for _, _, p in plan_rows],
         "plan_batch_share": [p.batch_share for _, _, p in plan_rows],
         "plan_service_tier": [p.service_tier for _, _, p in plan_rows],
         "plan_discount_factor": [p.discount_factor for _, _, p in plan_rows],

@@ -56,6 +56,9 @@ class TokenRatios:
     #: how much more (or less) a different model writes for the same task: output tokens ×
     verbosity: Estimate = field(default_factory=lambda: Estimate.of(1))
     verbosity_source: str = "no source"
+    #: the share of today's cache reads still read from cache after a move to another provider
+    cache_retention: Estimate = field(default_factory=lambda: Estimate.of(1))
+    cache_retention_source: str = "no source"
 
     def family_of(self, model: str) -> TokenFamily | None:
         name = model.lower()
@@ -252,7 +255,29 @@ def load_token_ratios(path: str | os.PathLike[str] | None = None) -> TokenRatios
         except ScenarioError as exc:
             raise exc.within(where) from None
         verbosity_source = str(raw_verbosity["source"])
-    table = TokenRatios(tuple(families), where, spread, spread_source, verbosity, verbosity_source)
+    retention, retention_source = Estimate.of(1), "no source"
+    raw_retention = doc.get("cache_after_provider_move")
+    if raw_retention is not None:
+        if not isinstance(raw_retention, Mapping) or not raw_retention.get("source"):
+            raise ScenarioError(
+                f"{where}, cache_after_provider_move", "give low, expected, high and source"
+            )
+        figures = {k: v for k, v in raw_retention.items() if k in ("low", "expected", "high")}
+        try:
+            retention = bounded(figures, "cache_after_provider_move", Decimal(0), ONE, RATIO_PLACES)
+        except ScenarioError as exc:
+            raise exc.within(where) from None
+        retention_source = str(raw_retention["source"])
+    table = TokenRatios(
+        tuple(families),
+        where,
+        spread,
+        spread_source,
+        verbosity,
+        verbosity_source,
+        retention,
+        retention_source,
+    )
     for family in families:  # a cycle would never reach a unit
         seen_ids = {family.id}
         current = family

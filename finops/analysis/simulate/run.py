@@ -69,6 +69,24 @@ def _ratios(
     return input_ratio, output_ratio, explained
 
 
+def _caches(model: CatalogModel) -> bool:
+    """Whether the catalog prices cache reads for `model` at all (else it cannot cache)."""
+    return any("cache_read" in rates for p in model.periods for rates in p.rates.values())
+
+
+def _cache_retention(
+    resolved: Resolved, target: CatalogModel, table: TokenRatios
+) -> tuple[Estimate | None, str]:
+    """(the share of today's cache reads kept, why), when no cache-hit rate is assumed."""
+    if resolved.assumptions.cache_hit_rate is not None:
+        return None, "scenario"
+    if not _caches(target):
+        return Estimate.of(0), f"{model_label(target)} has no cache-read price: no cache hits"
+    if resolved.source_providers and target.provider not in resolved.source_providers:
+        return table.cache_retention, table.cache_retention_source
+    return None, "as observed"
+
+
 def _plan(resolved: Resolved, target: CatalogModel, table: TokenRatios, case: str) -> Plan:
     """The plan for one move in one case: pessimistic, expected or optimistic."""
     a = resolved.assumptions
@@ -77,6 +95,7 @@ def _plan(resolved: Resolved, target: CatalogModel, table: TokenRatios, case: st
     rising = {"pessimistic": "high", "expected": "expected", "optimistic": "low"}[case]
     falling = {"pessimistic": "low", "expected": "expected", "optimistic": "high"}[case]
     discount = a.contract_discount_pct.at(falling) if a.contract_discount_pct else Decimal(0)
+    retention, _ = _cache_retention(resolved, target, table)
     return Plan(
         target=target,
         input_ratio=input_ratio.at(rising),
@@ -85,6 +104,7 @@ def _plan(resolved: Resolved, target: CatalogModel, table: TokenRatios, case: st
         batch_share=a.batch_share.at(falling) if a.batch_share else None,
         service_tier=a.service_tier,
         discount_factor=ONE - discount / HUNDRED,
+        cache_retention=retention.at(falling) if retention is not None else None,
     )
 
 
@@ -160,6 +180,7 @@ def _move_report(
 ) -> dict[str, Any]:
     """A move as resolved: its target, the candidates weighed, and the assumptions used."""
     _, _, ratios = _ratios(r, r.target, table)
+    retention, retention_source = _cache_retention(r, r.target, table)
     a = r.assumptions
     no_discount = {"low": Decimal(0), "expected": Decimal(0), "high": Decimal(0)}
     return {
@@ -171,6 +192,9 @@ def _move_report(
         "assumptions": {
             **ratios,
             "cache_hit_rate": a.cache_hit_rate.to_dict() if a.cache_hit_rate else "as observed",
+            "cache_retention": {**retention.to_dict(), "source": retention_source}
+            if retention is not None
+            else retention_source,
             "batch_share": a.batch_share.to_dict() if a.batch_share else "as observed",
             "service_tier": a.service_tier or "as observed",
             "contract_discount_pct": a.contract_discount_pct.to_dict()
@@ -280,6 +304,8 @@ def simulate(
         )
     }
     _resolve_targets(catalog, resolved, source_providers)
+    for r in resolved:
+        r.source_providers = tuple(source_providers.get(r.index, ()))
     window = None
     if not as_billed:
         pricing_day = pricing_day or today
