@@ -11,8 +11,9 @@ import pytest
 from click.testing import CliRunner
 
 from finops.analysis import opportunities as opp
+from finops.analysis import simulate as sim
 from finops.cli import main
-from finops.session.session import load_demo, open_session
+from finops.session.session import ingest, load_demo, open_session
 
 
 @pytest.fixture(scope="module")
@@ -54,3 +55,87 @@ def test_cli_lists_opportunities_with_their_commands(demo_db):
     assert out.exit_code == 0, out.output
     assert out.output.startswith("Savings opportunities, per month (")
     assert " 1. $" in out.output and "    $ finops simulate --from " in out.output
+
+
+# --- a hand-priced fixture --------------------------------------------------------------------
+
+DELTA = """provider: delta
+source: https://example.com/delta/pricing
+models:
+  - id: big
+    kind: chat
+    context_window: 1000000
+    prices:
+      - valid_from: 2025-01-01
+        usd_per_mtok: {input: 4, cache_read: 0.4, output: 16}
+        batch: {multiplier: 0.5}
+  - id: lite
+    kind: chat
+    context_window: 1000000
+    prices:
+      - valid_from: 2025-01-01
+        usd_per_mtok: {input: 1, output: 4}
+"""
+
+
+@pytest.fixture
+def delta(db, pricing_dir, tmp_path):
+    """28 days (2025-04-01 .. 04-28) of team ops on delta/big: one bucket a day of 100
+    requests, 1M input and 0.1M output tokens, standard tier: 1M × $4 + 0.1M × $16 = $5.60 a
+    day. Forward window: the 28 days; per month 5.6 × 30.4375 = $170.45."""
+    (pricing_dir / "delta.yaml").write_text(DELTA)
+    lines = ["period_start,period_end,provider,model,requests,input_tokens,output_tokens,team"]
+    for d in range(1, 29):
+        lines.append(
+            f"2025-04-{d:02d}T00:00:00Z,2025-04-{d + 1:02d}T00:00:00Z,delta,big,100,1000000,"
+            "100000,ops"
+        )
+    usage = tmp_path / "delta.csv"
+    usage.write_text("\n".join(lines) + "\n")
+    teams = tmp_path / "teams.yaml"
+    teams.write_text("teams:\n  - {name: ops, batch_eligible: true}\n")
+    with open_session(db, pricing_dir) as s:
+        ingest(s, [usage])
+    return db, pricing_dir, teams
+
+
+def _found(delta, **kw) -> dict[str, opp.Opportunity]:
+    db, pricing, teams = delta
+    with open_session(db, pricing, teams, read_only=True) as s:
+        return {o.kind: o for o in opp.find_opportunities(s, **kw)}
+
+
+def test_each_kind_is_priced_by_hand_on_the_fixture(delta):
+    """Per day, per month (× 30.4375, half-even to the cent):
+    model swap to lite: 1M × 1 + 0.1M × 4 = 1.40 → $42.61; saving 170.45 − 42.61 = $127.84;
+    batch (teams.yaml marks ops batch_eligible; share 0.5 : 1 : 1): all of it at half price,
+      2.80 → $85.22, saving $85.23; at the low share 0.5 half of it: 0.5M × 2 + 0.5M × 4 +
+      .05M × 8 + .05M × 16 = 4.20 → $127.84, saving $42.61;
+    prompt caching (10,000 prompt tokens a request, none cached; 0.2 : 0.4 : 0.6): expected
+      0.6M × 4 + 0.4M × 0.4 + 0.1M × 16 = 4.16 → $126.62, saving $43.83.
+    """
+    found = _found(delta)
+    assert set(found) == {"model_swap", "batch", "prompt_caching"}
+    swap, batch, cache = found["model_swap"], found["batch"], found["prompt_caching"]
+    assert swap.command == "finops simulate --from big --to delta/lite --scope provider=delta"
+    assert swap.savings_usd == Decimal("127.84")
+    assert swap.savings_usd_low < swap.savings_usd < swap.savings_usd_high
+    assert (batch.savings_usd_low, batch.savings_usd, batch.savings_usd_high) == (
+        Decimal("42.61"),
+        Decimal("85.23"),
+        Decimal("85.23"),
+    )
+    assert batch.assumptions[0] == "teams.yaml marks ops batch-eligible"
+    assert "--scope team=ops --assume batch_share=0.5:1:1" in batch.command
+    assert cache.savings_usd == Decimal("43.83")
+    assert cache.assumptions[0] == "10,000 prompt tokens a request, 0% read from cache today"
+
+
+def test_model_swaps_meet_the_quality_bar_given_eval_scores(delta, tmp_path):
+    """lite scores 0.7: it meets a bar of 0.6, not one of 0.8 (nor, with no bar, big's 0.9)."""
+    evals = tmp_path / "evals.csv"
+    evals.write_text("provider,model,task,score\ndelta,big,chat,0.9\ndelta,lite,chat,0.7\n")
+    frame = sim.load_evals(evals)
+    assert "model_swap" in _found(delta, evals=frame, min_score=0.6)
+    assert "model_swap" not in _found(delta, evals=frame, min_score=0.8)
+    assert "model_swap" not in _found(delta, evals=frame)
