@@ -452,5 +452,8 @@ def show_section(section) -> None:
     for index, fig in enumerate(section.figures):
         st.plotly_chart(fig, width="stretch", key=f"{section.id}-chart-{index}")
     for table in section.tables:
+        if table.frame.is_empty():
+            st.markdown(f"**{table.caption}:** {table.empty}")
+            continue
         st.caption(table.caption)
         st.dataframe(table.frame, hide_index=True, width="stretch")

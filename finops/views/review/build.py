@@ -23,15 +23,17 @@ from finops.analysis.filters import (
 from finops.analysis.forecast.outlook import Projection
 from finops.analysis.forecast.selection import projection
 from finops.analysis.forecast.state import store_forecast
+from finops.analysis.opportunities import Opportunity, find_opportunities
 from finops.analysis.pvm import (
     allocate_cents,
     effects_in_cents,
     price_volume_mix,
     summarize_effects,
 )
+from finops.analysis.simulate import load_evals
 from finops.analysis.unit_economics import with_unit_economics
 from finops.core.months import month_end
-from finops.core.store import fetch_one
+from finops.core.store import beside_store, fetch_one
 from finops.core.today import resolve_today
 from finops.pricing import costing
 from finops.session.session import Session
@@ -119,6 +121,8 @@ class MonthlyReview:
     forecast: Projection | None  # next month
     budget_usd: Decimal | None  # monthly budget for the filter's teams (teams.yaml)
     notes: list[str] = field(default_factory=list)
+    team_budgets: dict[str, Decimal] = field(default_factory=dict)  # teams.yaml, per team
+    opportunities: list[Opportunity] = field(default_factory=list)  # savings, largest first
 
     @property
     def complete(self) -> bool:
@@ -176,6 +180,21 @@ class MonthlyReview:
             "mix_usd": mix,
             "price_usd": change - volume - mix,
         }
+
+    def cells_in_cents(self) -> pl.DataFrame:
+        """Every team × provider × model cell in cents footing to `bridge_cents()`: the rows
+        the movers tables show (the same cents `finops spend --by team,provider,model`
+        prints for the month), largest change first."""
+        totals = {
+            "base_usd": self.prev_total_usd,
+            "current_usd": self.total_usd,
+            "volume_usd": self.volume_usd,
+            "mix_usd": self.mix_usd,
+        }
+        cells = effects_in_cents(self.effects.sort(_CELL), totals)
+        return cells.sort(
+            pl.col("change_usd").abs(), *_CELL, descending=[True, False, False, False]
+        )
 
     def effects_table(self, by: str) -> pl.DataFrame:
         """Effects by `team` or `model` in cents that foot to `bridge_cents()`."""
@@ -322,11 +341,39 @@ def _next_month_forecast(
     return projection(fc, next_month, teams=flt.teams, providers=flt.providers, models=flt.models)
 
 
+def _opportunities(session: Session, as_of: dt.date, flt: SpendFilter) -> list[Opportunity]:
+    """Savings the company could act on (store-wide; eval scores from evals.csv beside the
+    store when there is one); none for a review narrowed to some teams or models."""
+    if flt.dimensions:
+        return []
+    evals_file = beside_store("evals.csv", session.db)
+    evals = load_evals(evals_file) if evals_file is not None else None
+    return find_opportunities(session, today=as_of, evals=evals)
+
+
+def _team_budgets(session: Session) -> dict[str, Decimal]:
+    alloc = session.allocation
+    if alloc is None:
+        return {}
+    return {
+        name: Decimal(team.monthly_budget_usd)
+        for name, team in alloc.teams.items()
+        if team.monthly_budget_usd is not None
+    }
+
+
 def build_review(
-    session: Session, month: dt.date, *, filters: SpendFilter | None = None
+    session: Session,
+    month: dt.date,
+    *,
+    filters: SpendFilter | None = None,
+    opportunities: bool = True,
 ) -> MonthlyReview:
     """Every number of the review of `month` (its first day), for the filter's teams,
-    providers and models (its dates are ignored: the review covers the month)."""
+    providers and models (its dates are ignored: the review covers the month).
+
+    `opportunities=False` leaves out the savings search (the slowest part) from the
+    things to act on."""
     month = month.replace(day=1)
     flt = (filters or SpendFilter()).without_dates()
     next_month = _next_month(month)
@@ -450,4 +497,6 @@ def build_review(
         forecast=forecast,
         budget_usd=monthly_budget(session, flt),
         notes=notes,
+        team_budgets=_team_budgets(session),
+        opportunities=_opportunities(session, as_of, flt) if opportunities else [],
     )

@@ -48,7 +48,8 @@ def render_markdown(r: MonthlyReview) -> str:
             ]
             lines.append("")
         for table in section.tables:
-            lines += [f"**{table.caption}**", "", _md_table(table.frame), ""]
+            body = _md_table(table.frame) if table.frame.height else f"_{table.empty}_"
+            lines += [f"**{table.caption}**", "", body, ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -126,7 +127,12 @@ def render_html(r: MonthlyReview) -> str:
                     config={"displaylogo": False, "responsive": True},
                 )
             )
-        parts += [_html_table(t) for t in section.tables]
+        parts += [
+            _html_table(t)
+            if t.frame.height
+            else f"<p class='empty'><b>{html.escape(t.caption)}:</b> {html.escape(t.empty)}</p>"
+            for t in section.tables
+        ]
         parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts)

@@ -13,7 +13,7 @@ import polars as pl
 
 from finops.analysis.forecast.outlook import Projection
 from finops.core.format import count as _int
-from finops.core.format import pct, signed_usd, usd
+from finops.core.format import pct, plural, signed_usd, usd
 from finops.core.format import rate as _rate
 from finops.core.format import share as _share
 from finops.views import charts
@@ -25,6 +25,7 @@ __all__ = ["SECTIONS", "Metric", "Section", "Table", "review_sections"]
 #: (id, title) of every section, in order.
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("summary", "Summary"),
+    ("actions", "What to act on"),
     ("total", "Total and change"),
     ("drivers", "Why it changed: volume, mix and price"),
     ("movers", "Top movers"),
@@ -50,6 +51,7 @@ class Metric:
 class Table:
     caption: str
     frame: pl.DataFrame  # every column already formatted as text
+    empty: str = "None this month."  # what to say instead of an empty table
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,29 @@ def _movers_table(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _movers(r: MonthlyReview) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The largest increases and decreases, in the cents every other table shows."""
+    cells = r.cells_in_cents()
+    up = cells.filter(pl.col("change_usd") > 0).sort("change_usd", descending=True)
+    down = cells.filter(pl.col("change_usd") < 0).sort("change_usd")
+    return up.head(TOP_MOVERS), down.head(TOP_MOVERS)
+
+
+def _model_cents(r: MonthlyReview) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
+    """(provider, model) → (last month, this month) in the By model table's cents."""
+    table = r.effects_table("model")
+    return {
+        (row["provider"], row["model"]): (row["base_usd"], row["current_usd"])
+        for row in table.iter_rows(named=True)
+    }
+
+
+def _names(frame: pl.DataFrame, column: str = "model", limit: int = 3) -> str:
+    names = frame[column].head(limit).to_list()
+    more = frame.height - len(names)
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+
+
 def _largest(frame: pl.DataFrame, key: str) -> str | None:
     if frame.is_empty():
         return None
@@ -151,33 +176,44 @@ def _summary(r: MonthlyReview) -> list[str]:
         )
     else:
         lines.append(f"AI spend in {period} was {usd(b['total_usd'])}; there is no prior month.")
-    up, down = _largest(r.movers_up, "model"), _largest(r.movers_down, "model")
+    movers_up, movers_down = _movers(r)
+    up, down = _largest(movers_up, "model"), _largest(movers_down, "model")
     if up:
-        row = r.movers_up.row(0, named=True)
+        row = movers_up.row(0, named=True)
         lines.append(
             f"The largest increase was {row['team']} on {row['model']} "
             f"({signed_usd(row['change_usd'])})"
             + (
-                f"; the largest decrease {r.movers_down['team'][0]} on {down}."
+                f"; the largest decrease {movers_down['team'][0]} on {down}."
                 if down
                 else "; nothing decreased."
             )
         )
-    if r.new_models.height or r.retired_models.height:
-        lines.append(
-            f"{r.new_models.height} model(s) were used for the first time "
-            f"({', '.join(r.new_models['model'].head(3).to_list()) or 'none'}) and "
-            f"{r.retired_models.height} stopped being used "
-            f"({', '.join(r.retired_models['model'].head(3).to_list()) or 'none'})."
-        )
+    new, retired = r.new_models.height, r.retired_models.height
+    if new or retired:
+        parts = []
+        if new:
+            verb = "was" if new == 1 else "were"
+            parts.append(
+                f"{plural(new, 'model')} {verb} used for the first time ({_names(r.new_models)})"
+            )
+        if retired:
+            parts.append(
+                f"{plural(retired, 'model')} stopped being used ({_names(r.retired_models)})"
+            )
+        lines.append(" and ".join(parts) + ".")
     if r.anomalies is not None and r.anomalies.height:
-        lines.append(f"{r.anomalies.height} anomaly finding(s) were flagged during the month.")
+        n = r.anomalies.height
+        lines.append(
+            f"{plural(n, 'anomaly', 'anomalies')} {'was' if n == 1 else 'were'} flagged "
+            "during the month."
+        )
     in_use = r.catalog_changes.filter(pl.col("cost_usd_this_month").is_not_null())
     if in_use.height:
+        n = in_use.height
         lines.append(
-            f"{in_use.height} catalog price change(s) took effect this month on models in use: "
-            + ", ".join(in_use["model"].head(3).to_list())
-            + "."
+            f"{plural(n, 'catalog price change')} took effect this month on models we use: "
+            f"{_names(in_use)}."
         )
     if r.unpriced_rows:
         lines.append(
@@ -199,6 +235,79 @@ def _summary(r: MonthlyReview) -> list[str]:
             )
         lines.append(text + ".")
     return lines
+
+
+def _actions(r: MonthlyReview) -> list[str]:
+    """The three things to act on, most pressing first: teams over budget, retiring models
+    and anomalies by the dollars at stake, then the largest savings opportunities."""
+    pressing: list[tuple[int, Decimal, str]] = []  # (rank, dollars, sentence)
+    current = {
+        row["team"]: row["current_usd"] for row in r.effects_table("team").iter_rows(named=True)
+    }
+    for team, budget in sorted(r.team_budgets.items()):
+        spent = current.get(team)
+        if spent is not None and spent > budget:
+            pressing.append(
+                (
+                    0,
+                    spent - budget,
+                    (
+                        f"Team {team} spent {usd(spent)} against its {usd(budget)} budget "
+                        f"({usd(spent - budget)} over): agree a higher budget or a cut with its owner."
+                    ),
+                )
+            )
+    found = r.anomalies if r.anomalies is not None else pl.DataFrame()
+    if found.height:
+        seen: set[str] = set()
+        ranked = found.filter(pl.col("scope") != "api_key").sort(
+            pl.col("impact_usd").abs(), descending=True, nulls_last=True
+        )
+        for row in ranked.iter_rows(named=True):
+            key = f"{row['check']}:{row['key']}"
+            if key in seen or row["impact_usd"] is None:
+                continue
+            seen.add(key)
+            what = {
+                "spike": f"a spend spike on {row['day']:%b %-d}",
+                "drift": "a rising cost per request",
+                "deprecation": "a model that is retiring",
+                "new_model": "a model used for the first time",
+            }.get(row["check"], row["check"])
+            pressing.append(
+                (
+                    1,
+                    abs(Decimal(row["impact_usd"])),
+                    (
+                        f"Look into {what} ({row['scope']} {row['key']}, "
+                        f"{usd(abs(row['impact_usd']))} at stake): {row['detail']}."
+                    ),
+                )
+            )
+    for o in r.opportunities[:3]:
+        low, high = o.savings_usd_low, o.savings_usd_high
+        span = f" ({usd(low)} to {usd(high)})" if low is not None and high is not None else ""
+        pressing.append(
+            (
+                2,
+                o.savings_usd,
+                (
+                    f"Save about {usd(o.savings_usd)} a month{span}: {o.title}. "
+                    f"Check it with `{o.command}`."
+                ),
+            )
+        )
+    if not pressing:
+        return ["Nothing needs action: no team is over budget, no anomaly, no saving found."]
+    # one of each kind first (the largest), then the largest of what is left
+    firsts = {}
+    for item in sorted(pressing, key=lambda p: (p[0], -p[1])):
+        firsts.setdefault(item[0], item)
+    chosen = list(firsts.values())
+    rest = sorted((p for p in pressing if p not in chosen), key=lambda p: -p[1])
+    chosen = sorted(chosen, key=lambda p: (p[0], -p[1]))[:3]
+    chosen += rest[: 3 - len(chosen)]
+    return [f"{i}. {text}" for i, (_, _, text) in enumerate(chosen, start=1)]
 
 
 def _budget_verdict(fc: Projection, budget: Decimal) -> str:
@@ -239,6 +348,29 @@ def review_sections(r: MonthlyReview) -> list[Section]:
     titles = dict(SECTIONS)
     out: list[Section] = []
     out.append(Section("summary", titles["summary"], text=_summary(r)))
+    out.append(Section("actions", titles["actions"], text=_actions(r)))
+    movers_up, movers_down = _movers(r)
+    model_cents = _model_cents(r)
+    new_models = r.new_models.with_columns(
+        pl.Series(
+            "cost_usd",
+            [
+                model_cents.get((p, m), (None, None))[1]
+                for p, m in r.new_models.select("provider", "model").rows()
+            ],
+            pl.Decimal(38, 2),
+        )
+    )
+    retired_models = r.retired_models.with_columns(
+        pl.Series(
+            "prev_cost_usd",
+            [
+                model_cents.get((p, m), (None, None))[0]
+                for p, m in r.retired_models.select("provider", "model").rows()
+            ],
+            pl.Decimal(38, 2),
+        )
+    )
 
     b = r.bridge_cents()
     total_metrics = [
@@ -321,11 +453,11 @@ def review_sections(r: MonthlyReview) -> list[Section]:
             titles["movers"],
             text=[f"Team and model pairs with the largest change, top {TOP_MOVERS} each way."],
             tables=[
-                Table("Largest increases", _movers_table(r.movers_up)),
-                Table("Largest decreases", _movers_table(r.movers_down)),
+                Table("Largest increases", _movers_table(movers_up), "Nothing increased."),
+                Table("Largest decreases", _movers_table(movers_down), "Nothing decreased."),
             ],
-            figures=[charts.movers(r.movers_up, r.movers_down)]
-            if r.movers_up.height or r.movers_down.height
+            figures=[charts.movers(movers_up, movers_down)]
+            if movers_up.height or movers_down.height
             else [],
         )
     )
@@ -342,7 +474,7 @@ def review_sections(r: MonthlyReview) -> list[Section]:
                 Table(
                     "Used for the first time this month",
                     _fmt(
-                        r.new_models,
+                        new_models,
                         {
                             "provider": ("provider", _str),
                             "model": ("model", _str),
@@ -351,11 +483,12 @@ def review_sections(r: MonthlyReview) -> list[Section]:
                             "requests": ("requests", _int),
                         },
                     ),
+                    "No model was used for the first time this month.",
                 ),
                 Table(
                     "Used last month, not this month",
                     _fmt(
-                        r.retired_models,
+                        retired_models,
                         {
                             "provider": ("provider", _str),
                             "model": ("model", _str),
@@ -363,6 +496,7 @@ def review_sections(r: MonthlyReview) -> list[Section]:
                             "prev_cost_usd": ("cost last month", usd),
                         },
                     ),
+                    "Every model used last month was used this month.",
                 ),
             ],
         )
@@ -455,21 +589,33 @@ def review_sections(r: MonthlyReview) -> list[Section]:
     )
 
     changes = r.catalog_changes
-    in_use = changes.filter(pl.col("cost_usd_this_month").is_not_null())
-    shown = changes.filter(
-        pl.col("cost_usd_this_month").is_not_null() | (pl.col("change") == "price change")
+    shown = changes.filter(pl.col("cost_usd_this_month").is_not_null()).with_columns(
+        pl.Series(
+            "cost_usd_this_month",
+            [
+                model_cents.get((p, m), (None, None))[1]
+                for p, m in changes.filter(pl.col("cost_usd_this_month").is_not_null())
+                .select("provider", "model")
+                .rows()
+            ],
+            pl.Decimal(38, 2),
+        )
     )
-    launches = changes.height - shown.height
+    others = changes.height - shown.height
     out.append(
         Section(
             "catalog",
             titles["catalog"],
             text=[
                 (
-                    f"Price periods starting in {r.month:%B %Y}: {changes.height} in the catalog, "
-                    f"{in_use.height} on models we used. Shown: every price change, and new "
-                    f"prices of models we used ({launches} first prices of models we did not use "
-                    "are left out). Rates are standard-tier USD per 1M tokens."
+                    f"Prices that changed in {r.month:%B %Y} on models we use: "
+                    f"{plural(shown.height, 'price period')}"
+                    + (
+                        f" ({plural(others, 'other')} in the catalog touch models we do not use)"
+                        if others
+                        else ""
+                    )
+                    + ". Rates are standard-tier USD per 1M tokens."
                 )
             ],
             tables=[
@@ -489,10 +635,9 @@ def review_sections(r: MonthlyReview) -> list[Section]:
                             "cost_usd_this_month": ("our spend this month", usd),
                         },
                     ),
+                    "No price change this month touched a model we use.",
                 )
-            ]
-            if shown.height
-            else [],
+            ],
         )
     )
 
