@@ -182,3 +182,72 @@ def test_hierarchy_levels_are_the_documented_ones():
         "model,team",
         "provider,model,team",
     ]
+
+
+def _upload(db, pricing, tmp_path, rows: list[tuple[dt.date, str, int]]) -> None:
+    """Usage of acme/alpha: (day, team, input tokens); output tokens are a fifth of input. A
+    project of its own, so no stored row shares its key (it adds, never replaces)."""
+    header = "period_start,period_end,provider,model,requests,input_tokens,output_tokens,team"
+    lines = [f"{header},project_id"]
+    for day, team, tokens in rows:
+        nxt = day + dt.timedelta(days=1)
+        lines.append(
+            f"{day}T00:00:00Z,{nxt}T00:00:00Z,acme,alpha,3,{tokens},{tokens // 5},{team},extra"
+        )
+    path = tmp_path / f"extra-{len(list(tmp_path.iterdir()))}.csv"
+    path.write_text("\n".join(lines) + "\n")
+    with open_session(db, pricing) as s:
+        ingest(s, [path])
+
+
+@pytest.mark.parametrize(
+    ("seed", "shape"),
+    [(1, "spike"), (2, "spread"), (3, "new team"), (4, "spike"), (5, "spread")],
+)
+def test_a_small_upload_barely_moves_next_month(db, pricing_dir, tmp_path, seed, shape):
+    """Stability (issue 13 item 2): an upload adding 0.4% of the last 28 days' spend moves
+    next month's total by < 1% and its 80% bounds by < 2%, and the change is explained.
+
+    alpha costs $1 per million input and $4 per million output tokens (tests/fixtures/pricing
+    /acme.yaml from 2025-03-15), so T input + T/5 output tokens cost 1.8 T / 1e6 dollars
+    (50,000 -> $0.09): T is the multiple of 50,000 nearest below 0.4% of those 28 days.
+    """
+    _random_store(db, pricing_dir, tmp_path, seed=seed)
+    with open_session(db, pricing_dir) as s:
+        before = store_forecast(s)
+    recent = before.history.filter(pl.col("day") > before.as_of - dt.timedelta(days=28))
+    last28 = Decimal(recent["cost_usd"].sum())
+    added_usd = last28 * Decimal("0.004")
+    tokens = int(added_usd / Decimal("0.09")) * 50_000
+    as_of = before.as_of
+    if shape == "spike":
+        rows = [(as_of - dt.timedelta(days=2), "search", tokens)]
+    elif shape == "spread":
+        rows = [(as_of - dt.timedelta(days=k), "ads", tokens // 5) for k in (40, 20, 9, 5, 1)]
+    else:
+        rows = [(as_of - dt.timedelta(days=k), "newcomers", tokens // 3) for k in (2, 1, 0)]
+    # $1 per million input tokens + $4 per million output tokens (a fifth of input, floored)
+    expected_usd = sum((Decimal(t) + 4 * Decimal(t // 5)) / 1_000_000 for _, _, t in rows)
+    _upload(db, pricing_dir, tmp_path, rows)
+    with open_session(db, pricing_dir) as s:
+        after = store_forecast(s)
+    added = Decimal(after.history["cost_usd"].sum()) - Decimal(before.history["cost_usd"].sum())
+    assert added == expected_usd and added < last28 * Decimal("0.005")
+
+    month = before.next_month
+    old, new = before.month_total(month), after.month_total(month)
+    assert abs(new - old) / old < Decimal("0.01")
+
+    def bounds(fc):
+        rows = fc.month_bounds.filter((pl.col("level") == "total") & (pl.col("month") == month))
+        return rows.row(0, named=True)
+
+    for side in ("lo80", "hi80"):
+        a, b = bounds(before)[side], bounds(after)[side]
+        assert abs(b - a) / a < Decimal("0.02"), (side, a, b)
+    if new != old:
+        assert after.change.startswith(f"forecast for {month:%B %Y} moved ")
+        first_day = min(d for d, _, _ in rows)
+        assert f"new usage on {first_day:%d %b %Y} (+$" in after.change
+    else:
+        assert after.change is None

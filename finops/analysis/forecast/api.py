@@ -34,6 +34,8 @@ import polars as pl
 from scipy import sparse
 
 from finops.analysis.forecast.engine import (
+    SHORT_HISTORY_DAYS,
+    SHORT_METHODS,
     Fill,
     SeriesForecast,
     fill_gaps,
@@ -326,6 +328,19 @@ def _reconcile(
     return np.asarray(summing @ bottom)
 
 
+def _damp_new(fc: SeriesForecast, days: int, nonnegative: bool) -> SeriesForecast:
+    """A node with a short history (a team or model a few days old) forecast at
+    ``days / SHORT_HISTORY_DAYS`` of its level: a few days say little about where a new
+    series settles, and its parents, with long histories, carry the rest. Without this a
+    three-day-old team's level, extrapolated over a month, moved next month's total by more
+    than its whole history added (issue 13's stability rule)."""
+    if fc.method not in SHORT_METHODS:
+        return fc
+    damped = recenter(fc, fc.mean * (days / SHORT_HISTORY_DAYS), nonnegative)
+    damped.notes = [*fc.notes, f"new series: forecast at {days}/{SHORT_HISTORY_DAYS} of its level"]
+    return damped
+
+
 def forecast_hierarchy(
     frame: pl.DataFrame,
     *,
@@ -416,6 +431,7 @@ def forecast_hierarchy(
         fill=fill,
         nonnegative=nonnegative,
     )
+    base = [_damp_new(fc, len(y), nonnegative) for fc, y in zip(base, node_series, strict=True)]
     rows = np.concatenate([np.full(len(idx), row) for row, (_, _, idx) in enumerate(nodes)])
     cols = np.concatenate([idx for _, _, idx in nodes])
     summing = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(nodes), len(series)))

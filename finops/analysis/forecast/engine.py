@@ -43,6 +43,7 @@ from finops.analysis.forecast.methods import (
 __all__ = [
     "BACKTEST_ORIGINS",
     "SHORT_HISTORY_DAYS",
+    "SHORT_METHODS",
     "Fill",
     "SeriesForecast",
     "fill_gaps",
@@ -55,6 +56,8 @@ __all__ = [
 Fill = Literal["interpolate", "zero"]
 
 SHORT_HISTORY_DAYS = 28
+#: The methods a short history gets (see ``_short_forecast``).
+SHORT_METHODS = ("weekly_mean", "mean")
 BACKTEST_ORIGINS = 16
 # Longest backtest: next month's total from any day of this one. Longer horizons extrapolate
 # the error scale past it; backtesting them would score methods on a past quarter ago.
