@@ -592,6 +592,7 @@ def test_cli_exits_2_on_a_malformed_answer_and_on_http(loaded, hostile_hook, mon
     opts = ["alerts", "--db", str(db), "--pricing", str(pricing), "--format", "json"]
     result = CliRunner().invoke(main, [*opts, "--webhook", f"{base}/ok", "--allow-http"])
     assert result.exit_code == 1, result.output  # fired, and delivered
+    opts.append("--all")  # post again what was sent (and recorded) above
     result = CliRunner().invoke(main, [*opts, "--webhook", f"{base}/garbage", "--allow-http"])
     assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1] == (

@@ -44,6 +44,7 @@ __all__ = [
     "Alert",
     "WebhookError",
     "alerts_frame",
+    "check_webhook_url",
     "evaluate_alerts",
     "post_webhook",
     "slack_payload",
@@ -65,6 +66,8 @@ class Alert:
     scope: str  # "team search", "total", "model gpt-4o", "api_key key-1"
     message: str
     amount_usd: Decimal | None = None
+    level: int = 0  # a budget alert's threshold crossed (percent): 100 is worse than 80
+    topic: str = ""  # within kind and scope, which finding (an anomaly's check and model)
 
 
 def _money(value: Decimal | float | None) -> str:
@@ -106,6 +109,7 @@ def _budget_alerts(
                         )
                     ),
                     amount_usd=Decimal(actual),
+                    level=top,
                 )
             )
         projected = r["projected_usd"]
@@ -151,7 +155,8 @@ def _anomaly_alerts(found: pl.DataFrame) -> list[Alert]:
         else:
             text = f"model {r['model']}: {r['detail']} ({_money(r['impact_usd'])} in 30 days)"
         severity = "critical" if r["check"] == "deprecation" and r["actual"] <= 0 else "warning"
-        out.append(Alert(r["day"], "anomaly", severity, scope, text, r["impact_usd"]))
+        topic = f"{r['check']} {r['model'] or ''}".strip()
+        out.append(Alert(r["day"], "anomaly", severity, scope, text, r["impact_usd"], topic=topic))
     return out
 
 
@@ -237,21 +242,37 @@ def alerts_frame(alerts: Sequence[Alert]) -> pl.DataFrame:
 # -- Slack-compatible webhooks ----------------------------------------------------------
 
 
-def slack_payload(alerts: Sequence[Alert], *, source: str | None = None) -> dict[str, Any]:
-    """A Slack incoming-webhook message: `text` (the fallback) and `blocks`."""
-    critical = sum(a.severity == "critical" for a in alerts)
+def slack_payload(
+    alerts: Sequence[Alert], *, source: str | None = None, states: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """A Slack incoming-webhook message: `text` (the fallback) and `blocks`.
+
+    `states` (one per alert: new, worse, still firing, resolved; see
+    `finops.analysis.alert_state`) are said in the summary and on each alert.
+    """
+    critical = sum(
+        a.severity == "critical"
+        for a, s in zip(alerts, states or [""] * len(alerts), strict=True)
+        if s != "resolved"
+    )
     day = max((a.day for a in alerts), default=None)
     summary = f"finops: {len(alerts)} alert{'s' * (len(alerts) != 1)}"
+    if states:
+        counts = {s: list(states).count(s) for s in dict.fromkeys(states)}
+        summary = "finops: " + ", ".join(f"{n} {s}" for s, n in counts.items())
     if critical:
         summary += f" ({critical} critical)"
     if day:
         summary += f" for {day}"
+    tags = [f"[{s}] " for s in states] if states else [""] * len(alerts)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": summary[:150]}}
     ]
-    for a in alerts[:_SLACK_MAX_ALERTS]:
+    for a, tag in zip(alerts[:_SLACK_MAX_ALERTS], tags, strict=False):
         icon = ":red_circle:" if a.severity == "critical" else ":warning:"
-        text = f"{icon} *{a.kind}* · {a.scope}\n{a.message}"
+        if tag == "[resolved] ":
+            icon = ":white_check_mark:"
+        text = f"{icon} {tag}*{a.kind}* · {a.scope}\n{a.message}"
         blocks.append(
             {"type": "section", "text": {"type": "mrkdwn", "text": text[:_SLACK_MAX_TEXT]}}
         )
@@ -260,7 +281,10 @@ def slack_payload(alerts: Sequence[Alert], *, source: str | None = None) -> dict
     footer_text = " · ".join(x for x in footer if x)
     if footer_text:
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": footer_text}]})
-    lines = [summary] + [f"[{a.severity}] {a.message}" for a in alerts[:_SLACK_MAX_ALERTS]]
+    lines = [summary] + [
+        f"{tag}[{a.severity}] {a.message}"
+        for a, tag in zip(alerts[:_SLACK_MAX_ALERTS], tags, strict=False)
+    ]
     return {"text": "\n".join(lines)[:_SLACK_MAX_TEXT], "blocks": blocks}
 
 
@@ -307,6 +331,20 @@ def _deliver(request: urllib.request.Request, limit_s: float) -> BaseException |
     return outcome[0]
 
 
+def check_webhook_url(url: str, *, allow_http: bool = False) -> None:
+    """Refuse a URL that is not http(s), and plain http:// unless allowed."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        msg = f"webhook URL {url!r} is not an http(s) URL"
+        raise WebhookError(msg)
+    if parts.scheme == "http" and not allow_http:
+        msg = (
+            f"webhook {_redacted(url)} uses plain http://, which sends the alerts and the URL's "
+            "secret unencrypted; use https:// (or --allow-http for a server on a trusted network)"
+        )
+        raise WebhookError(msg)
+
+
 def post_webhook(
     url: str,
     payload: dict[str, Any],
@@ -329,17 +367,8 @@ def post_webhook(
     cross the network in clear). Returns the number of attempts used; raises
     :class:`WebhookError` with a one-line reason (the URL's secret path is not shown).
     """
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        msg = f"webhook URL {url!r} is not an http(s) URL"
-        raise WebhookError(msg)
+    check_webhook_url(url, allow_http=allow_http)
     where = _redacted(url)
-    if parts.scheme == "http" and not allow_http:
-        msg = (
-            f"webhook {where} uses plain http://, which sends the alerts and the URL's secret "
-            "unencrypted; use https:// (or --allow-http for a server on a trusted network)"
-        )
-        raise WebhookError(msg)
     if attempts < 1:
         msg = "attempts must be at least 1"
         raise ValueError(msg)

@@ -247,9 +247,16 @@ class _AlertsError(click.ClickException):
     is_flag=True,
     help="Allow a plain http:// webhook (a server on a trusted network); https:// otherwise.",
 )
+@click.option(
+    "--all",
+    "show_all",
+    is_flag=True,
+    help="List (and post) everything firing, not only what is new, worse or resolved.",
+)
 @click.option("--days", default=1, show_default=True, help="Days of anomalies to report.")
 @_today_option
 @teams_option
+@contracts_option
 @db_option
 @pricing_option
 def alerts_command(
@@ -257,30 +264,37 @@ def alerts_command(
     webhook: str | None,
     unallocated_limit: str,
     allow_http: bool,
+    show_all: bool,
     days: int,
     today: str | None,
     teams: Path | None,
+    contracts: Path | None,
     db: Path,
     pricing: Path | None,
 ) -> None:
     """List what fires today; exit 1 when anything fires, 0 when nothing does, 2 on errors.
 
-    Fires on: budget thresholds (80%, 100% of the month's budget), a projected month end
-    over budget, anomalies of the last --days, unallocated spend over the limit, and usage
-    the catalog cannot price. With --webhook, posts them (retrying server errors).
+    Fires on: budget thresholds (80%, 100% of the month's budget; effective cost with
+    contracts.yaml), a projected month end over budget, anomalies of the last --days,
+    unallocated spend over the limit, and usage the catalog cannot price. Each alert is
+    listed (and, with --webhook, posted) once when it starts firing, again when it gets
+    worse and once when it resolves: the store records what was sent. --all lists
+    everything still firing too.
 
     \b
     Examples:
-      finops alerts --teams teams.yaml || echo "something fired"
+      finops alerts --teams teams.yaml || echo "something fires"
       finops alerts --teams teams.yaml --webhook https://hooks.slack.com/services/T/B/X
     """
+    from finops.analysis.alert_state import record_alerts, track_alerts
     from finops.analysis.alerts import (
         WebhookError,
-        alerts_frame,
+        check_webhook_url,
         evaluate_alerts,
         post_webhook,
         slack_payload,
     )
+    from finops.analysis.budgets import last_day_with_data
 
     try:
         limit = None if unallocated_limit.strip().lower() == "off" else Decimal(unallocated_limit)
@@ -288,33 +302,58 @@ def alerts_command(
         msg = f"--unallocated-limit {unallocated_limit!r} is not a percent; write e.g. 10 or off"
         raise _AlertsError(msg) from None
     try:
+        if webhook:
+            check_webhook_url(webhook, allow_http=allow_http)
         budgets = _budgets_from(teams, db)
-        with session.open_session(db, pricing, teams) as s:
+        with session.open_session(db, pricing, teams, contracts) as s:
+            day = parse_day(today, "--today") or last_day_with_data(s)
             fired = evaluate_alerts(
-                s,
-                budgets=budgets,
-                today=parse_day(today, "--today"),
-                anomaly_days=days,
-                unallocated_limit_pct=limit,
+                s, budgets=budgets, today=day, anomaly_days=days, unallocated_limit_pct=limit
             )
-            source = f"store {s.db.name} · catalog revision {s.revision_id}"
+            notices = track_alerts(s.con, fired, day) if day else []
+            shown = [n for n in notices if show_all or n.to_send]
+            _show_notices(shown, fmt, firing=len(fired))
+            if webhook and shown:
+                source = f"store {s.db.name} · catalog revision {s.revision_id}"
+                payload = slack_payload(
+                    [n.alert for n in shown], source=source, states=[n.state for n in shown]
+                )
+                used = post_webhook(webhook, payload, allow_http=allow_http)
+                click.echo(
+                    f"posted {len(shown)} alert(s) to the webhook (attempt {used})", err=True
+                )
+            if day:  # after delivery: a failed post is sent again next run
+                record_alerts(s.con, notices, day)
+    except WebhookError as exc:
+        raise _AlertsError(str(exc)) from None
     except USER_ERRORS as exc:
         raise _AlertsError(str(exc)) from None
-    frame = alerts_frame(fired)
-    if fmt == "json":
-        click.echo(exact_json(frame.to_dicts()) if fired else "[]")
-    elif fired:
-        emit(frame.select("severity", "kind", "message"), "table", title=f"{len(fired)} alert(s)")
-    else:
-        click.echo("nothing fires")
-    if webhook and fired:
-        try:
-            used = post_webhook(webhook, slack_payload(fired, source=source), allow_http=allow_http)
-        except WebhookError as exc:
-            raise _AlertsError(str(exc)) from None
-        click.echo(f"posted {len(fired)} alert(s) to the webhook (attempt {used})", err=True)
     if fired:
         sys.exit(1)
+
+
+def _show_notices(shown, fmt: str, *, firing: int) -> None:
+    from finops.analysis.alerts import alerts_frame
+
+    frame = alerts_frame([n.alert for n in shown]).with_columns(
+        pl.Series("state", [n.state for n in shown], dtype=pl.Utf8),
+        pl.Series("since", [n.since for n in shown], dtype=pl.Date),
+    )
+    if fmt == "json":
+        click.echo(exact_json(frame.to_dicts()) if shown else "[]")
+    elif shown:
+        emit(
+            frame.select("state", "severity", "kind", "message"),
+            "table",
+            title=f"{len(shown)} alert(s)",
+        )
+    elif firing:
+        click.echo(
+            f"nothing new: {firing} alert(s) still firing, none worse (finops alerts --all "
+            "lists them)"
+        )
+    else:
+        click.echo("nothing fires")
 
 
 # --- export showback ---------------------------------------------------------------------------
