@@ -55,6 +55,7 @@ def generate(workdir: Path, rows: int) -> tuple[Path, Path]:
     total_days = (_month(MONTHS) - FIRST_DAY).days
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
     first = 0
     for index in range(MONTHS):
         start, end = _month(index), _month(index + 1)

@@ -129,7 +129,7 @@ def _lake_spend(out: Path) -> list[dict]:
     return frame.drop("month").sort("day", "team").to_dicts()
 
 
-def _run(spark, lake: Path, out: Path, pricing: Path = PRICING):
+def _run(spark, lake: Path, out: Path, pricing: Path = PRICING, since: dt.date | None = None):
     from finops.lake.run import run_lake
     from finops.lake.source import LakeInput
     from finops.pricing.allocation import load_allocation
@@ -142,6 +142,7 @@ def _run(spark, lake: Path, out: Path, pricing: Path = PRICING):
         pricing=str(pricing),
         allocation=load_allocation(TEAMS),
         contracts=load_contracts(CONTRACTS),
+        since=since,
     )
 
 
@@ -265,9 +266,13 @@ def test_a_rerun_changes_nothing_and_late_data_rewrites_only_its_days(spark, lak
             pl.lit("r10").alias("request_id"),
         ),
     )
+    # --since 2025-03-20 looks only at partitions from that day: the new day, not the late one
+    recent = _run(spark, lake, out, pricing, since=dt.date(2025, 3, 20))
+    assert recent.partitions_read == ["2025-03-25"]
+    assert recent.days_written == [dt.date(2025, 3, 25)]
     third = _run(spark, lake, out, pricing)
-    assert third.partitions_read == ["2025-03-12", "2025-03-25"]
-    assert third.days_written == [dt.date(2025, 3, 12), dt.date(2025, 3, 25)]
+    assert third.partitions_read == ["2025-03-12"]
+    assert third.days_written == [dt.date(2025, 3, 12)]
     after = _files(out)
     untouched = [k for k in before if k.startswith("rollup/day=2025-03-2") or "03-10" in k]
     assert untouched and all(after[k] == before[k] for k in untouched)
@@ -345,3 +350,36 @@ def test_forecasts_on_spark_equal_the_local_run_to_the_cent(spark):
     total = local.filter(pl.col("level") == "total")["mean"].sum()
     teams = local.filter(pl.col("level") == "team")["mean"].sum()
     assert abs(total - teams) < 1e-6  # reconciled: the teams add up to the total
+
+
+def test_a_column_mapping_reads_the_lake_as_ingest_reads_the_csv(spark, tmp_path):
+    """tests/fixtures/exports/generic_usage.csv as a lake (its text columns as Parquet, by day),
+    read through its mapping: the rollup equals `finops ingest --mapping` of the CSV, tags
+    text included. By hand, row 1: 1,000 prompt tokens include 400 cached, so 600 uncached
+    input; its Env column becomes the tag {"Env": "prod"}."""
+    from finops.ingest.mapping import load_mapping, register_mapping
+    from finops.lake.run import ROLLUP_COLUMNS, run_lake
+    from finops.lake.source import LakeInput
+
+    exports = FIXTURES / "exports"
+    csv = pl.read_csv(exports / "generic_usage.csv", separator=";", infer_schema_length=0)
+    lake = tmp_path / "usage"
+    for date in csv["Date"].to_list():
+        day = dt.datetime.strptime(date, "%m/%d/%Y").date()
+        _write(lake, f"{day}", "part-0.parquet", csv.filter(pl.col("Date") == date))
+    mapping = exports / "generic_usage_map.yaml"
+    out = tmp_path / "out"
+    run_lake(spark, LakeInput(str(lake), mapping=load_mapping(mapping)), str(out))
+    db = tmp_path / "mapped.duckdb"
+    with open_session(db) as s:
+        ingest(s, [exports / "generic_usage.csv"], format_name=register_mapping(mapping).name)
+        stored = s.con.sql("SELECT * FROM daily_usage ORDER BY day").pl()
+    rollup = pl.read_parquet(out / "rollup" / "*" / "*.parquet", hive_partitioning=True)
+    rollup = rollup.select(ROLLUP_COLUMNS).cast(stored.select(ROLLUP_COLUMNS).schema).sort("day")
+    assert rollup.to_dicts() == stored.select(ROLLUP_COLUMNS).to_dicts()
+    first = rollup.row(0, named=True)
+    assert (first["input_tokens"], first["cache_read_tokens"], first["tags"]) == (
+        600,
+        400,
+        '{"Env": "prod"}',
+    )

@@ -120,6 +120,7 @@ def test_the_export_is_hive_partitioned_by_month_with_a_manifest(exported):
     assert [p.name for p in (out / "usage").iterdir()] == ["month=2025-03"]
     assert sorted(p.name for p in (out / "catalog").iterdir()) == [
         "aliases.parquet",
+        "models.parquet",
         "prices.parquet",
         "revisions.parquet",
     ]

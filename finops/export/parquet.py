@@ -4,6 +4,7 @@
       usage/month=2025-06/data_0.parquet   canonical usage rows, Hive-partitioned by month
       catalog/prices.parquet                catalog_prices, every recorded revision
       catalog/aliases.parquet               catalog_aliases, every recorded revision
+      catalog/models.parquet                catalog_models (providers, kinds), every revision
       catalog/revisions.parquet             catalog_revisions
       manifest.json                         what was exported: the catalog revision the export
                                             was made with, its long-context thresholds, counts
@@ -33,6 +34,7 @@ __all__ = ["EXPORT_FORMAT", "ExportReport", "export_parquet"]
 EXPORT_FORMAT = 1
 
 _CATALOG_TABLES = {
+    "models": "catalog_models",
     "prices": "catalog_prices",
     "aliases": "catalog_aliases",
     "revisions": "catalog_revisions",

@@ -72,6 +72,7 @@ def load_export(
 
     Only the months that [from_day, to_day) touches are read (Hive partition pruning).
     """
+    from pyspark.errors import AnalysisException
     from pyspark.sql import functions as F
 
     data = str(data)
@@ -92,6 +93,11 @@ def load_export(
         ("revisions", "catalog_revisions"),
     ):
         spark.read.parquet(_join(data, "catalog", f"{name}.parquet")).createOrReplaceTempView(table)
+    try:
+        models = spark.read.parquet(_join(data, "catalog", "models.parquet"))
+    except AnalysisException:  # an export made before models.parquet: every model id is an alias
+        models = spark.sql("SELECT DISTINCT revision_id, provider, model_id FROM catalog_aliases")
+    models.createOrReplaceTempView("catalog_models")
     SparkConnection(spark).register("contract_terms", contract_terms(contracts))
     return manifest.asDict()
 

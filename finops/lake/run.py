@@ -183,7 +183,12 @@ def _install_catalog(spark: SparkSession, pricing: str | None, contracts: Contra
             assert revision_id == _REVISION
             tables = {
                 name: con.sql(f"SELECT * FROM {name}").arrow().read_all()
-                for name in ("catalog_prices", "catalog_aliases", "catalog_revisions")
+                for name in (
+                    "catalog_prices",
+                    "catalog_aliases",
+                    "catalog_revisions",
+                    "catalog_models",
+                )
             }
         finally:
             con.close()
@@ -202,6 +207,7 @@ def _write_catalog(spark: SparkSession, out: str, catalog: Catalog, tables: dict
         ("prices", "catalog_prices"),
         ("aliases", "catalog_aliases"),
         ("revisions", "catalog_revisions"),
+        ("models", "catalog_models"),
     ):
         frame = spark.table(name)
         if "content_hash" not in frame.columns:
