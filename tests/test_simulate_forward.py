@@ -206,3 +206,29 @@ def test_cli_prints_the_forward_headline_and_exits_3_when_blocked(store):
     blocked = _cli("simulate", "--from", "alpha", "--to", "tiny", "--scope", "team=ads", *opts)
     assert blocked.exit_code == 3, blocked.output
     assert "BLOCKED [modality]" in blocked.output
+
+
+def test_cache_writes_are_input_on_a_target_that_prices_none(db, pricing_dir, tmp_path):
+    """One bucket on 2025-04-20: alpha, 100k input, 50k cache writes (5m), 10k output.
+    Actual at alpha's prices of 2025-05-01 (input 1, cache_write_5m 1.25, output 4):
+    .1M×1 + .05M×1.25 + .01M×4 = 0.2025 a day → 6.1636 → $6.16 a month.
+    gamma/tiny prices no cache writes (input 0.1, output 0.4): the writes are input,
+    .15M×0.1 + .01M×0.4 = 0.019 → 0.5783 → $0.58; saving $5.58 (before: every row unpriced)."""
+    shutil.copy(SIMULATE / "gamma.yaml", pricing_dir / "gamma.yaml")
+    csv = tmp_path / "writes.csv"
+    csv.write_text(
+        "period_start,period_end,provider,model,requests,input_tokens,cache_write_5m_tokens,"
+        "output_tokens,team\n"
+        "2025-04-20T00:00:00Z,2025-04-21T00:00:00Z,acme,alpha,10,100000,50000,10000,cw\n"
+    )
+    with open_session(db, pricing_dir) as s:
+        ingest(s, [csv])
+    scenario = sim.Scenario(moves=[sim.Move("alpha", to="tiny")], assumptions=NEUTRAL)
+    result = _forward((db, pricing_dir), scenario)
+    assert result.feasible and result.excluded["unpriced_scenario_rows"] == 0
+    m = result.monthly
+    assert (m["actual_cost_usd"], m["scenario_cost_usd"], m["savings_usd"]) == (
+        Decimal("6.16"),
+        Decimal("0.58"),
+        Decimal("5.58"),
+    )

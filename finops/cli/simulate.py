@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import polars as pl
 
 from finops.analysis import simulate as sim
 from finops.cli.group import main
@@ -98,6 +99,14 @@ _SHORT = {
 }
 
 
+def _breakdown(frame: pl.DataFrame) -> pl.DataFrame:
+    """A by-month or by-team frame for the terminal: short names, the share as a percent."""
+    shares = [_pct(v) for v in frame["savings_pct"]]
+    return frame.with_columns(pl.Series("savings_pct", shares, dtype=pl.Utf8)).rename(
+        _SHORT, strict=False
+    )
+
+
 def _pct(value) -> str:
     return "—" if value is None else f"{value}%"
 
@@ -171,8 +180,8 @@ def _print_result(result: sim.SimulationResult) -> None:
             f"({fmt.usd(excluded['unpriced_scenario_actual_cost_usd'])} of actual cost)"
         )
     if result.by_month:
-        emit(result.months_frame().rename(_SHORT, strict=False), "table", title="By month")
-        emit(result.teams_frame().rename(_SHORT, strict=False), "table", title="By team")
+        emit(_breakdown(result.months_frame()), "table", title="By month")
+        emit(_breakdown(result.teams_frame()), "table", title="By team")
     if result.forecast:
         f = result.forecast
         click.echo(

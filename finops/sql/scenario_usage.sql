@@ -8,7 +8,8 @@
 --   2. cache-hit rate h, when given: the prompt's text p = input + cache_read becomes
 --      cache_read = round(p × h) and input = p − cache_read (cache writes are kept); else a
 --      cache retention r, when given: cache_read becomes round(cache_read × r) and the rest
---      of it input (a target without a cache-read price keeps none: r = 0);
+--      of it input (a target without a cache-read price keeps none: r = 0); cache writes
+--      become input when the target prices none (it caches on its own, as OpenAI does);
 --   3. batch share s, when given: every count c (tokens, requests, searches) splits into a
 --      'batch' part round(c × s) and an 'interactive' part c − round(c × s). No part is made
 --      for a share of 0 or 1, so a target without a batch price is not asked for one.
@@ -33,6 +34,7 @@ plan AS (
         unnest(CAST($plan_output_ratio AS DECIMAL(18, 6)[])) AS output_ratio,
         unnest(CAST($plan_cache_hit_rate AS DECIMAL(18, 6)[])) AS cache_hit_rate,
         unnest(CAST($plan_cache_retention AS DECIMAL(18, 6)[])) AS cache_retention,
+        unnest(CAST($plan_writes_as_input AS BOOLEAN[])) AS writes_as_input,
         unnest(CAST($plan_batch_share AS DECIMAL(18, 6)[])) AS batch_share,
         unnest(CAST($plan_service_tier AS VARCHAR[])) AS target_service_tier,
         unnest(CAST($plan_discount_factor AS DECIMAL(18, 6)[])) AS plan_discount_factor
@@ -90,14 +92,29 @@ cached AS (
         )
     FROM scaled
 ),
+written AS (
+    SELECT
+        * REPLACE (
+            CASE WHEN moved AND writes_as_input
+                      AND (coalesce(cache_write_5m_tokens, 0) + coalesce(cache_write_1h_tokens, 0)) > 0
+                 THEN coalesce(input_tokens, 0) + coalesce(cache_write_5m_tokens, 0)
+                      + coalesce(cache_write_1h_tokens, 0)
+                 ELSE input_tokens END AS input_tokens,
+            CASE WHEN moved AND writes_as_input AND cache_write_5m_tokens IS NOT NULL THEN 0
+                 ELSE cache_write_5m_tokens END AS cache_write_5m_tokens,
+            CASE WHEN moved AND writes_as_input AND cache_write_1h_tokens IS NOT NULL THEN 0
+                 ELSE cache_write_1h_tokens END AS cache_write_1h_tokens
+        )
+    FROM cached
+),
 parts AS (
     SELECT * FROM (VALUES ('whole'), ('batch'), ('interactive')) AS part_names (part)
 ),
 split AS (
     SELECT
-        cached.*,
+        written.*,
         parts.part
-    FROM cached
+    FROM written
     JOIN parts
         ON CASE
             WHEN NOT moved OR batch_share IS NULL THEN parts.part = 'whole'
@@ -126,7 +143,8 @@ shared AS (
 SELECT
     * EXCLUDE (
         plan_variant, plan_move, target_provider, target_model, input_ratio, output_ratio,
-        cache_hit_rate, cache_retention, batch_share, target_service_tier, plan_discount_factor
+        cache_hit_rate, cache_retention, writes_as_input, batch_share, target_service_tier,
+        plan_discount_factor
     )
     REPLACE (
         coalesce(CAST($pricing_day AS DATE), day) AS day,

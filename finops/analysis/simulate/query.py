@@ -42,11 +42,15 @@ def resolve_target(
     catalog: Catalog, ref: ModelRef, where: str, source_providers: Sequence[str] = ()
 ) -> CatalogModel:
     """The catalog model a target names; a name several providers share is taken from the
-    provider the move's usage comes from, when that settles it."""
-    matches = name_matches(catalog, ref.model, ref.provider)
-    if not matches and ref.provider is None and "/" in ref.model:
+    provider the move's usage comes from, when that settles it. ``provider/model`` names the
+    provider's model even where another provider lists the whole string as an id (perplexity
+    lists ``openai/gpt-5-mini``)."""
+    matches = []
+    if ref.provider is None and "/" in ref.model:
         prefix, rest = ref.model.split("/", 1)
         matches = name_matches(catalog, rest, prefix.lower())
+    if len(matches) != 1:
+        matches = name_matches(catalog, ref.model, ref.provider) or matches
     matches = prefer(matches, source_providers)
     if len(matches) == 1:
         return matches[0]
@@ -143,6 +147,8 @@ class Plan:
     discount_factor: Decimal
     #: with no cache-hit rate given: the share of today's cache reads that stay cache reads
     cache_retention: Decimal | None = None
+    #: the target prices no cache writes (it caches on its own): they are billed as input
+    writes_as_input: bool = False
 
 
 def base_params(session: Session, scope: Scope, resolved: list[Resolved]) -> dict[str, Any]:
@@ -186,6 +192,7 @@ def price_variants(
         "plan_output_ratio": [p.output_ratio for _, _, p in plan_rows],
         "plan_cache_hit_rate": [p.cache_hit_rate for _, _, p in plan_rows],
         "plan_cache_retention": [p.cache_retention for _, _, p in plan_rows],
+        "plan_writes_as_input": [p.writes_as_input for _, _, p in plan_rows],
         "plan_batch_share": [p.batch_share for _, _, p in plan_rows],
         "plan_service_tier": [p.service_tier for _, _, p in plan_rows],
         "plan_discount_factor": [p.discount_factor for _, _, p in plan_rows],

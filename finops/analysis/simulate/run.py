@@ -74,6 +74,15 @@ def _caches(model: CatalogModel) -> bool:
     return any("cache_read" in rates for p in model.periods for rates in p.rates.values())
 
 
+def _prices_writes(model: CatalogModel) -> bool:
+    """Whether the catalog prices cache writes for `model` (else writes are plain input)."""
+    return any(
+        "cache_write_5m" in rates or "cache_write_1h" in rates
+        for p in model.periods
+        for rates in p.rates.values()
+    )
+
+
 def _cache_retention(
     resolved: Resolved, target: CatalogModel, table: TokenRatios
 ) -> tuple[Estimate | None, str]:
@@ -105,6 +114,7 @@ def _plan(resolved: Resolved, target: CatalogModel, table: TokenRatios, case: st
         service_tier=a.service_tier,
         discount_factor=ONE - discount / HUNDRED,
         cache_retention=retention.at(falling) if retention is not None else None,
+        writes_as_input=not _prices_writes(target),
     )
 
 
