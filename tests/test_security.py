@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 import urllib.request
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
@@ -33,6 +34,7 @@ from test_browser import Browser, _free_port, _stop, _wait
 
 from finops.analysis import alerts as alerts_mod
 from finops.analysis.alerts import WebhookError, post_webhook
+from finops.analysis.filters import SpendFilter, monthly_budget
 from finops.cli import main, root
 from finops.core.cells import neutralise, neutralise_frame
 from finops.export.focus import export_focus
@@ -43,6 +45,7 @@ from finops.session.access import (
     check_binding,
     identify,
     load_access,
+    restrict_to_teams,
 )
 from finops.session.session import load_demo, open_session
 from finops.views.review import build_review
@@ -602,3 +605,25 @@ def test_cli_exits_2_on_a_malformed_answer_and_on_http(loaded, hostile_hook, mon
     assert result.exit_code == 2
     assert "uses plain http://" in result.output.strip().splitlines()[-1]
     assert seen.count(("POST", "/ok")) == 1
+
+
+def test_a_restricted_viewer_sees_only_their_teams_budgets(loaded, trusted_teams, monkeypatch):
+    """teams.yaml: the organisation $500, search $100, ads none. A search viewer's views judge
+    against search's $100; an ads viewer's have no budget at all (not the company's $500)."""
+    db, pricing = loaded
+    with open_session(db, pricing, trusted_teams) as s:
+        assert monthly_budget(s, SpendFilter()) == Decimal(500)
+        restrict_to_teams(s, ["search"])
+        assert monthly_budget(s, SpendFilter()) == Decimal(100)
+    with open_session(db, pricing, trusted_teams) as s:
+        restrict_to_teams(s, ["ads"])
+        assert monthly_budget(s, SpendFilter()) is None
+        assert {t.monthly_budget_usd for t in s.allocation.teams.values()} == {None}
+    monkeypatch.setenv("FINOPS_DB", str(db))
+    monkeypatch.setenv("FINOPS_PRICING", str(pricing))
+    monkeypatch.setenv("FINOPS_TEAMS", str(trusted_teams))
+    _with_headers(monkeypatch, ("X-Forwarded-Email", "bo@example.com"))
+    labels = set(_metrics(_run()))
+    assert "Budget March" not in labels and "Data through" in labels
+    _with_headers(monkeypatch, ("X-Forwarded-Email", "lead@finops.example.com"))
+    assert _metrics(_run())["Budget March"] == "$500.00"

@@ -26,6 +26,7 @@ cannot be computed from the visible part alone.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import ipaddress
 from collections.abc import Sequence
@@ -35,7 +36,7 @@ from pathlib import Path
 import yaml
 
 from finops.core.store import fetch_one
-from finops.pricing.allocation import AllocationError, owned_rows_sql
+from finops.pricing.allocation import Allocation, AllocationError, owned_rows_sql
 from finops.session.session import Session
 
 __all__ = [
@@ -191,7 +192,12 @@ def visible_teams(policy: AccessPolicy | None, identity: str | None) -> list[str
 
 
 def restrict_to_teams(session: Session, teams: list[str]) -> None:
-    """Make this session's connection see only these teams' usage, whatever reads it."""
+    """Make this session's connection see only these teams' usage, whatever reads it.
+
+    The session's ownership map keeps only these teams' budgets too: the organisation's total
+    budget becomes the sum of theirs (None unless each has one), so no view shows a budget
+    the viewer may not see, or compares their spend with the whole company's budget.
+    """
     con = session.con
     catalog = fetch_one(con, "SELECT current_database()")[0]
     allowed = f"CAST({_literal(list(teams))} AS VARCHAR[])"
@@ -205,10 +211,24 @@ def restrict_to_teams(session: Session, teams: list[str]) -> None:
         else:
             body = f"{stored} WHERE coalesce(team, 'unallocated') IN (SELECT unnest({allowed}))"
         con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS {body}")
+    if session.allocation is not None:
+        session.allocation = _viewer_budgets(session.allocation, teams)
     # billed costs are account-wide: not for a restricted viewer
     con.execute(
         f'CREATE OR REPLACE TEMP VIEW reported_costs AS SELECT * FROM "{catalog}".main.reported_costs WHERE false'
     )
+
+
+def _viewer_budgets(alloc: Allocation, teams: list[str]) -> Allocation:
+    """The map with only these teams' budgets (their entries stay: ownership is unchanged)."""
+    visible = set(teams)
+    kept = {
+        name: team if name in visible else dataclasses.replace(team, monthly_budget_usd=None)
+        for name, team in alloc.teams.items()
+    }
+    budgets = [kept[t].monthly_budget_usd for t in teams if t in kept]
+    total = sum(budgets) if budgets and None not in budgets else None
+    return dataclasses.replace(alloc, teams=kept, monthly_budget_usd=total)
 
 
 def _literal(values: list[str]) -> str:
