@@ -84,11 +84,13 @@ def delta(db, pricing_dir, tmp_path):
     requests, 1M input and 0.1M output tokens, standard tier: 1M × $4 + 0.1M × $16 = $5.60 a
     day. Forward window: the 28 days; per month 5.6 × 30.4375 = $170.45."""
     (pricing_dir / "delta.yaml").write_text(DELTA)
-    lines = ["period_start,period_end,provider,model,requests,input_tokens,output_tokens,team"]
+    lines = [
+        "period_start,period_end,provider,model,requests,input_tokens,output_tokens,team,project_id"
+    ]
     for d in range(1, 29):
         lines.append(
             f"2025-04-{d:02d}T00:00:00Z,2025-04-{d + 1:02d}T00:00:00Z,delta,big,100,1000000,"
-            "100000,ops"
+            "100000,ops,nightly"
         )
     usage = tmp_path / "delta.csv"
     usage.write_text("\n".join(lines) + "\n")
@@ -139,3 +141,17 @@ def test_model_swaps_meet_the_quality_bar_given_eval_scores(delta, tmp_path):
     assert "model_swap" in _found(delta, evals=frame, min_score=0.6)
     assert "model_swap" not in _found(delta, evals=frame, min_score=0.8)
     assert "model_swap" not in _found(delta, evals=frame)
+
+
+def test_a_named_project_is_batch_eligible_too(delta):
+    """No team marked; project nightly named: the same $85.23 a month, scoped to the project."""
+    found = _found(delta, batch_teams=[], batch_projects=["nightly"])
+    batch = found["batch"]
+    assert batch.savings_usd == Decimal("85.23")
+    assert batch.assumptions[0] == "project nightly named batch-eligible"
+    assert "--scope project=nightly" in batch.command
+    db, pricing, _teams = delta
+    args = [*shlex.split(batch.command)[1:], "--db", str(db), "--pricing", str(pricing)]
+    out = CliRunner().invoke(main, [*args, "--format", "json"], catch_exceptions=False)
+    (printed,) = json.loads(out.output, parse_float=Decimal)
+    assert Decimal(str(printed["monthly"]["savings_usd"])) == Decimal("85.23")

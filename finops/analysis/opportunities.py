@@ -290,7 +290,12 @@ class _Spec:
 
     def command(self) -> str:
         args = ["finops", "simulate", "--from", self.source, "--to", self.target]
-        for key, values in (("provider", [self.provider]), ("team", self.scope.get("teams"))):
+        scoped = (
+            ("provider", [self.provider]),
+            ("team", self.scope.get("teams")),
+            ("project", self.scope.get("projects")),
+        )
+        for key, values in scoped:
             for value in values or ():
                 args += ["--scope", f"{key}={value}"]
         for name, value in self.assume.items():
@@ -336,6 +341,27 @@ def _swap_targets(
     return sorted(passing, key=lambda m: (_blended(m, day), m.id))
 
 
+def _batch_group(use: _Usage, day: dt.date, scope: dict[str, Any], why: str) -> list[_Spec]:
+    """Send a latency-tolerant scope's traffic through the batch tier (if the model has one)."""
+    if not _rates(use.model, day, "batch") or "standard" not in (use.tiers or set()):
+        return []
+    # never fewer batch requests than today: the low case keeps at least today's share
+    low = min(max(Decimal("0.5"), -(-use.batch_share * 100 // 1) / 100), Decimal(1))
+    src = use.model.id
+    return [
+        _Spec(
+            "batch",
+            f"Send {src} traffic through the batch tier ({use.provider})",
+            use.provider,
+            src,
+            _label(use.model),
+            scope,
+            {"batch_share": f"{low}:1:1"},
+            (why, f"batch share {low:.0%} to 100% (expected all): results within 24 h"),
+        )
+    ]
+
+
 def _specs(
     session: Session,
     uses: list[_Usage],
@@ -379,38 +405,13 @@ def _specs(
             ]
         )
         # batch: declared eligible teams, or traffic already partly batch
-        if _rates(m, day, "batch") and "standard" in (use.tiers or set()):
-            eligible = sorted(t for t in use.teams if t in batch_teams)
-            observed = OBSERVED_BATCH_SHARE <= use.batch_share < 1
-            if eligible or observed:
-                # never fewer batch requests than today: the low case keeps today's share
-                low = max(Decimal("0.5"), -(-use.batch_share * 100 // 1) / 100)
-                share = f"{min(low, Decimal(1))}:1:1"
-                why = (
-                    f"teams.yaml marks {', '.join(eligible)} batch-eligible"
-                    if eligible
-                    else f"already sends {use.batch_share:.0%} of its requests as batch"
-                )
-                groups.append(
-                    [
-                        _Spec(
-                            "batch",
-                            f"Send {src} traffic through the batch tier ({use.provider})",
-                            use.provider,
-                            src,
-                            _label(m),
-                            {"teams": eligible} if eligible else {},
-                            {"batch_share": share},
-                            (
-                                why,
-                                (
-                                    f"batch share {low:.0%} to 100% (expected all): results "
-                                    "within 24 h"
-                                ),
-                            ),
-                        )
-                    ]
-                )
+        eligible = sorted(t for t in use.teams if t in batch_teams)
+        if eligible:
+            why = f"teams.yaml marks {', '.join(eligible)} batch-eligible"
+            groups.append(_batch_group(use, day, {"teams": eligible}, why))
+        elif OBSERVED_BATCH_SHARE <= use.batch_share < 1:
+            why = f"already sends {use.batch_share:.0%} of its requests as batch"
+            groups.append(_batch_group(use, day, {}, why))
         # prompt caching
         per_request = use.prompt_per_request
         if (
@@ -524,9 +525,13 @@ def find_opportunities(
     evals: pl.DataFrame | None = None,
     min_score: float | None = None,
     batch_teams: Sequence[str] | None = None,
+    batch_projects: Sequence[str] = (),
     token_ratios: TokenRatios | None = None,
 ) -> list[Opportunity]:
-    """Every opportunity with a saving (and every forced migration), ranked by $/month."""
+    """Every opportunity with a saving (and every forced migration), ranked by $/month.
+
+    Batch-eligible scopes: `batch_teams` (default: teams.yaml's ``batch_eligible: true``
+    teams) and `batch_projects`, besides traffic already partly sent as batch."""
     today = today or resolve_today(session.con) or dt.date.today()
     table = token_ratios or load_token_ratios()
     _window, rows = scope_profile(session, Scope())
@@ -537,6 +542,12 @@ def find_opportunities(
         scores, _notes, _basis = eval_scores(evals, session.catalog, None, providers)
     teams = list(batch_teams) if batch_teams is not None else batch_eligible_teams(session)
     groups = _specs(session, uses, today, scores, quality_bars(session), min_score, teams)
+    for project in batch_projects:
+        _window, project_rows = scope_profile(session, Scope(projects=(project,)))
+        why = f"project {project} named batch-eligible"
+        for use in _usage(session, project_rows):
+            groups.append(_batch_group(use, today, {"projects": [project]}, why))
+    groups = [g for g in groups if g]
     found: list[Opportunity] = []
     for group in groups:
         for spec in group:

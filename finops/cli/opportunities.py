@@ -49,6 +49,12 @@ __all__ = ["opportunities"]
     help="A team whose traffic can wait for batch results; repeatable (default: teams "
     "marked batch_eligible: true in teams.yaml).",
 )
+@click.option(
+    "--batch-project",
+    "batch_projects",
+    multiple=True,
+    help="A project whose traffic can wait for batch results; repeatable.",
+)
 @format_option("table", "json")
 @db_option
 @pricing_option
@@ -58,6 +64,7 @@ def opportunities(
     evals: Path | None,
     min_score: float | None,
     batch_teams: tuple[str, ...],
+    batch_projects: tuple[str, ...],
     fmt: str,
     db: Path,
     pricing: Path | None,
@@ -76,12 +83,16 @@ def opportunities(
     Examples:
       finops opportunities
       finops opportunities --teams teams.yaml --evals evals.csv --min-score 0.8
-      finops opportunities --batch-team data-platform --format json
+      finops opportunities --batch-team data-platform --batch-project etl --format json
     """
     eval_frame = sim.load_evals(evals) if evals is not None else None
     with reading_session(db, pricing, teams, contracts) as s:
         found = opp.find_opportunities(
-            s, evals=eval_frame, min_score=min_score, batch_teams=list(batch_teams) or None
+            s,
+            evals=eval_frame,
+            min_score=min_score,
+            batch_teams=list(batch_teams) or None,
+            batch_projects=batch_projects,
         )
     if fmt == "json":
         click.echo(exact_json([o.to_dict() for o in found]))
