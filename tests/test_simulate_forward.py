@@ -75,6 +75,11 @@ def test_a_target_launched_after_the_history_prices_the_whole_scope(store):
         Decimal("27.75"),
     )
     assert m["savings_pct_of_moved"] == Decimal("98.01")
+    row = sim.comparison_frame([forward]).row(0, named=True)
+    assert (row["savings_usd_per_month"], row["savings_pct_of_moved"]) == (
+        Decimal("27.75"),
+        Decimal("98.01"),
+    )
     # as billed, late had no price before 2025-04-01: q1 and q2 cannot be priced, and block
     billed = _forward(store, scenario, as_billed=True)
     assert [f.check for f in billed.findings if f.severity == "block"] == ["no_price"]

@@ -310,6 +310,9 @@ def simulate(
       finops simulate --scenario move-search.yaml --evals evals.csv --min-score 0.8 --format json
       finops simulate --scenario a.yaml --scenario b.yaml      # side by side
     """
+    if as_billed and pricing_day is not None:
+        msg = "--pricing-day prices the forward view; --as-billed prices each day as billed"
+        raise click.UsageError(msg)
     quick = from_model is not None or to_models or scope_items or assume_items
     if scenario_files and quick:
         msg = "give --scenario files, or the quick form (--from, --to, --scope, --assume), not both"

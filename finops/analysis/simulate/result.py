@@ -235,13 +235,19 @@ def frontier_points(result: SimulationResult) -> pl.DataFrame:
 
 
 def comparison_frame(results: Sequence[SimulationResult]) -> pl.DataFrame:
-    """One row per scenario: costs, savings with their range, blocks and warnings."""
+    """One row per scenario: the saving per month (with its range and its share of the moved
+    workload), the totals over the days priced, blocks and warnings."""
     rows = []
     for result in results:
         blocks = sum(f.severity == "block" for f in result.findings)
+        m = result.monthly or {}
         rows.append(
             {
                 "scenario": result.scenario.name,
+                "savings_usd_per_month": m.get("savings_usd"),
+                "savings_usd_per_month_low": m.get("savings_usd_low"),
+                "savings_usd_per_month_high": m.get("savings_usd_high"),
+                "savings_pct_of_moved": m.get("savings_pct_of_moved"),
                 "actual_cost_usd": result.actual_cost_usd,
                 "scenario_cost_usd": result.scenario_cost_usd,
                 "savings_usd": result.savings_usd,
@@ -264,10 +270,17 @@ def comparison_frame(results: Sequence[SimulationResult]) -> pl.DataFrame:
             "forward_savings_usd",
         )
     }
+    monthly = {
+        "savings_usd_per_month": pl.Decimal(38, 2),
+        "savings_usd_per_month_low": pl.Decimal(38, 2),
+        "savings_usd_per_month_high": pl.Decimal(38, 2),
+        "savings_pct_of_moved": pl.Decimal(38, 2),
+    }
     return pl.DataFrame(
         rows,
         schema={
             "scenario": pl.Utf8,
+            **monthly,
             **money,
             "savings_pct": pl.Decimal(38, 2),
             "blocks": pl.Int64,
