@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from finops.analysis.budgets import BASIS_EFFECTIVE, Budgets, budget_status, last_day_with_data
+from finops.core import format as fmt
 
 if TYPE_CHECKING:
     from finops.analysis.anomalies import AnomalyConfig
@@ -71,7 +72,7 @@ class Alert:
 
 
 def _money(value: Decimal | float | None) -> str:
-    return "—" if value is None else f"${Decimal(value):,.2f}"
+    return fmt.usd(None if value is None else Decimal(value))
 
 
 def _basis(row: dict[str, Any]) -> str:

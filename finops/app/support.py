@@ -24,6 +24,7 @@ from finops.core import format as fmt
 from finops.core.cells import neutralise_frame
 from finops.pricing.catalog import Catalog, load_catalog
 from finops.views import catalog as catalog_view
+from finops.views import charts
 from finops.views.catalog import CatalogOverview, RevisionImpact
 from finops.views.catalog import catalog_overview as build_catalog_overview
 
@@ -413,29 +414,83 @@ _LABELS = {
 }
 
 
+def _label(name: str) -> str:
+    """A column header people read: cost_usd → Cost, used_pct → Used, first_day → First day."""
+    if name in _LABELS:
+        text = _LABELS[name]
+    else:
+        text = name
+        for suffix in ("_usd", "_pct"):
+            if text.endswith(suffix) and len(text) > len(suffix):
+                text = text[: -len(suffix)]
+        text = text.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def _is_money(name: str, dtype: pl.DataType, money_columns: tuple[str, ...]) -> bool:
+    if name in money_columns or isinstance(dtype, pl.Decimal):
+        return True
+    return dtype.is_numeric() and (name.endswith("_usd") or name.startswith("usd_"))
+
+
+def colors(opts: FilterOptions) -> dict[str, str]:
+    """The colour of every team, provider and model in the store: the same on every page."""
+    return charts.color_map([*opts.teams, *opts.providers, *opts.models])
+
+
 def show_table(frame: pl.DataFrame, *, money_columns: tuple[str, ...] = ()) -> None:
-    """A frame as a table: money in dollars, shares as percentages, counts with separators."""
+    """A frame as a table people read: money as $1,234.56, percentages with %, months as
+    "Dec 2025", counts with separators, readable headers, and "—" where there is no value."""
+    if not isinstance(frame, pl.DataFrame):
+        frame = pl.DataFrame(frame)
     percent = [c for c in _PERCENT_COLUMNS if c in frame.columns]
     # the table's toolbar downloads CSV: text a spreadsheet would run is made inert first
-    shown = neutralise_frame(frame).with_columns(
-        *[pl.col(c).cast(pl.Float64) for c in money_columns if c in frame.columns],
-        *[(pl.col(c) * 100) for c in percent],
-    )
+    shown = neutralise_frame(frame)
     config: dict = {}
+    columns = []
     for name, dtype in shown.schema.items():
-        label = _LABELS.get(name, name.replace("_", " "))
-        if name in money_columns:
-            config[name] = st.column_config.NumberColumn(label, format="dollar")
+        label = _label(name)
+        column = pl.col(name)
+        has_nulls = shown[name].null_count() > 0
+        if name in _RATE_COLUMNS:
+            column = column.cast(pl.Float64)
+            kind = st.column_config.NumberColumn(label, format="$%.2f")
+            text = fmt.rate
+        elif _is_money(name, dtype, money_columns):
+            column = column.cast(pl.Float64)
+            kind = st.column_config.NumberColumn(label, format="dollar")
+            text = fmt.usd
         elif name in percent:
-            config[name] = st.column_config.NumberColumn(label, format="%.1f%%")
-        elif name in _RATE_COLUMNS:
-            config[name] = st.column_config.NumberColumn(label, format="$%.2f")
+            column = column.cast(pl.Float64) * 100
+            kind = st.column_config.NumberColumn(label, format="%.1f%%")
+            text = fmt.share
+        elif name.endswith("_pct") and dtype.is_numeric():
+            column = column.cast(pl.Float64)
+            kind = st.column_config.NumberColumn(label, format="%.1f%%")
+            text = lambda v: fmt.pct(v, signed=False)
+        elif dtype == pl.Date and name == "month":
+            kind = st.column_config.DateColumn(label, format="MMM YYYY")
+            text = fmt.month_label
         elif dtype == pl.Date:
-            config[name] = st.column_config.DateColumn(label, format="YYYY-MM-DD")
+            kind = st.column_config.DateColumn(label, format="YYYY-MM-DD")
+            text = str
         elif dtype.is_integer():
-            config[name] = st.column_config.NumberColumn(label, format="localized")
+            kind = st.column_config.NumberColumn(label, format="localized")
+            text = fmt.count
+        elif dtype.is_float():
+            kind = st.column_config.NumberColumn(label, format="%.2f")
+            text = lambda v: f"{v:,.2f}"
         else:
-            config[name] = st.column_config.Column(label)
+            kind = st.column_config.TextColumn(label)
+            text = str
+        if has_nulls:
+            # a missing value reads "—", never "None": the column is shown as its text
+            values = [None if v is None else text(v) for v in frame[name].to_list()]
+            column = pl.Series(name, values, pl.Utf8).fill_null("—")
+            kind = st.column_config.TextColumn(label)
+        config[name] = kind
+        columns.append(column if isinstance(column, pl.Series) else column.alias(name))
+    shown = shown.with_columns(columns) if columns else shown
     st.dataframe(shown, hide_index=True, width="stretch", column_config=config)
 
 
@@ -456,4 +511,9 @@ def show_section(section) -> None:
             st.markdown(f"**{table.caption}:** {table.empty}")
             continue
         st.caption(table.caption)
-        st.dataframe(table.frame, hide_index=True, width="stretch")
+        st.dataframe(
+            table.frame,
+            hide_index=True,
+            width="stretch",
+            column_config={c: st.column_config.TextColumn(c.strip()) for c in table.frame.columns},
+        )

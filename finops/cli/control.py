@@ -27,6 +27,7 @@ from finops.cli.options import (
     teams_option,
 )
 from finops.core.cells import neutralise_frame
+from finops.core.format import usd
 from finops.session import session
 
 __all__ = [
@@ -433,7 +434,7 @@ def showback_command(
             "table",
             title=f"Showback {first:%B %Y} (USD)",
         )
-        click.echo(f"total: ${Decimal(frame['cost_usd'].sum()):,.2f}")
+        click.echo(f"total: {usd(Decimal(frame['cost_usd'].sum()))}")
         return
     if out is None:
         click.echo(text, nl=not text.endswith("\n"))

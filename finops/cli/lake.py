@@ -16,6 +16,7 @@ from finops.cli.options import (
     pricing_option,
     teams_option,
 )
+from finops.core.format import usd
 from finops.session import session
 
 __all__ = ["lake_attach_command", "lake_forecast_command", "lake_run_command"]
@@ -124,7 +125,7 @@ def lake_run_command(
     click.echo(
         f"read {len(report.partitions_read)} changed partition(s): "
         f"{report.usage_rows:,} usage rows → {report.rollup_rows:,} rollup rows, "
-        f"${report.cost_usd:,.2f} list"
+        f"{usd(report.cost_usd)} list"
         + (f", {report.unpriced_rows:,} rows unpriced" if report.unpriced_rows else "")
     )
     click.echo(f"days written: {_days(report.days_written)}")

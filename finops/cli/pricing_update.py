@@ -12,6 +12,7 @@ import polars as pl
 
 from finops.cli.group import pricing
 from finops.cli.options import db_option, emit, parse_day, pricing_option, reading_session
+from finops.core.format import usd
 from finops.core.today import pinned_today
 from finops.pricing.catalog import load_catalog
 from finops.pricing.catalog_update import apply_update, plan_update, read_reference, stage_update
@@ -98,7 +99,7 @@ def pricing_update(
         if Path(db).exists():
             before, after, changed = _impact(db, catalog.directory, Path(tmp))
             click.echo(
-                f"impact on stored usage: ${before:,.2f} → ${after:,.2f} "
+                f"impact on stored usage: {usd(before)} → {usd(after)} "
                 f"({after - before:+,.2f}); history before {day} is priced as it was"
             )
             if not changed.is_empty():

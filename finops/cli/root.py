@@ -26,6 +26,7 @@ from finops.cli.options import (
     spend_query_options,
     teams_option,
 )
+from finops.core.format import usd
 from finops.pricing import catalog as catalog_mod
 from finops.pricing import costing
 from finops.session import session
@@ -208,7 +209,7 @@ def spend(
     emit(frame, fmt, title=f"Spend by {', '.join(keys)} (catalog revision {rev})")
     if fmt == "table":
         click.echo(
-            f"total: ${totals.cost_usd:,.2f} list, ${totals.effective_cost_usd:,.2f} effective"
+            f"total: {usd(totals.cost_usd)} list, {usd(totals.effective_cost_usd)} effective"
         )
         if totals.unpriced_rows:
             click.echo(
@@ -327,7 +328,7 @@ def pricing_impact(rev_a: str, rev_b: str, from_, to, fmt: str, db: Path, pricin
         emit(impact.by_model, fmt)
         return
     click.echo(
-        f"revision {a} → {b}: ${impact.total_a_usd:,.2f} → ${impact.total_b_usd:,.2f} "
+        f"revision {a} → {b}: {usd(impact.total_a_usd)} → {usd(impact.total_b_usd)} "
         f"({impact.change_usd:+,.2f})"
     )
     if impact.by_model.is_empty():
@@ -429,8 +430,8 @@ def export_focus(
     with reading_session(db, pricing, contracts=contracts) as s:
         result = write_focus(s, month=first, out=out)
     click.echo(
-        f"{result.path}: {result.rows:,} FOCUS rows, list ${result.list_cost_usd:,.2f}, "
-        f"effective ${result.effective_cost_usd:,.2f}"
+        f"{result.path}: {result.rows:,} FOCUS rows, list {usd(result.list_cost_usd)}, "
+        f"effective {usd(result.effective_cost_usd)}"
     )
     if result.unpriced_rows_left_out:
         click.echo(

@@ -18,6 +18,7 @@ from finops.cli.options import (
     spend_query_options,
     teams_option,
 )
+from finops.core.format import usd
 from finops.session import session
 
 __all__ = ["export_parquet_command", "spark_spend_command"]
@@ -150,7 +151,7 @@ def spark_spend_command(
     )
     if fmt == "table":
         click.echo(
-            f"total: ${totals.cost_usd:,.2f} list, ${totals.effective_cost_usd:,.2f} effective"
+            f"total: {usd(totals.cost_usd)} list, {usd(totals.effective_cost_usd)} effective"
         )
         if totals.unpriced_rows:
             click.echo(

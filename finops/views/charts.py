@@ -28,7 +28,71 @@ __all__ = [
 ]
 
 _HEIGHT = 380
-COLORS = {"volume": "#4C78A8", "mix": "#F58518", "price": "#54A24B"}
+
+#: Twelve colours for named series, alternating dark and light so that neighbours stay apart
+#: when printed in grey; colour-blind-safe hues (Okabe-Ito and Tableau's).
+PALETTE = (
+    "#1F4E79",  # dark blue
+    "#F2A541",  # light orange
+    "#2E7D4F",  # dark green
+    "#9BC4E2",  # light blue
+    "#B8336A",  # dark magenta
+    "#E8D166",  # light yellow
+    "#5B3F8C",  # dark purple
+    "#8FD3B5",  # light green
+    "#A63A1E",  # dark red-brown
+    "#D4A5C9",  # light pink
+    "#3D3D3D",  # dark grey
+    "#C7B299",  # light sand
+)
+#: The review's own series, fixed: effects, actual against forecast, budget, up and down.
+COLORS = {
+    "volume": "#1F4E79",
+    "mix": "#F2A541",
+    "price": "#2E7D4F",
+    "actual": "#1F4E79",
+    "forecast": "#9BC4E2",
+    "budget": "#B8336A",
+    "up": "#B8336A",
+    "down": "#2E7D4F",
+}
+#: The app's look (.streamlit/config.toml) for every figure, in the app and in the review.
+TEMPLATE = go.layout.Template(
+    layout={
+        "font": {
+            "family": "Source Sans Pro, Segoe UI, Helvetica, Arial, sans-serif",
+            "color": "#1F2328",
+            "size": 13,
+        },
+        "colorway": list(PALETTE),
+        "paper_bgcolor": "#FFFFFF",
+        "plot_bgcolor": "#FFFFFF",
+        "xaxis": {
+            "gridcolor": "#E5E7EB",
+            "linecolor": "#9CA3AF",
+            "zerolinecolor": "#9CA3AF",
+            "automargin": True,
+        },
+        "yaxis": {
+            "gridcolor": "#E5E7EB",
+            "linecolor": "#9CA3AF",
+            "zerolinecolor": "#9CA3AF",
+            "automargin": True,
+        },
+        "hoverlabel": {"font": {"family": "Source Sans Pro, sans-serif"}},
+    }
+)
+
+
+def color_map(names: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """One colour per name (team, provider, model), the same on every page and in the review:
+    give it every name the store knows (not just those on screen) and a name keeps its colour
+    whatever the filter shows.
+
+    >>> color_map(["support", "search", "search"])
+    {'search': '#1F4E79', 'support': '#F2A541'}
+    """
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(sorted(set(names)))}
 
 
 def _money(frame: pl.DataFrame, column: str = "cost_usd") -> pl.DataFrame:
@@ -37,6 +101,7 @@ def _money(frame: pl.DataFrame, column: str = "cost_usd") -> pl.DataFrame:
 
 def layout(fig: go.Figure, *, height: int = _HEIGHT, y_title: str | None = "USD") -> go.Figure:
     fig.update_layout(
+        template=TEMPLATE,
         height=height,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         legend_title=None,
@@ -46,26 +111,56 @@ def layout(fig: go.Figure, *, height: int = _HEIGHT, y_title: str | None = "USD"
     return fig
 
 
-def spend_over_time(frame: pl.DataFrame, dimension: str, *, stacked: bool = True) -> go.Figure:
+def spend_over_time(
+    frame: pl.DataFrame,
+    dimension: str,
+    *,
+    stacked: bool = True,
+    colors: dict[str, str] | None = None,
+) -> go.Figure:
     """Daily spend split by `dimension` (day, <dimension>, cost_usd), stacked areas or lines."""
     data = _money(frame).to_pandas()
     draw = px.area if stacked else px.line
-    fig = draw(data, x="day", y="cost_usd", color=dimension)
+    fig = draw(
+        data,
+        x="day",
+        y="cost_usd",
+        color=dimension,
+        color_discrete_map=colors or {},
+        labels={"cost_usd": "USD", "day": "day", dimension: dimension},
+    )
     return layout(fig, y_title="USD per day")
 
 
-def spend_by_model(frame: pl.DataFrame) -> go.Figure:
+def spend_by_model(frame: pl.DataFrame, *, colors: dict[str, str] | None = None) -> go.Figure:
     """Horizontal bars of provider, model, cost_usd (priced rows only)."""
     data = _money(frame.filter(pl.col("cost_usd").is_not_null())).to_pandas()
-    fig = px.bar(data, x="cost_usd", y="model", color="provider", orientation="h")
+    fig = px.bar(
+        data,
+        x="cost_usd",
+        y="model",
+        color="provider",
+        orientation="h",
+        color_discrete_map=colors or {},
+        labels={"cost_usd": "USD"},
+    )
     fig.update_layout(yaxis={"categoryorder": "total ascending"})
     return layout(fig, height=max(260, 28 * len(data) + 80), y_title=None)
 
 
-def monthly_spend(frame: pl.DataFrame, dimension: str) -> go.Figure:
+def monthly_spend(
+    frame: pl.DataFrame, dimension: str, *, colors: dict[str, str] | None = None
+) -> go.Figure:
     """Stacked monthly bars (month, <dimension>, cost_usd)."""
     data = _money(frame.filter(pl.col("cost_usd").is_not_null())).to_pandas()
-    fig = px.bar(data, x="month", y="cost_usd", color=dimension)
+    fig = px.bar(
+        data,
+        x="month",
+        y="cost_usd",
+        color=dimension,
+        color_discrete_map=colors or {},
+        labels={"cost_usd": "USD"},
+    )
     fig.update_xaxes(dtick="M1", tickformat="%b %Y")
     return layout(fig, y_title="USD per month")
 
@@ -96,7 +191,7 @@ def movers(up: pl.DataFrame, down: pl.DataFrame) -> go.Figure:
             x=change,
             y=labels,
             orientation="h",
-            marker_color=["#E45756" if c > 0 else "#54A24B" for c in change],
+            marker_color=[COLORS["up"] if c > 0 else COLORS["down"] for c in change],
         )
     )
     fig.update_layout(yaxis={"autorange": "reversed"}, showlegend=False)
@@ -133,10 +228,10 @@ def forecast_band(history: pl.DataFrame, forecast: pl.DataFrame) -> go.Figure:
         y=history["cost_usd"].cast(pl.Float64).to_list(),
         name="actual",
         mode="lines",
-        line={"color": "#4C78A8"},
+        line={"color": COLORS["actual"]},
     )
     days = forecast["day"].to_list()
-    for level, color in ((95, "rgba(245,133,24,0.15)"), (80, "rgba(245,133,24,0.3)")):
+    for level, color in ((95, "rgba(155,196,226,0.35)"), (80, "rgba(155,196,226,0.7)")):
         if f"lo{level}" not in forecast.columns:
             continue
         fig.add_scatter(
@@ -149,7 +244,10 @@ def forecast_band(history: pl.DataFrame, forecast: pl.DataFrame) -> go.Figure:
             hoverinfo="skip",
         )
     fig.add_scatter(
-        x=days, y=forecast["mean"].to_list(), name="forecast", line={"color": "#F58518"}
+        x=days,
+        y=forecast["mean"].to_list(),
+        name="forecast",
+        line={"color": COLORS["budget"], "dash": "dash"},
     )
     return layout(fig, y_title="USD per day")
 
@@ -190,13 +288,13 @@ def budgets(status: pl.DataFrame) -> go.Figure:
         x=names,
         y=teams["actual_usd"].cast(pl.Float64).to_list(),
         name="spent to date",
-        marker_color="#4C78A8",
+        marker_color=COLORS["actual"],
     )
     fig.add_bar(
         x=names,
         y=projected,
         name="projected month end (80% interval)",
-        marker_color="#9ECAE9",
+        marker_color=COLORS["forecast"],
         error_y={
             "type": "data",
             "symmetric": False,
@@ -215,7 +313,12 @@ def budgets(status: pl.DataFrame) -> go.Figure:
         y=teams["budget_usd"].cast(pl.Float64).to_list(),
         name="budget",
         mode="markers",
-        marker={"symbol": "line-ew-open", "size": 28, "color": "#E45756", "line": {"width": 3}},
+        marker={
+            "symbol": "line-ew-open",
+            "size": 28,
+            "color": COLORS["budget"],
+            "line": {"width": 3},
+        },
     )
     fig.update_layout(barmode="group")
     return layout(fig, y_title="USD this month")

@@ -40,6 +40,7 @@ import duckdb
 import polars as pl
 
 from finops.analysis.forecast.api import forecast_hierarchy
+from finops.core.format import signed_usd
 from finops.core.months import month_end
 from finops.core.store import StoreError, connect, fetch_one, query_pl, read_sql, transaction
 from finops.core.today import resolve_today
@@ -585,8 +586,7 @@ def _insert(con: duckdb.DuckDBPyConnection, fc: StoreForecast) -> None:
 
 
 def _usd(value: Decimal) -> str:
-    sign = "-" if value < 0 else "+"
-    return f"{sign}${abs(value):,.2f}"
+    return signed_usd(value)
 
 
 def describe_change(old: StoreForecast, new: StoreForecast) -> str | None:

@@ -106,10 +106,15 @@ dimension = left.radio(
 )
 view = right.radio("View", ["Stacked", "Lines"], horizontal=True, key="overview_view")
 st.plotly_chart(
-    charts.spend_over_time(ov.over_time(dimension, top=10), dimension, stacked=view == "Stacked"),
+    charts.spend_over_time(
+        ov.over_time(dimension, top=10),
+        dimension,
+        stacked=view == "Stacked",
+        colors=ui.colors(opts),
+    ),
     width="stretch",
 )
 
 st.subheader(f"Spend by model, {ov.month_start:%B %Y}")
-st.plotly_chart(charts.spend_by_model(ov.by_model_month), width="stretch")
+st.plotly_chart(charts.spend_by_model(ov.by_model_month, colors=ui.colors(opts)), width="stretch")
 ui.show_table(ov.by_model_month, money_columns=("cost_usd",))

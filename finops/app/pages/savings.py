@@ -20,7 +20,7 @@ if not found:
     st.info("No savings opportunity found in the last 28 days of usage.")
     st.stop()
 st.metric("Opportunities", f"{len(found):,}", help="some overlap: do not add them all up")
-st.dataframe(opportunities_table(found), hide_index=True, width="stretch")
+ui.show_table(opportunities_table(found))
 for rank, o in enumerate(found, start=1):
     with st.expander(f"{rank}. {o.title}: {ui.money(o.savings_usd)}/month"):
         for line in o.assumptions:

@@ -134,7 +134,7 @@ if excluded["unpriced_actual_rows"] or excluded["unpriced_scenario_rows"]:
     )
 
 st.subheader("Assumptions")
-st.dataframe(assumptions_table(result), hide_index=True, width="stretch")
+ui.show_table(assumptions_table(result))
 
 history = ui.simulation(
     db,

@@ -34,7 +34,9 @@ ui.show_table(
     ),
     money_columns=("cost_usd",),
 )
-st.plotly_chart(charts.monthly_spend(summary.monthly, "team"), width="stretch")
+st.plotly_chart(
+    charts.monthly_spend(summary.monthly, "team", colors=ui.colors(opts)), width="stretch"
+)
 
 names = summary.teams["team"].to_list()
 if not names:
@@ -56,7 +58,9 @@ if detail.unpriced_rows:
     )
 
 st.subheader("Trend")
-st.plotly_chart(charts.spend_over_time(detail.daily_by_model, "model"), width="stretch")
+st.plotly_chart(
+    charts.spend_over_time(detail.daily_by_model, "model", colors=ui.colors(opts)), width="stretch"
+)
 ui.show_table(
     detail.monthly.select(
         "month",

@@ -50,7 +50,7 @@ files = st.file_uploader(
 if "upload_result" in state:
     result = state["upload_result"]
     st.success(result["message"])
-    st.dataframe(result["files"], hide_index=True, width="stretch")
+    ui.show_table(result["files"])
     for model in result["unpriced"]:
         st.warning(f"Unpriced model: {model} — no catalog price; its usage is counted, not costed.")
     if result.get("unpriced_warning"):
@@ -87,7 +87,7 @@ for p in previews:
                 f"No catalog price for: {', '.join(p.unpriced_models)}. Their usage will be "
                 "counted as unpriced, never as $0."
             )
-        st.dataframe(p.sample, hide_index=True, width="stretch")
+        ui.show_table(p.sample)
 
 bad = [p for p in previews if not p.ok]
 if bad:

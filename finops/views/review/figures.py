@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from finops.core import format as fmt
-from finops.views.charts import layout
+from finops.views.charts import COLORS, layout
 from finops.views.review.build import MonthlyReview
 
 __all__ = ["bridge_waterfall", "daily_vs_last_month", "outlook"]
@@ -50,9 +50,9 @@ def bridge_waterfall(review: MonthlyReview) -> go.Figure:
             ],
             textposition="outside",
             connector={"line": {"color": "#888"}},
-            increasing={"marker": {"color": "#E45756"}},
-            decreasing={"marker": {"color": "#54A24B"}},
-            totals={"marker": {"color": "#4C78A8"}},
+            increasing={"marker": {"color": COLORS["up"]}},
+            decreasing={"marker": {"color": COLORS["down"]}},
+            totals={"marker": {"color": COLORS["actual"]}},
         )
     )
     fig.update_layout(showlegend=False)
@@ -67,7 +67,7 @@ def outlook(review: MonthlyReview) -> go.Figure:
         x=[f"{m:%Y-%m}" for m in months["month"]],
         y=months["cost_usd"].cast(pl.Float64).to_list(),
         name="actual",
-        marker_color="#4C78A8",
+        marker_color=COLORS["actual"],
     )
     fc = review.forecast
     if fc is not None and fc.available:
@@ -83,14 +83,14 @@ def outlook(review: MonthlyReview) -> go.Figure:
             x=[f"{fc.period_start:%Y-%m}"],
             y=[fc.mean],
             name="forecast (80% interval)",
-            marker_color="#9ECAE9",
+            marker_color=COLORS["forecast"],
             error_y=error,
         )
     if review.budget_usd is not None:
         fig.add_hline(
             y=float(review.budget_usd),
             line_dash="dash",
-            line_color="#E45756",
-            annotation_text=f"budget ${review.budget_usd:,.0f}",
+            line_color=COLORS["budget"],
+            annotation_text=f"budget {fmt.usd(review.budget_usd)}",
         )
     return layout(fig, y_title="USD per month")

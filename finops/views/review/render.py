@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import functools
+import gzip
 import html
 import re
 
@@ -54,19 +57,56 @@ def render_markdown(r: MonthlyReview) -> str:
 
 
 _CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#1f2328}
-header{background:#0e1117;color:#fff;padding:24px 40px}
-header h1{margin:0 0 6px;font-size:28px} header p{margin:0;opacity:.8}
-section{padding:24px 40px;border-bottom:1px solid #e5e7eb;page-break-inside:avoid}
-h2{font-size:22px;margin:0 0 12px}
+body{font-family:"Source Sans Pro","Segoe UI",Helvetica,Arial,sans-serif;margin:0;color:#1F2328}
+header{background:#1F4E79;color:#fff;padding:24px 40px}
+header h1{margin:0 0 6px;font-size:28px} header p{margin:0;opacity:.85}
+section{padding:24px 40px;border-bottom:1px solid #E5E7EB;page-break-inside:avoid}
+h2{font-size:22px;margin:0 0 12px;color:#1F4E79}
+p{max-width:72em;line-height:1.45}
 .metrics{display:flex;flex-wrap:wrap;gap:16px;margin:12px 0}
-.metric{border:1px solid #e5e7eb;border-radius:8px;padding:10px 16px;min-width:180px}
-.metric .label{font-size:13px;color:#57606a}.metric .value{font-size:26px;font-weight:600}
-.metric .delta{font-size:13px;color:#57606a}
-table{border-collapse:collapse;margin:8px 0 16px;font-size:13px}
-th,td{border-bottom:1px solid #e5e7eb;padding:4px 10px}
-.num{text-align:right}.txt{text-align:left} caption{text-align:left;font-weight:600;padding:6px 0}
+.metric{border:1px solid #E5E7EB;border-radius:8px;padding:10px 16px;min-width:180px;
+background:#F3F5F8}
+.metric .label{font-size:13px;color:#57606A}.metric .value{font-size:26px;font-weight:600}
+.metric .delta{font-size:13px;color:#57606A}
+table{border-collapse:collapse;margin:8px 0 16px;font-size:13px;min-width:24em}
+th,td{border-bottom:1px solid #E5E7EB;padding:4px 10px;white-space:nowrap}
+th{background:#F3F5F8}
+.num{text-align:right;font-variant-numeric:tabular-nums}.txt{text-align:left}
+caption{text-align:left;font-weight:600;padding:6px 0;white-space:nowrap}
+.empty{color:#57606A}
+@media print{header{background:#fff;color:#000;border-bottom:2px solid #000}
+section{padding:12px 0}.metric{background:#fff}}
 """
+
+#: plotly.js, gzip-compressed and inlined once: the file still opens offline, at ~40% of the
+#: size; the browser inflates it (DecompressionStream) and draws every figure from its JSON.
+_LOADER = """
+(async () => {
+  const packed = document.getElementById("plotly-gz").textContent.trim();
+  const bytes = Uint8Array.from(atob(packed), (c) => c.charCodeAt(0));
+  const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
+  (0, eval)(await new Response(stream).text());
+  for (const node of document.querySelectorAll("script.figure")) {
+    const fig = JSON.parse(node.textContent);
+    Plotly.newPlot(node.dataset.div, fig.data, fig.layout, {displaylogo: false, responsive: true});
+  }
+})();
+"""
+
+
+@functools.cache
+def _plotly_packed() -> str:
+    from plotly.offline import get_plotlyjs
+
+    return base64.b64encode(gzip.compress(get_plotlyjs().encode("utf-8"), 9, mtime=0)).decode()
+
+
+def _figure(fig, div_id: str) -> str:
+    data = fig.to_json().replace("</", "<\\/")
+    return (
+        f"<div id='{div_id}' class='chart' style='height:{fig.layout.height or 380}px'></div>"
+        f"<script type='application/json' class='figure' data-div='{div_id}'>{data}</script>"
+    )
 
 
 _NUMBER = re.compile(r"^[-+]?\$?[\d,]+(\.\d+)?%?$|^—$|^new$")
@@ -94,13 +134,11 @@ def _html_table(table: Table) -> str:
 
 
 def render_html(r: MonthlyReview) -> str:
-    """The review as ONE self-contained HTML file: plotly.js is inlined, so it opens offline."""
-    from plotly.offline import get_plotlyjs
-
+    """The review as ONE self-contained HTML file: plotly.js is inlined (compressed), so it
+    opens offline."""
     parts = [
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>{html.escape(r.title)}</title><style>{_CSS}</style>",
-        f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>",
+        f"<title>{html.escape(r.title)}</title><style>{_CSS}</style></head><body>",
         (
             f"<header><h1>{html.escape(r.title)}</h1><p>Data through {r.as_of}; catalog revision "
             f"{r.revision_id}; scope: {html.escape(r.filter.describe())}.</p></header>"
@@ -119,14 +157,7 @@ def render_html(r: MonthlyReview) -> str:
                 )
             parts.append("</div>")
         for index, fig in enumerate(section.figures):
-            parts.append(
-                fig.to_html(
-                    full_html=False,
-                    include_plotlyjs=False,
-                    div_id=f"{section.id}-chart-{index}",
-                    config={"displaylogo": False, "responsive": True},
-                )
-            )
+            parts.append(_figure(fig, f"{section.id}-chart-{index}"))
         parts += [
             _html_table(t)
             if t.frame.height
@@ -134,5 +165,6 @@ def render_html(r: MonthlyReview) -> str:
             for t in section.tables
         ]
         parts.append("</section>")
-    parts.append("</body></html>")
+    parts.append(f"<script type='text/plain' id='plotly-gz'>{_plotly_packed()}</script>")
+    parts.append(f"<script>{_LOADER}</script></body></html>")
     return "\n".join(parts)
