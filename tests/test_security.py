@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -35,6 +36,7 @@ from test_browser import Browser, _free_port, _stop, _wait
 from finops.analysis import alerts as alerts_mod
 from finops.analysis.alerts import WebhookError, post_webhook
 from finops.analysis.filters import SpendFilter, monthly_budget
+from finops.analysis.forecast.state import store_forecast
 from finops.cli import main, root
 from finops.core.cells import neutralise, neutralise_frame
 from finops.export.focus import export_focus
@@ -627,3 +629,24 @@ def test_a_restricted_viewer_sees_only_their_teams_budgets(loaded, trusted_teams
     assert "Budget March" not in labels and "Data through" in labels
     _with_headers(monkeypatch, ("X-Forwarded-Email", "lead@finops.example.com"))
     assert _metrics(_run())["Budget March"] == "$500.00"
+
+
+def test_a_restricted_viewer_never_sees_the_companys_cached_forecast(small_demo, tmp_path):
+    """The store keeps the company's forecast and says what moved since the previous one. A
+    viewer restricted to one team must not get "moved -$X since ..." measured against the
+    whole company's forecast, nor leave their own in the shared cache."""
+    db = tmp_path / "demo.duckdb"
+    shutil.copy(small_demo, db)
+    with open_session(db) as s:
+        company = store_forecast(s)
+        team = s.spend(["team"]).sort("cost_usd", descending=True)["team"][0]
+        cached = s.con.execute("SELECT count(DISTINCT state_key) FROM forecast_cache").fetchone()
+    with open_session(db) as s:
+        restrict_to_teams(s, [team])
+        mine = store_forecast(s)
+        assert s.con.execute("SELECT count(DISTINCT state_key) FROM forecast_cache").fetchone() == (
+            cached
+        )
+    assert mine.state_key != company.state_key
+    assert mine.change is None
+    assert set(mine.history["team"].unique()) == {team}

@@ -211,6 +211,7 @@ def restrict_to_teams(session: Session, teams: list[str]) -> None:
         else:
             body = f"{stored} WHERE coalesce(team, 'unallocated') IN (SELECT unnest({allowed}))"
         con.execute(f"CREATE OR REPLACE TEMP VIEW {table} AS {body}")
+    session.viewer_teams = tuple(teams)
     if session.allocation is not None:
         session.allocation = _viewer_budgets(session.allocation, teams)
     # billed costs are account-wide: not for a restricted viewer

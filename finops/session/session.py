@@ -60,6 +60,8 @@ class Session:
     allocation_revision: int | None = None
     contracts: Contracts | None = None
     read_only: bool = False
+    # set by finops.session.access.restrict_to_teams: the only teams this session sees
+    viewer_teams: tuple[str, ...] | None = None
 
     def spend(self, by: list[str], **kwargs) -> pl.DataFrame:
         """`costing.spend` at this session's catalog revision and allocation map."""

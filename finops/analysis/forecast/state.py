@@ -638,13 +638,17 @@ def store_forecast(session: Session, *, today: dt.date | None = None) -> StoreFo
         msg = "no usage to forecast from: load data first (finops demo, or finops ingest FILE)"
         raise LookupError(msg)
     key = _state_key(session, as_of)
-    found = _MEMO.get(key) or _read_cached(session, key)
+    # a viewer restricted to some teams neither reads nor writes the store's shared cache:
+    # "what moved since the previous forecast" would compare with the whole company's
+    shared = session.viewer_teams is None
+    found = _MEMO.get(key) or (_read_cached(session, key) if shared else None)
     if found is None:
         found = _compute(session, as_of, key)
-        previous = _previous(session, key)
+        previous = _previous(session, key) if shared else None
         if previous is not None:
             found = replace(found, change=describe_change(previous, found))
-        _write(session, found)
+        if shared:
+            _write(session, found)
     if len(_MEMO) >= 8:
         _MEMO.clear()
     _MEMO[key] = found
