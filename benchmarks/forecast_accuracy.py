@@ -114,11 +114,22 @@ def load_real_series() -> dict[str, pl.DataFrame]:
     return {**_melbourne(), **_victoria(), **_auckland()}
 
 
-def _evaluate(args: tuple[str, pl.DataFrame, str, int, int]) -> tuple[str, dict, float]:
-    name, frame, method, folds, step = args
+def holiday_calendar(name: str) -> str:
+    """The public holidays of the place a series was measured in (Victoria or Auckland)."""
+    return "NZ-AUK" if name.startswith("auckland/") else "AU-VIC"
+
+
+def _evaluate(args: tuple[str, pl.DataFrame, str, int, int, bool]) -> tuple[str, dict, float]:
+    name, frame, method, folds, step, holidays = args
     began = time.perf_counter()
     result = backtest_series(
-        frame["value"], days=frame["day"], horizon=28, folds=folds, step=step, method=method
+        frame["value"],
+        days=frame["day"],
+        horizon=28,
+        folds=folds,
+        step=step,
+        method=method,
+        holidays=holiday_calendar(name) if holidays else None,
     )
     return name, result, time.perf_counter() - began
 
@@ -130,10 +141,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--step", type=int, default=14)
     parser.add_argument("--only", default="", help="only series whose name contains this")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--no-holidays", action="store_true", help="forecast without the holiday calendars"
+    )
     opts = parser.parse_args(argv)
 
     series = {k: v for k, v in load_real_series().items() if opts.only in k}
-    jobs = [(name, frame, opts.method, opts.folds, opts.step) for name, frame in series.items()]
+    holidays = not opts.no_holidays
+    jobs = [
+        (name, frame, opts.method, opts.folds, opts.step, holidays)
+        for name, frame in series.items()
+    ]
     began = time.perf_counter()
     with ProcessPoolExecutor(opts.workers, mp_context=get_context("spawn")) as pool:
         results = list(pool.map(_evaluate, jobs))
@@ -143,7 +161,10 @@ def main(argv: list[str] | None = None) -> int:
         f"{'series':<42} {'days':>5} {'MASE':>6} {'sn':>6} {'rel':>5} {'cov80':>6} "
         f"{'cov95':>6} {'tot%':>6} {'sn%':>6} {'tc80':>5} {'tc95':>5}  methods"
     )
-    print(f"method={opts.method} horizon=28 folds={opts.folds} step={opts.step}")
+    print(
+        f"method={opts.method} horizon=28 folds={opts.folds} step={opts.step} "
+        f"holidays={'AU-VIC / NZ-AUK' if holidays else 'none'}"
+    )
     print(header)
     print("-" * len(header))
     rows = []
@@ -169,12 +190,12 @@ def main(argv: list[str] | None = None) -> int:
         f"{mean['total_coverage80']:>5.2f} {mean['total_coverage95']:>5.2f}"
     )
     print(
-        f"\nmean MASE / seasonal-naive mean MASE = {ratio:.3f} (target <= 0.85); "
+        f"\nmean MASE / seasonal-naive mean MASE = {ratio:.3f} (target <= 0.70); "
         f"coverage80 = {mean['coverage80']:.3f} (target 0.75-0.88); "
         f"coverage95 = {mean['coverage95']:.3f} (target 0.92-0.98)"
     )
     print(f"{len(rows)} series, {opts.folds} folds each, {elapsed:.1f} s wall")
-    ok = ratio <= 0.85 and 0.75 <= mean["coverage80"] <= 0.88 and 0.92 <= mean["coverage95"] <= 0.98
+    ok = ratio <= 0.70 and 0.75 <= mean["coverage80"] <= 0.88 and 0.92 <= mean["coverage95"] <= 0.98
     return 0 if ok else 1
 
 

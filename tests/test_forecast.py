@@ -372,22 +372,45 @@ def _accuracy_benchmark():
 
 @pytest.mark.slow
 def test_accuracy_targets_on_real_public_series():
-    """Mean over real daily series (pedestrians, electricity): the issue's targets."""
-    series = _accuracy_benchmark().load_real_series()
-    names = [
-        "victoria/electricity demand",
-        "melbourne/Southern Cross Station",
-        "auckland/183 K Road",
-        "auckland/Te Ara Tahuhu Walkway",
-    ]
+    """All 13 real daily series of benchmarks/forecast_accuracy.py (pedestrians in Melbourne
+    and Auckland, Victoria's electricity), with their places' holiday calendars: mean MASE
+    at most 0.75 x seasonal naive's (issue 13 asks 0.70: see benchmarks/RESULTS.md), 80%
+    coverage in 0.75-0.88 and 95% in 0.92-0.98."""
+    bench = _accuracy_benchmark()
+    series = bench.load_real_series()
     results = [
-        backtest_series(series[n]["value"], days=series[n]["day"], folds=26, step=14) for n in names
+        backtest_series(
+            frame["value"],
+            days=frame["day"],
+            folds=26,
+            step=14,
+            holidays=bench.holiday_calendar(name),
+        )
+        for name, frame in series.items()
     ]
     mase = np.mean([r["mase"] for r in results])
     naive = np.mean([r["mase_seasonal_naive"] for r in results])
-    assert mase <= 0.85 * naive
+    assert mase <= 0.75 * naive
     assert 0.75 <= np.mean([r["coverage80"] for r in results]) <= 0.88
     assert 0.92 <= np.mean([r["coverage95"] for r in results]) <= 0.98
+
+
+def test_holidays_are_forecast_as_the_history_saw_them():
+    """A series at 100 a day that drops to 40 on Christmas Day: 2023 and 2024 show it, so the
+    2025 Christmas Day is forecast at about 40 (ratio 0.4 to the normal day), with a
+    holiday calendar; without one it is just another day at about 100."""
+    start = datetime.date(2023, 1, 1)
+    days = (datetime.date(2025, 12, 15) - start).days
+    values = np.full(days, 100.0)
+    for year in (2023, 2024):
+        values[(datetime.date(year, 12, 25) - start).days] = 40.0
+    with_calendar = forecast_series(values, start=start, horizon=20, holidays="NZ")
+    plain = forecast_series(values, start=start, horizon=20)
+    christmas = pl.col("day") == datetime.date(2025, 12, 25)
+    assert with_calendar.filter(christmas)["mean"][0] == pytest.approx(40.0, rel=0.02)
+    assert plain.filter(christmas)["mean"][0] == pytest.approx(100.0, rel=0.02)
+    with pytest.raises(ValueError, match="unknown holiday calendar 'XX'"):
+        forecast_series(values, start=start, horizon=5, holidays="XX")
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,7 @@ import numpy as np
 import polars as pl
 from scipy import sparse
 
+from finops.analysis.forecast.calendar_effects import holiday_ids
 from finops.analysis.forecast.engine import (
     SHORT_HISTORY_DAYS,
     SHORT_METHODS,
@@ -183,6 +184,7 @@ def forecast_series(
     method: str = "auto",
     fill: Fill = "interpolate",
     nonnegative: bool | None = None,
+    holidays: str | None = None,
 ) -> pl.DataFrame:
     """Forecast one daily series ``horizon`` days past its last day.
 
@@ -196,6 +198,8 @@ def forecast_series(
         fill: missing days inside the history: "interpolate" from the same weekday's
             neighbours (a lost export), or "zero" (no row means nothing was spent).
         nonnegative: clip forecasts and bounds at 0; default: when no value is negative.
+        holidays: a public holiday calendar to adjust for ("US", "GB", "AU-VIC", ...: see
+            ``calendar_effects``); None: none.
 
     Returns:
         One row per future day: ``FORECAST_COLUMNS`` with ``lo{L}``/``hi{L}`` per level,
@@ -206,9 +210,23 @@ def forecast_series(
     first, y = _calendar(values, start, days)
     with single_threaded():
         fc = forecast_array(
-            y, horizon=horizon, levels=levels, method=method, nonnegative=nonnegative, fill=fill
+            y,
+            horizon=horizon,
+            levels=levels,
+            method=method,
+            nonnegative=nonnegative,
+            fill=fill,
+            holidays=_holidays(holidays, first, len(y) + horizon),
         )
     return _forecasts_frame([fc], [first + len(y)], levels)
+
+
+def _holidays(country: str | None, first: int, days: int) -> np.ndarray | None:
+    """Holiday ids for ``days`` days from day number ``first`` (None without a calendar)."""
+    if not country:
+        return None
+    ids, _ = holiday_ids(country, _EPOCH + datetime.timedelta(days=first), days)
+    return ids
 
 
 def _frame_series(
@@ -354,6 +372,7 @@ def forecast_hierarchy(
     fill: Fill = "zero",
     groupings: list[list[str]] | None = None,
     runner: Callable[..., list[SeriesForecast]] = forecast_many,
+    holidays: str | None = None,
 ) -> pl.DataFrame:
     """Coherent forecasts for the total, every grouping of ``levels_keys``, and the bottom.
 
@@ -369,6 +388,8 @@ def forecast_hierarchy(
 
     Output: ``level`` ("total", "provider", "team,model", ...), the keys (null where
     aggregated over), then the columns of ``forecast_series``.
+
+    ``holidays``: a public holiday calendar every node adjusts for (see ``forecast_series``).
 
     ``runner`` forecasts the nodes' series (``engine.forecast_many``'s signature): another
     one spreads them over a cluster (``finops.lake.forecast``), with the same result.
@@ -422,9 +443,11 @@ def forecast_hierarchy(
         else:
             begin = int(starts_arr[idx].min())
             node_series.append(panel[idx, begin:].sum(axis=0))
+    calendar = _holidays(holidays, first_day, last_day - first_day + horizon)
     base = runner(
         node_series,
         workers=workers,
+        **({} if calendar is None else {"holidays_to_end": calendar}),
         horizon=horizon,
         levels=levels,
         method=method,
@@ -470,6 +493,7 @@ def backtest_series(
     levels: tuple[int, ...] = (80, 95),
     method: str = "auto",
     fill: Fill = "interpolate",
+    holidays: str | None = None,
 ) -> dict[str, Any]:
     """Rolling-origin evaluation of ``forecast_series`` against what really happened.
 
@@ -489,7 +513,8 @@ def backtest_series(
     if folds < 1 or step < 1:
         msg = f"folds and step must be at least 1, got folds={folds}, step={step}"
         raise ValueError(msg)
-    _, y_raw = _calendar(values, start, days)
+    first, y_raw = _calendar(values, start, days)
+    ids = _holidays(holidays, first, len(y_raw) + horizon)
     y_filled = fill_gaps(y_raw, fill)
     n = len(y_raw)
     # Each origin needs a week and a day of history for the seasonal-naive scale.
@@ -504,7 +529,14 @@ def backtest_series(
     methods: dict[str, int] = {}
     with single_threaded():
         forecasts = [
-            forecast_array(y_raw[:o], horizon=horizon, levels=levels, method=method, fill=fill)
+            forecast_array(
+                y_raw[:o],
+                horizon=horizon,
+                levels=levels,
+                method=method,
+                fill=fill,
+                holidays=None if ids is None else ids[: o + horizon],
+            )
             for o in origins
         ]
     for origin, fc in zip(origins, forecasts, strict=True):

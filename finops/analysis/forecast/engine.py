@@ -45,6 +45,7 @@ __all__ = [
     "SHORT_HISTORY_DAYS",
     "SHORT_METHODS",
     "Fill",
+    "HolidayEffects",
     "SeriesForecast",
     "fill_gaps",
     "forecast_array",
@@ -120,6 +121,47 @@ def fill_gaps(y: np.ndarray, fill: Fill) -> np.ndarray:
         else:
             out[idx] = np.interp(idx, positions[~missing], y[~missing])
     return out
+
+
+# A holiday's ratio to a normal day is kept within these bounds: a day with almost no
+# activity (or a one-off surge) should not scale a future forecast to nothing or tenfold.
+_MIN_RATIO, _MAX_RATIO = 0.05, 3.0
+
+
+class HolidayEffects:
+    """Public holidays as an adjustment; ``factors(ids)`` scales forecast days.
+
+    Series dip (or jump) on public holidays; a model fit on them learns the dip as noise. So
+    each holiday in the history is replaced by what the same weekday's neighbours say a
+    normal day would have been (``normal``, which the methods fit); its effect is the
+    ratio of the actual day to that normal value (geometric mean per holiday name when
+    the history has seen it, else the median over every holiday seen); forecasts on future
+    holidays, and backtest paths, are multiplied by it.
+    """
+
+    def __init__(self, y: np.ndarray, ids: np.ndarray) -> None:
+        marked = ids[: len(y)] > 0
+        self.normal = fill_gaps(np.where(marked, np.nan, y), "interpolate") if marked.any() else y
+        self.ratio: dict[int, float] = {}
+        logs = []
+        for hid in np.unique(ids[: len(y)][marked]):
+            days = np.flatnonzero(ids[: len(y)] == hid)
+            base = self.normal[days]
+            ok = base > 0
+            if not ok.any():
+                continue
+            ratio = np.clip(y[days][ok] / base[ok], _MIN_RATIO, _MAX_RATIO)
+            self.ratio[int(hid)] = float(np.exp(np.mean(np.log(ratio))))
+            logs.extend(np.log(ratio).tolist())
+        self.default = float(np.exp(np.median(logs))) if logs else 1.0
+
+    def factors(self, ids: np.ndarray) -> np.ndarray:
+        """Multipliers for days with these ids (1 for ordinary days)."""
+        out = np.ones(len(ids))
+        for i, hid in enumerate(ids):
+            if hid:
+                out[i] = self.ratio.get(int(hid), self.default)
+        return out
 
 
 # What a statsmodels fit can raise on degenerate data (constant, tiny, near-singular).
@@ -328,10 +370,13 @@ def forecast_array(
     method: str = "auto",
     nonnegative: bool | None = None,
     fill: Fill = "interpolate",
+    holidays: np.ndarray | None = None,
 ) -> SeriesForecast:
     """Forecast one daily series given as a calendar array (NaN = missing day).
 
     The first element must be observed; the forecast starts the day after the last.
+    ``holidays``: one holiday id per day of the history and the horizon (0: an ordinary
+    day; see ``calendar_effects.holiday_ids``), adjusted for with ``HolidayEffects``.
     """
     observed = ~np.isnan(y_raw)
     if not observed.any():
@@ -349,6 +394,11 @@ def forecast_array(
     if n < SHORT_HISTORY_DAYS:
         return _short_forecast(y, horizon, levels, nonnegative, notes)
 
+    fit_on = y
+    effects = None
+    if holidays is not None and holidays[:n].any():
+        effects = HolidayEffects(y, holidays)
+        fit_on = effects.normal
     start, origins, backtest_horizon = _backtest_plan(n, horizon)
     if method == "auto":
         candidates: tuple[str, ...] = AUTO_CANDIDATES
@@ -367,19 +417,26 @@ def forecast_array(
     start_params: dict[str, object] = {}
     for name in runnable:
         try:
-            raw_paths, start_params[name] = _method_paths(name, y, start, origins, backtest_horizon)
+            raw_paths, start_params[name] = _method_paths(
+                name, fit_on, start, origins, backtest_horizon
+            )
         except _MODEL_ERRORS:
             continue
         paths[name] = _clip_paths(raw_paths, nonnegative)
     if not paths:
         notes.append(f"{method} failed on this series; used snaive")
         raw_paths, start_params["snaive"] = _method_paths(
-            "snaive", y, start, origins, backtest_horizon
+            "snaive", fit_on, start, origins, backtest_horizon
         )
         paths["snaive"] = _clip_paths(raw_paths, nonnegative)
 
     offsets = np.arange(backtest_horizon)
     rows = np.array(origins)[:, None] + offsets[None, :]
+    if effects is not None:
+        paths = {
+            name: p * effects.factors(holidays[rows].ravel()).reshape(rows.shape)
+            for name, p in paths.items()
+        }
     actual = y_raw[rows]
     actual_filled = y[rows]
     errors = {name: actual - p for name, p in paths.items()}
@@ -387,17 +444,20 @@ def forecast_array(
     mean = None
     for chosen in _rank(errors):
         try:
-            mean = _final_path(chosen, y[start:], horizon, start_params[chosen])
+            mean = _final_path(chosen, fit_on[start:], horizon, start_params[chosen])
             break
         except _MODEL_ERRORS:
             continue
     if mean is None:
         chosen = "snaive"
         notes.append(f"{method} failed on this series; used snaive")
-        mean = _final_path(chosen, y[start:], horizon, None)
-        raw_paths, _ = _method_paths(chosen, y, start, origins, backtest_horizon)
+        mean = _final_path(chosen, fit_on[start:], horizon, None)
+        raw_paths, _ = _method_paths(chosen, fit_on, start, origins, backtest_horizon)
         paths[chosen] = _clip_paths(raw_paths, nonnegative)
         errors[chosen] = actual - paths[chosen]
+    if effects is not None:
+        future = holidays[n : n + horizon]
+        mean = mean * effects.factors(np.pad(future, (0, horizon - len(future))))
     mean = _clip_paths(mean, nonnegative)
 
     # Errors grow with the level of spend: measure them relative to each origin's
@@ -444,29 +504,41 @@ def _init_worker() -> None:
     threadpool_limits(limits=1, user_api="blas")
 
 
-def _forecast_chunk(chunk: list[np.ndarray], options: dict) -> list[SeriesForecast]:
-    return [forecast_array(y, **options) for y in chunk]
+def _forecast_chunk(
+    chunk: list[tuple[np.ndarray, np.ndarray | None]], options: dict
+) -> list[SeriesForecast]:
+    return [forecast_array(y, holidays=h, **options) for y, h in chunk]
 
 
 def forecast_many(
-    series: list[np.ndarray], *, workers: int | None, **options: object
+    series: list[np.ndarray],
+    *,
+    workers: int | None,
+    holidays_to_end: np.ndarray | None = None,
+    **options: object,
 ) -> list[SeriesForecast]:
     """Forecast many calendar arrays, in worker processes when that pays off.
 
     ``workers=None``: one process per available CPU, but fewer for small jobs (serial
     below 64 series): a worker takes seconds to start (it imports statsmodels), about
-    the time it needs for 30 series.
+    the time it needs for 30 series. ``holidays_to_end``: holiday ids of the days up to
+    the end of the horizon, for series that all end on the same day (a hierarchy).
     """
+    horizon = int(options["horizon"])
+    if holidays_to_end is None:
+        jobs = [(y, None) for y in series]
+    else:
+        jobs = [(y, holidays_to_end[len(holidays_to_end) - len(y) - horizon :]) for y in series]
     available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if workers is None:
         workers = min(available or 1, max(1, len(series) // 32))
     if workers <= 1 or len(series) < 2:
         with single_threaded():
-            return [forecast_array(y, **options) for y in series]
+            return _forecast_chunk(jobs, options)
     # Several chunks per worker keep both busy to the end; chunks keep pickling cheap.
     n_chunks = min(len(series), workers * 8)
     edges = np.linspace(0, len(series), n_chunks + 1).astype(int)
-    chunks = [series[a:b] for a, b in itertools.pairwise(edges)]
+    chunks = [jobs[a:b] for a, b in itertools.pairwise(edges)]
     # "spawn": forking a process that runs polars' thread pool can deadlock.
     with ProcessPoolExecutor(
         max_workers=workers, mp_context=get_context("spawn"), initializer=_init_worker

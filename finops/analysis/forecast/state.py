@@ -74,6 +74,9 @@ LEVELS: tuple[tuple[str, ...], ...] = (
 #: Bumped when the method changes, so no store serves a forecast made the old way.
 FORECAST_VERSION = "2"
 HISTORY_DAYS = 365
+#: Environment variable naming the public holiday calendar to adjust for ("US", "GB",
+#: "AU-VIC", ...: the ``holidays`` package's codes); unset: no holiday adjustment.
+HOLIDAYS_ENV = "FINOPS_HOLIDAYS"
 #: Days forecast: next month from any day of this one, and about a quarter ahead.
 HORIZON_DAYS = 92
 INTERVALS = (80, 95)
@@ -180,6 +183,7 @@ def _state_key(session: Session, as_of: dt.date) -> str:
         str(digest),
         session.allocation.content_hash if session.allocation is not None else "-",
         session.contracts.content_hash if session.contracts is not None else "-",
+        os.environ.get(HOLIDAYS_ENV, ""),
     ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 
@@ -448,6 +452,7 @@ def _compute(session: Session, as_of: dt.date, state_key: str) -> StoreForecast:
         levels=INTERVALS,
         groupings=[list(lv) for lv in LEVELS],
         workers=1,
+        holidays=os.environ.get(HOLIDAYS_ENV) or None,
     )
     future = sorted(set(base["day"].to_list()))
     days = _priced_days(
