@@ -237,3 +237,29 @@ def test_cache_writes_are_input_on_a_target_that_prices_none(db, pricing_dir, tm
         Decimal("0.58"),
         Decimal("5.58"),
     )
+
+
+def test_usage_after_today_stays_out_of_the_forward_window(store):
+    """Judged on 2025-03-25 (a review of March): b1 (2025-04-02) is after today, so the window
+    is q1 and q2, 2025-03-10 .. 03-20 (11 days), priced on 2025-03-25: actual 1.925 + 2.4 =
+    4.325; on alpha (second period: input 1, cache_read 0.1, output 4) q1 .1M×1 + .05M×0.1 +
+    .02M×4 = 0.185 and q2 .08M×1 + .04M×4 = 0.24, 0.425. Per month: 4.325 × 30.4375 / 11 =
+    11.967… → $11.97, 0.425 × 30.4375 / 11 = 1.1760… → $1.18, saving $10.79."""
+    scenario = sim.Scenario(
+        moves=[sim.Move("thinker", to="alpha")], scope={"teams": ["research"]}, assumptions=NEUTRAL
+    )
+    db, pricing = store
+    with open_session(db, pricing) as s:
+        result = sim.simulate(s, scenario, today=dt.date(2025, 3, 25))
+    m = result.monthly
+    assert (m["first_day"], m["last_day"], m["days"]) == (
+        dt.date(2025, 3, 10),
+        dt.date(2025, 3, 20),
+        11,
+    )
+    assert result.pricing_day == dt.date(2025, 3, 25)
+    assert (m["actual_cost_usd"], m["scenario_cost_usd"], m["savings_usd"]) == (
+        Decimal("11.97"),
+        Decimal("1.18"),
+        Decimal("10.79"),
+    )

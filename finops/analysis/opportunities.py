@@ -534,7 +534,7 @@ def find_opportunities(
     teams) and `batch_projects`, besides traffic already partly sent as batch."""
     today = today or resolve_today(session.con) or dt.date.today()
     table = token_ratios or load_token_ratios()
-    _window, rows = scope_profile(session, Scope())
+    _window, rows = scope_profile(session, Scope(), today=today)
     uses = _usage(session, rows)
     scores = None
     if evals is not None:
@@ -543,7 +543,7 @@ def find_opportunities(
     teams = list(batch_teams) if batch_teams is not None else batch_eligible_teams(session)
     groups = _specs(session, uses, today, scores, quality_bars(session), min_score, teams)
     for project in batch_projects:
-        _window, project_rows = scope_profile(session, Scope(projects=(project,)))
+        _window, project_rows = scope_profile(session, Scope(projects=(project,)), today=today)
         why = f"project {project} named batch-eligible"
         for use in _usage(session, project_rows):
             groups.append(_batch_group(use, today, {"projects": [project]}, why))

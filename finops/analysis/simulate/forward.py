@@ -87,6 +87,14 @@ def forward_savings(
 DAYS_PER_MONTH = Decimal("30.4375")
 
 
+def until(params: dict[str, Any], today: dt.date) -> dict[str, Any]:
+    """`params` with the day range ending on `today` at the latest: usage after the day a view
+    is judged on (a review of a past month) stays out of its forward window."""
+    end = today + dt.timedelta(days=1)
+    current = params.get("to_day")
+    return params | {"to_day": end if current is None else min(current, end)}
+
+
 def forward_window(
     first_day: dt.date | None, last_day: dt.date | None, window_days: int
 ) -> tuple[dt.date, dt.date] | None:

@@ -21,6 +21,7 @@ from finops.analysis.simulate.forward import (
     forward_savings,
     forward_window,
     monthly_rates,
+    until,
 )
 from finops.analysis.simulate.quality import quality_view
 from finops.analysis.simulate.query import (
@@ -320,7 +321,7 @@ def simulate(
     if not as_billed:
         pricing_day = pricing_day or today
         days_sql = over_scope_sql("scenario_scope_days", grain="day", allocated=allocated)
-        span = query_rows(session.con, days_sql, params)[0]
+        span = query_rows(session.con, days_sql, until(params, today))[0]
         window = forward_window(span["first_day"], span["last_day"], window_days)
         if window is not None:
             params |= {
