@@ -352,17 +352,23 @@ def test_finops_budgets_for_the_complete_month(env):
         "budgets", "--month", "2025-06", "--today", "2025-06-30", "--format", "csv", "--exact"
     )
     rows = {r["team"] or "total": r for r in csv.DictReader(io.StringIO(out))}
-    # month complete: spend to date is the month; over only when spend > budget
+    # month complete: spend to date is the month; over only when spend > budget. With the
+    # contract, budgets judge effective cost (what is paid), list cost beside it
     assert {k: (D(r["actual_usd"]), D(r["budget_usd"]), r["status"]) for k, r in rows.items()} == {
-        "search": (D("10.312"), D("20.00"), "ok"),
-        "ads": (D("7.494"), D("8.00"), "ok"),
-        "total": (JUNE_TOTAL, D("40.00"), "ok"),
+        "search": (JUNE_TEAMS_EFFECTIVE["search"], D("20.00"), "ok"),
+        "ads": (JUNE_TEAMS_EFFECTIVE["ads"], D("8.00"), "ok"),
+        "total": (JUNE_EFFECTIVE, D("40.00"), "ok"),
     }
-    # 10.312 / 20 = 51.56%; 7.494 / 8 = 93.675%; 17.806 / 40 = 44.515%
+    assert {k: (D(r["list_usd"]), r["basis"]) for k, r in rows.items()} == {
+        "search": (JUNE_TEAMS["search"], "effective cost"),
+        "ads": (JUNE_TEAMS["ads"], "effective cost"),
+        "total": (JUNE_TOTAL, "effective cost"),
+    }
+    # 10.032 / 20 = 50.16%; 6.584 / 8 = 82.3%; 16.616 / 40 = 41.54%
     assert {k: D(r["used_pct"]) for k, r in rows.items()} == {
-        "search": D("51.56"),
-        "ads": D("93.675"),
-        "total": D("44.515"),
+        "search": D("50.16"),
+        "ads": D("82.3"),
+        "total": D("41.54"),
     }
     assert {k: int(r["unpriced_rows"]) for k, r in rows.items()} == {
         "search": 1,
@@ -374,14 +380,14 @@ def test_finops_budgets_for_the_complete_month(env):
 def test_a_team_past_its_budget_is_over(env, tmp_path, monkeypatch):
     teams = tmp_path / "teams.yaml"
     teams.write_text(
-        TEAMS.read_text().replace("monthly_budget_usd: 8,", "monthly_budget_usd: 7.49,")
+        TEAMS.read_text().replace("monthly_budget_usd: 8,", "monthly_budget_usd: 6.58,")
     )
     monkeypatch.setenv("FINOPS_TEAMS", str(teams))
     out = _cli(
         "budgets", "--month", "2025-06", "--today", "2025-06-30", "--format", "csv", "--exact"
     )
     status = {r["team"] or "total": r["status"] for r in csv.DictReader(io.StringIO(out))}
-    # ads spent 7.494 > 7.49 (by less than a cent: the rule compares exact amounts)
+    # ads paid 6.584 (effective) > 6.58 (by less than a cent: the rule compares exact amounts)
     assert status == {"search": "ok", "ads": "over", "total": "ok"}
 
 
@@ -389,9 +395,11 @@ def test_finops_alerts_fire_for_the_budget_threshold_and_unpriced_usage(env):
     out = CliRunner().invoke(main, ["alerts", "--format", "json"], catch_exceptions=False)
     assert out.exit_code == 1, out.output  # something fires
     alerts = {a["kind"]: a["message"] for a in json.loads(out.output)}
-    # ads: 7.494 of 8.00 = 93.7% ≥ the 80% threshold; search 51.6% and the total 44.5% are not
+    # ads paid 6.584 (7.494 at list) of 8.00 = 82.3% ≥ the 80% threshold; search 50.2% and
+    # the total 41.5% are not
     assert alerts["budget"] == (
-        "team ads: $7.49 spent in June 2025 to 2025-06-27, 94% of its $8.00 budget (threshold 80%)"
+        "team ads: $6.58 spent (effective cost; $7.49 at list) in June 2025 to 2025-06-27, "
+        "82% of its $8.00 budget (threshold 80%)"
     )
     assert alerts["unpriced"].startswith("2 usage rows / 18,000 tokens in June 2025 have no price")
 
@@ -498,10 +506,10 @@ def test_budget_view(session, env):
     view = budget_view(session, dt.date(2025, 6, 1))
     rows = {r["team"] or "total": r for r in view.status.to_dicts()}
     assert {k: r["actual_usd"] for k, r in rows.items()} == {
-        "search": D("10.312"),
-        "ads": D("7.494"),
-        "total": JUNE_TOTAL,
+        **JUNE_TEAMS_EFFECTIVE,
+        "total": JUNE_EFFECTIVE,
     }
+    assert {k: r["list_usd"] for k, r in rows.items()} == {**JUNE_TEAMS, "total": JUNE_TOTAL}
     assert {k: r["budget_usd"] for k, r in rows.items()} == {
         "search": D("20"),
         "ads": D("8"),
