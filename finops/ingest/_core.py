@@ -244,12 +244,12 @@ def _merge(
     measures it is replaced; every other row is new.
     """
     report = FileReport(file=file, format=source_kind)
-    span = fetch_one(
-        con,
+    # aggregates are one row each: fetchall drains them without fetch_one's extra statement
+    span = con.execute(
         "SELECT count(*), min(period_start), max(period_start), CAST(min(period_start) AS DATE), "
         "CAST(max(period_start) AS DATE), count(*) FILTER (WHERE earlier) FROM ("
-        f"SELECT period_start, period_start < lag(period_start) OVER () AS earlier FROM {keyed})",
-    )
+        f"SELECT period_start, period_start < lag(period_start) OVER () AS earlier FROM {keyed})"
+    ).fetchall()[0]
     report.rows_read = span[0]
     if not span[0]:
         return report
@@ -269,9 +269,9 @@ def _merge(
     """,
         {"lo": span[1], "hi": span[2]},
     )
-    matched, same = fetch_one(
-        con, "SELECT count(*), coalesce(sum(CAST(same AS INTEGER)), 0) FROM merge_plan"
-    )
+    matched, same = con.execute(
+        "SELECT count(*), coalesce(sum(CAST(same AS INTEGER)), 0) FROM merge_plan"
+    ).fetchall()[0]
     report.rows_new = report.rows_read - matched
     report.rows_duplicate = same
     report.rows_replaced += matched - same
@@ -408,7 +408,7 @@ def _ingest_plans(
                 raise IngestError(name, msg) from None
             except (duckdb.Error, UnicodeDecodeError, OSError, EOFError, ValueError) as exc:
                 raise duckdb_error(name, exc) from None
-            has_rows = fetch_one(con, "SELECT count(*) FROM staged")[0]
+            has_rows = con.execute("SELECT count(*) FROM staged").fetchall()[0][0]
             if not has_rows:
                 raise IngestError(name, "the file has no data rows (only a header?)")
             with _watched(con, progress, name, "validating"):
@@ -426,8 +426,8 @@ def _ingest_plans(
                     con, keyed, ingest_id, fmt.name, name, target, replace_overlap=replace_overlap
                 )
             # free the file's rows before the next file is read
-            con.execute("DROP VIEW keyed")
-            con.execute("DROP TABLE IF EXISTS keyed_rows")
+            if keyed != "keyed":
+                con.execute(f"DROP TABLE {keyed}")
             con.execute("DROP TABLE staged")
             report.cost_only = fmt.reports_cost_only
             report.rows_skipped = skipped
@@ -451,6 +451,7 @@ def _ingest_plans(
                 "rep": sum(r.rows_replaced for r in reports),
             },
         )
+        con.execute("DROP VIEW IF EXISTS keyed")
         con.execute("DROP TABLE IF EXISTS merge_plan")
     return IngestReport(ingest_id=ingest_id, files=reports)
 

@@ -14,8 +14,6 @@ from dataclasses import dataclass
 
 import duckdb
 
-from finops.core.store import fetch_one
-
 __all__ = ["Overlap", "find_overlaps", "overlap_message", "remove_overlaps"]
 
 # a bucket's width in seconds; NULL (-1 here) for a request row
@@ -91,12 +89,11 @@ def remove_overlaps(con: duckdb.DuckDBPyConnection, overlaps: list[Overlap]) -> 
     removed = 0
     for overlap in overlaps:
         params = {"provider": overlap.provider, "days": overlap.days}
-        removed += fetch_one(
-            con,
+        removed += con.execute(
             "SELECT count(*) FROM usage WHERE provider = $provider "
             "AND CAST(period_start AS DATE) IN (SELECT unnest($days))",
             params,
-        )[0]
+        ).fetchall()[0][0]
         con.execute(
             "DELETE FROM usage WHERE provider = $provider "
             "AND CAST(period_start AS DATE) IN (SELECT unnest($days))",

@@ -313,12 +313,12 @@ def first_problem(
     """
     cols = _Columns(con, staged)
     checks = _checks(cols, limits)
-    firsts = fetch_one(
-        con,
+    # an aggregate is one row: fetchall drains it without fetch_one's extra statement
+    firsts = con.execute(
         "SELECT "
         + ", ".join(f"min(source_row) FILTER (WHERE {c.condition})" for c in checks)
-        + f" FROM {staged}",
-    )
+        + f" FROM {staged}"
+    ).fetchall()[0]
     failing = [(row, i) for i, row in enumerate(firsts) if row is not None]
     if not failing:
         return None
@@ -392,10 +392,9 @@ def write_keyed(con: duckdb.DuckDBPyConnection, staged: str, keyed: str) -> str:
         SELECT *, md5(key_basis || '#1') AS row_key FROM based
     """)
     # a 64-bit hash finds repeats cheaply; a collision only costs the exact path below
-    repeated = fetch_one(
-        con,
-        f"SELECT count(*) FROM (SELECT hash(key_basis) FROM {keyed} GROUP BY 1 HAVING count(*) > 1)",
-    )[0]
+    repeated = con.execute(
+        f"SELECT count(*) FROM (SELECT hash(key_basis) FROM {keyed} GROUP BY 1 HAVING count(*) > 1)"
+    ).fetchall()[0][0]
     if not repeated:
         return keyed
     table = f"{keyed}_rows"
