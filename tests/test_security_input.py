@@ -7,6 +7,8 @@ import datetime as dt
 import gzip
 import json
 import os
+import resource
+import signal
 import zipfile
 
 import duckdb
@@ -308,3 +310,33 @@ def test_any_accepted_timestamp_and_count_works_in_spend_totals(tmp_path, stamp,
     assert out.exit_code == 0, out.output
     rows = json.loads(out.output)
     assert sum(int(r["input_tokens"]) for r in rows) == int(float(count))
+
+
+def test_a_full_disk_is_one_line_and_the_store_is_unchanged(loaded, tmp_path, monkeypatch):
+    """A file-size limit makes writing the store fail as a full disk does (ENOSPC and EFBIG
+    both end the write); the upload is refused in one line and rolled back."""
+    db, pricing = loaded
+    before = _totals(db)
+    path = tmp_path / "big.csv"
+    lines = (f"2025-03-01T00:00:00Z,acme,alpha,{i},5,team-{i},req-{i}\n" for i in range(300_000))
+    path.write_text(HEADER.rstrip("\n") + ",request_id\n" + "".join(lines))
+    monkeypatch.setenv("FINOPS_TEMP_DIRECTORY", str(tmp_path / "spill"))
+    store_bytes = db.stat().st_size
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a failed write, not a killed process
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+    try:
+        with open_session(db, pricing) as s:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (store_bytes + (1 << 20), limit[1]))
+            try:
+                with pytest.raises(IngestError) as info:
+                    ingest(s, [path])
+            finally:
+                resource.setrlimit(resource.RLIMIT_FSIZE, limit)
+    finally:
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+    assert str(info.value) == (
+        f"{path}: the disk is full (no space left to write the store or its temporary files); "
+        "nothing was stored. Free some space, or point FINOPS_TEMP_DIRECTORY at a larger disk, "
+        "and ingest again"
+    )
+    assert _totals(db) == before

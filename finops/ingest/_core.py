@@ -369,8 +369,21 @@ def ingest_files(
             limits=limits,
             replace_overlap=replace_overlap,
         )
+    except (duckdb.IOException, OSError) as exc:
+        if not any(sign in str(exc) for sign in _DISK_FULL):
+            raise
+        # the transaction rolled back: nothing of this upload is stored
+        msg = (
+            "the disk is full (no space left to write the store or its temporary files); "
+            "nothing was stored. Free some space, or point FINOPS_TEMP_DIRECTORY at a larger "
+            "disk, and ingest again"
+        )
+        raise IngestError(", ".join(str(p) for p, _ in plans), msg) from None
     finally:
         con.execute(f"SET memory_limit = '{previous_limit}'")
+
+
+_DISK_FULL = ("No space left on device", "File too large", "Disk quota exceeded")
 
 
 def _ingest_memory_limit() -> str:
