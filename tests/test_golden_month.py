@@ -332,8 +332,11 @@ def test_finops_review_markdown_carries_the_hand_computed_month(env, tmp_path):
         "| acme | alpha | $2.30 | $11.86 | +$9.56 |",
         "| acme | thinker | $2.00 | $5.95 | +$3.95 |",
         "The largest increase was search on alpha (+$6.61)",  # 8.912 − 2.30
-        "| search | acme | alpha | $2.30 | $8.91 | +$6.61 | +287.5% |",
-        "| ads | acme | alpha | $0.00 | $2.94 | +$2.94 | new |",
+        # movers in cents that foot to $17.81: 8.912 + 2.944 + 4.55 + 1.40 floor to $17.80 and
+        # the spare cent goes to ads/alpha's .4 remainder; the % is of the cents shown:
+        # 6.61 / 2.30 = +287.4%
+        "| search | acme | alpha | $2.30 | $8.91 | +$6.61 | +287.4% |",
+        "| ads | acme | alpha | $0.00 | $2.95 | +$2.95 | new |",
         "| acme | mystery | 2025-06-16 | — | 1 |",  # first used, no cost: never $0
         "Unpriced usage: 2 rows / 18,000 tokens",
         "| acme | mystery | unknown model | 1 | 12,000 |",
