@@ -110,8 +110,8 @@ def test_overview_as_admin(app_as):
     assert "Effective cost after your contracts: $16.62 June to date, $3.90 in May." in text
     assert "2 rows / 18,000 tokens have no catalog price" in text
     by_model = _column(at, 0, "model", "cost_usd")
-    assert (by_model["alpha"], by_model["thinker"]) == (11.856, 5.95)
-    assert by_model["mystery"] != by_model["mystery"]  # NaN: unpriced, never $0
+    # alpha 11.856, thinker 5.95; mystery is unpriced: a dash, never $0
+    assert by_model == {"alpha": "$11.86", "thinker": "$5.95", "mystery": "—"}
 
 
 def test_teams_page_as_admin(app_as):
@@ -158,7 +158,7 @@ def test_budgets_page_as_admin(app_as):
     # budgets judge effective cost: 16.616 ($16.62); search 10.032, ads 6.584
     assert (m["Spend June 2025 to date"], m["Budget (total)"]) == ("$16.62", "$40.00")
     actual = _column(at, 0, "team", "actual_usd")
-    assert {k if isinstance(k, str) else "total": v for k, v in actual.items()} == {
+    assert {"total" if k == "—" else k: v for k, v in actual.items()} == {
         "ads": 6.584,
         "search": 10.032,
         "total": 16.616,
@@ -184,8 +184,8 @@ def test_catalog_page_as_admin(app_as):
     at = app_as("catalog", ADMIN)
     in_use = next(d.value for d in at.dataframe if "last_used" in d.value.columns)
     costs = {r["model"]: r["cost_usd"] for r in in_use.to_dict("records")}
-    assert (costs["alpha"], costs["thinker"]) == (13.056, 5.95)
-    assert costs["mystery"] != costs["mystery"], "an unpriced model shows no cost, never $0"
+    assert (costs["alpha"], costs["thinker"]) == ("$13.06", "$5.95")  # 13.056, 5.95
+    assert costs["mystery"] == "—", "an unpriced model shows no cost, never $0"
 
 
 def test_simulator_and_upload_pages_as_admin(app_as):
@@ -216,7 +216,7 @@ def test_overview_as_the_viewer(app_as):
     assert "$6.26 June to date, $1.60 in May" in text
     assert "1 rows / 12,000 tokens have no catalog price" in text
     by_model = _column(at, 0, "model", "cost_usd")
-    assert (by_model["thinker"], by_model["alpha"]) == (4.55, 2.619)
+    assert by_model == {"thinker": "$4.55", "alpha": "$2.62", "mystery": "—"}  # alpha 2.619
 
 
 def test_teams_page_as_the_viewer(app_as):
@@ -266,8 +266,8 @@ def test_no_page_shows_the_viewer_another_teams_spend(app_as, page):
 
 def test_the_budgets_page_shows_the_viewer_only_ads_budget(app_as):
     at = app_as("budgets", VIEWER)
-    teams = at.dataframe[0].value["team"].dropna().tolist()
-    assert teams == ["ads"]
+    teams = at.dataframe[0].value["team"].tolist()
+    assert teams == ["ads", "—"]  # ads, then the total of the viewer's teams
     assert "$40.00" not in _texts(at)  # the organisation's budget is not the viewer's
 
 
