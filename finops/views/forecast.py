@@ -64,6 +64,7 @@ class SpendForecast:
     forecast: pl.DataFrame  # key, day, mean, lo80, hi80, lo95, hi95, method, note, cum_*
     months: pl.DataFrame  # key, month, actual_to_date, mean, lo80, hi80, lo95, hi95
     shared: bool = True  # the store's one forecast (False: an exploration made on the spot)
+    change: str | None = None  # what moved the store's forecast since its previous one
     approximate: tuple[str, ...] = ()  # keys whose intervals sum several forecasts
 
     def series(self, key: str) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -118,8 +119,9 @@ def build_forecast(
 def _shared(
     session: Session, flt: SpendFilter, split: str | None, horizon: int | None, today: dt.date
 ) -> SpendForecast:
+    shared = store_forecast(session, today=today)
     chosen = select(
-        store_forecast(session, today=today),
+        shared,
         split=split,
         teams=flt.teams,
         providers=flt.providers,
@@ -150,6 +152,7 @@ def _shared(
         forecast=forecast,
         months=months.select(list(_MONTH_SCHEMA)),
         approximate=chosen.approximate,
+        change=shared.change,
     )
 
 

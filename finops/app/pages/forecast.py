@@ -48,6 +48,8 @@ st.caption(
         else "An exploration (another method or horizon), not the forecast other pages show."
     )
 )
+if result.change:
+    st.info(result.change[0].upper() + result.change[1:] + ".")
 if result.approximate:
     st.caption(
         f"Intervals of {', '.join(result.approximate)} add several forecasts' intervals as if "
