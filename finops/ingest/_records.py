@@ -71,14 +71,20 @@ def _text(value: object) -> str | None:
 
 
 class Rows:
-    """Canonical rows collected column by column, then staged as one DuckDB temp table.
+    """Canonical rows collected, then staged as one DuckDB temp table.
 
+    Rows arrive as the values a format found; every `_BATCH` of them is turned into columns
+    of text at once (a comprehension per column, not a call per cell of every row).
     `skipped` counts source records that are deliberately not usage (e.g. non-token lines of a
     cloud bill); `stage` returns it so the core can report it once it reads a return value.
     """
 
+    _BATCH = 50_000
+    _NAMES = frozenset(_STAGE_COLUMNS)
+
     def __init__(self) -> None:
         self._columns: dict[str, list[str | None]] = {name: [] for name in _STAGE_COLUMNS}
+        self._pending: list[dict[str, object]] = []
         self._source_rows: list[int] = []
         self.skipped = 0
 
@@ -86,17 +92,28 @@ class Rows:
         return len(self._source_rows)
 
     def add(self, source_row: int, **values: object) -> None:
-        unknown = set(values) - set(self._columns)
-        if unknown:
-            msg = f"internal: not a staged column: {', '.join(sorted(unknown))}"
+        if not values.keys() <= self._NAMES:
+            unknown = sorted(set(values) - self._NAMES)
+            msg = f"internal: not a staged column: {', '.join(unknown)}"
             raise RuntimeError(msg)
-        for name, cells in self._columns.items():
-            cells.append(_text(values.get(name)))
+        self._pending.append(values)
         self._source_rows.append(source_row)
+        if len(self._pending) >= self._BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        pending = self._pending
+        for name, cells in self._columns.items():
+            cells.extend(
+                v if v is None or type(v) is str else _text(v)
+                for v in (row.get(name) for row in pending)
+            )
+        self._pending = []
 
     def stage(self, con: duckdb.DuckDBPyConnection, table: str) -> int:
         import pyarrow as pa  # only when a file is staged: a slow import for every CLI start
 
+        self._flush()
         arrays = {name: pa.array(cells, pa.string()) for name, cells in self._columns.items()}
         arrays["source_row"] = pa.array(self._source_rows, pa.int64())
         con.register(_TABLE_VIEW, pa.table(arrays))
