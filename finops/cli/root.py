@@ -218,6 +218,12 @@ def spend(
             )
         if totals.unpriced_warning:
             click.echo(f"warning: {totals.unpriced_warning}")
+        if totals.peak_priced_rows:
+            click.echo(
+                f"warning: {totals.peak_priced_rows:,} rows of a day or longer are for models "
+                "priced by time of day; a day cannot be split by hour, so they are priced at "
+                "the peak rate (upload hourly or per-request usage to price them exactly)"
+            )
         for w in warnings:
             state = "retired" if w["days_left"] < 0 else f"retires in {w['days_left']} days"
             successor = f"; successor {w['successor']}" if w["successor"] else ""

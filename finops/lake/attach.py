@@ -130,7 +130,8 @@ def attach_rollup(con: duckdb.DuckDBPyConnection, out: str | Path) -> AttachRepo
         if stored is None or list(stored[0]) != thresholds:
             con.execute("DELETE FROM rollup_state")
             con.execute(
-                "INSERT INTO rollup_state VALUES (CAST($t AS BIGINT[]), now()::TIMESTAMP)",
+                "INSERT INTO rollup_state (thresholds, built_at) "
+                "VALUES (CAST($t AS BIGINT[]), now()::TIMESTAMP)",
                 {"t": thresholds},
             )
         rows, usage_rows = fetch_one(

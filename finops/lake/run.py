@@ -62,6 +62,7 @@ ROLLUP_COLUMNS: tuple[str, ...] = (
     "model",
     "service_tier",
     "prompt_band",
+    "hour_utc",
     "project_id",
     "api_key_id",
     "team",

@@ -218,7 +218,13 @@ def build_rollup(
 ) -> DataFrame:
     """Build `daily_usage` from the `usage` view with the store's own rollup SQL; cache it."""
     sql = f"WITH usage_rows AS ({read_sql('usage_rows')}) {read_sql('daily_usage')}"
-    params = {"from_day": from_day, "to_day": to_day, "thresholds": list(thresholds)}
+    # no hour kept: time-of-day rows are priced at the peak rate, as daily rows are
+    params = {
+        "from_day": from_day,
+        "to_day": to_day,
+        "thresholds": list(thresholds),
+        "hourly_providers": [],
+    }
     rollup = spark.sql(to_spark_sql(sql, params)).cache()
     rollup.createOrReplaceTempView("daily_usage")
     return rollup

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -52,9 +53,15 @@ _PERIOD_KEYS = frozenset(
         "usd_per_request",
         "usd_per_web_search",
         "notes",
+        "off_peak",
         *[t for t in SERVICE_TIERS if t != "standard"],
     }
 )
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_WINDOW = re.compile(
+    r"^(?P<first>[a-z]{3})(?:-(?P<last>[a-z]{3}))? (?P<start>\d{1,2})(?::00)?-(?P<end>\d{1,2})(?::00)?$"
+)
+HOURS_OF_WEEK = frozenset(range(7 * 24))
 _MODEL_KEYS = frozenset(
     {
         "id",
@@ -100,6 +107,10 @@ class PricePeriod:
     rates: dict[tuple[str, int], dict[str, Decimal]]
     usd_per_request: Decimal | None = None
     usd_per_web_search: Decimal | None = None
+    # time-of-day prices: the standard rates apply at peak; these at the off-peak hours of the
+    # week (Monday 00:00 UTC = 0 .. Sunday 23:00 = 167), standard tier, below any long context
+    off_peak_hours: frozenset[int] | None = None
+    off_peak_rates: dict[str, Decimal] | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +136,11 @@ class Catalog:
     content_hash: str
     models: list[CatalogModel] = field(default_factory=list)
     _by_name: dict[str, list[CatalogModel]] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def hourly_providers(self) -> list[str]:
+        """Providers with a time-of-day price somewhere: their hourly usage keeps its hour."""
+        return sorted({m.provider for m in self.models for p in m.periods if p.off_peak_hours})
 
     @property
     def thresholds(self) -> list[int]:
@@ -303,12 +319,46 @@ def _parse_period(raw: Any, file: str, model: str, index: int, default_source: s
                 rates[(tier, above)] = _tier_block(
                     band[tier], band_standard, err_at, f"{bpath}.{tier}"
                 )
-    fees = {}
+    fees: dict[str, Any] = {}
+    if raw.get("off_peak") is not None:
+        fees["off_peak_hours"], fees["off_peak_rates"] = _off_peak(
+            raw["off_peak"], err_at, f"{path}.off_peak"
+        )
     for fee in ("usd_per_request", "usd_per_web_search"):
         if raw.get(fee) is not None:
             fees[fee] = _as_rate(raw[fee], lambda m, f=fee: err_at(f"{path}.{f}", m))
     source = raw.get("source", default_source)
     return PricePeriod(valid_from, valid_to, source, rates, **fees)
+
+
+def _off_peak(block: Any, err_at, path: str) -> tuple[frozenset[int], dict[str, Decimal]]:
+    """`off_peak: {windows_utc: ["Mon-Fri 10-24", "Sat-Sun 0-24"], usd_per_mtok: {...}}` →
+    (hours of the week, rates). Whole UTC hours; a window ends at or before 24."""
+    if not isinstance(block, dict) or set(block) != {"windows_utc", "usd_per_mtok"}:
+        err_at(path, "give windows_utc (a list such as 'Mon-Fri 10-24') and usd_per_mtok")
+    windows = block["windows_utc"]
+    if not isinstance(windows, list) or not windows:
+        err_at(f"{path}.windows_utc", "expected a list of windows such as 'Mon-Fri 10-24'")
+    hours: set[int] = set()
+    for window in windows:
+        match = _WINDOW.match(str(window).strip().lower())
+        first, last = (
+            (match.group("first"), match.group("last") or match.group("first"))
+            if match
+            else ("", "")
+        )
+        if match is None or first not in _WEEKDAYS or last not in _WEEKDAYS:
+            err_at(
+                f"{path}.windows_utc", f"{window!r} is not a window such as 'Mon-Fri 10-24' (UTC)"
+            )
+        start, end = int(match.group("start")), int(match.group("end"))
+        if not 0 <= start < end <= 24:
+            err_at(f"{path}.windows_utc", f"{window!r}: hours run from 0 to 24, start before end")
+        days = range(_WEEKDAYS.index(first), _WEEKDAYS.index(last) + 1)
+        hours.update(day * 24 + hour for day in days for hour in range(start, end))
+    if hours == HOURS_OF_WEEK:
+        err_at(f"{path}.windows_utc", "the windows cover every hour: leave no peak, give one price")
+    return frozenset(hours), _rates_block(block["usd_per_mtok"], err_at, f"{path}.usd_per_mtok")
 
 
 def _parse_model(raw: Any, provider: str, file: str, default_source: str | None) -> CatalogModel:
@@ -363,6 +413,8 @@ def _parse_model(raw: Any, provider: str, file: str, default_source: str | None)
                 period.rates,
                 period.usd_per_request,
                 period.usd_per_web_search,
+                period.off_peak_hours,
+                period.off_peak_rates,
             )
         )
     return CatalogModel(
@@ -497,23 +549,38 @@ def _price_rows(catalog: Catalog, revision_id: int) -> list[tuple]:
             for (tier, above), rates in period.rates.items():
                 higher = sorted(a for a in thresholds if a > above)
                 below = higher[0] if higher else None
-                rows.append(
-                    (
-                        revision_id,
-                        m.provider,
-                        m.id,
-                        index,
-                        period.valid_from,
-                        period.valid_to,
-                        tier,
-                        above,
-                        below,
-                        period.source,
-                        *[(rates[c] / _MTOK) if c in rates else None for c in TOKEN_CLASSES],
-                        period.usd_per_request,
-                        period.usd_per_web_search,
+                # a time-of-day period splits its standard base rates: peak hours and off-peak
+                windows = [(rates, None, None)]
+                if period.off_peak_hours and (tier, above) == ("standard", 0):
+                    peak = sorted(HOURS_OF_WEEK - period.off_peak_hours)
+                    off = sorted(period.off_peak_hours)
+                    windows = [
+                        (rates, peak, "peak"),
+                        (period.off_peak_rates or {}, off, "off_peak"),
+                    ]
+                for window_rates, hours, window in windows:
+                    rows.append(
+                        (
+                            revision_id,
+                            m.provider,
+                            m.id,
+                            index,
+                            period.valid_from,
+                            period.valid_to,
+                            tier,
+                            above,
+                            below,
+                            period.source,
+                            *[
+                                (window_rates[c] / _MTOK) if c in window_rates else None
+                                for c in TOKEN_CLASSES
+                            ],
+                            period.usd_per_request,
+                            period.usd_per_web_search,
+                            hours,
+                            window,
+                        )
                     )
-                )
     return rows
 
 
@@ -564,7 +631,7 @@ def record_revision(
                 for name in dict.fromkeys((m.id, *m.aliases))
             ],
         )
-        placeholders = ", ".join(["?"] * 21)
+        placeholders = ", ".join(["?"] * 23)
         con.executemany(f"INSERT INTO catalog_prices VALUES ({placeholders})", prices)
         con.execute(
             "INSERT INTO catalog_revisions VALUES ($r, $h, now()::TIMESTAMP, $s, $l, $m, $p)",

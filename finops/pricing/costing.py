@@ -32,6 +32,7 @@ __all__ = [
     "refresh_daily_usage",
     "spend",
     "spend_totals",
+    "stored_hourly_providers",
     "unpriced",
     "unpriced_warning",
 ]
@@ -96,9 +97,16 @@ def priced_sql(source: str = "stored_daily_usage") -> str:
     return relation("priced_usage", usage_to_price=source)
 
 
-def _stored_thresholds(con: duckdb.DuckDBPyConnection) -> list[int] | None:
-    row = fetch_one(con, "SELECT thresholds FROM rollup_state")
-    return list(row[0]) if row else None
+def _stored_state(con: duckdb.DuckDBPyConnection) -> tuple[list[int], list[str]] | None:
+    """(thresholds, hourly providers) the rollup was built with; None before the first build."""
+    row = fetch_one(con, "SELECT thresholds, hourly_providers FROM rollup_state")
+    return (list(row[0]), list(row[1] or [])) if row else None
+
+
+def stored_hourly_providers(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The providers whose hourly usage the rollup keeps by hour (time-of-day prices)."""
+    state = _stored_state(con)
+    return state[1] if state else []
 
 
 def refresh_daily_usage(
@@ -106,10 +114,13 @@ def refresh_daily_usage(
     thresholds: list[int],
     from_day: dt.date | None = None,
     to_day: dt.date | None = None,
+    hourly_providers: list[str] | None = None,
 ) -> None:
     """Recompute the rollup for days in [from_day, to_day) (all days when both are None).
 
-    Call inside the ingest transaction so the rollup never disagrees with `usage`. Days a
+    `hourly_providers` (default: those the rollup was built with) keep the hour of their
+    hourly and request rows, for time-of-day prices. Call inside the ingest transaction so the
+    rollup never disagrees with `usage`. Days a
     lake rollup was attached for (`finops lake attach`) hold no request rows to rebuild them
     from: refused, rather than emptied.
     """
@@ -127,7 +138,14 @@ def refresh_daily_usage(
             "upload such usage to the lake and rerun finops lake run, or use another store"
         )
         raise ValueError(msg)
-    params = {"from_day": from_day, "to_day": to_day, "thresholds": thresholds}
+    if hourly_providers is None:
+        hourly_providers = stored_hourly_providers(con)
+    params = {
+        "from_day": from_day,
+        "to_day": to_day,
+        "thresholds": thresholds,
+        "hourly_providers": list(hourly_providers),
+    }
     con.execute(
         "DELETE FROM daily_usage WHERE ($from_day IS NULL OR day >= CAST($from_day AS DATE)) "
         "AND ($to_day IS NULL OR day < CAST($to_day AS DATE))",
@@ -137,11 +155,12 @@ def refresh_daily_usage(
         f"INSERT INTO daily_usage BY NAME {relation('daily_usage', usage_rows='usage_rows')}",
         params,
     )
-    if _stored_thresholds(con) != thresholds:
+    if _stored_state(con) != (list(thresholds), list(hourly_providers)):
         con.execute("DELETE FROM rollup_state")
         con.execute(
-            "INSERT INTO rollup_state VALUES (CAST($t AS BIGINT[]), now()::TIMESTAMP)",
-            {"t": thresholds},
+            "INSERT INTO rollup_state (thresholds, built_at, hourly_providers) "
+            "VALUES (CAST($t AS BIGINT[]), now()::TIMESTAMP, CAST($h AS VARCHAR[]))",
+            {"t": thresholds, "h": list(hourly_providers)},
         )
 
 
@@ -151,20 +170,25 @@ def ensure_rollup(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> bool:
     Band boundaries come from the catalog, so a catalog that adds a threshold changes which
     band a past request falls in. This needs a writable connection.
     """
-    stored = _stored_thresholds(con)
+    stored = _stored_state(con)
     has_usage = fetch_one(con, "SELECT count(*) > 0 FROM (SELECT 1 FROM usage LIMIT 1)")[0]
-    if stored == catalog.thresholds or (stored is None and not has_usage):
+    wanted = (catalog.thresholds, catalog.hourly_providers)
+    # without request rows there is nothing to re-hour (an attached lake rollup has no hours)
+    if stored == wanted or (not has_usage and (stored is None or stored[0] == wanted[0])):
         return False
     with transaction(con):
-        refresh_daily_usage(con, catalog.thresholds)
+        refresh_daily_usage(con, catalog.thresholds, hourly_providers=catalog.hourly_providers)
     return True
 
 
 def rollup_is_current(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> bool:
-    stored = _stored_thresholds(con)
+    stored = _stored_state(con)
+    has_usage = fetch_one(con, "SELECT count(*) > 0 FROM (SELECT 1 FROM usage LIMIT 1)")[0]
     if stored is None:
-        return not fetch_one(con, "SELECT count(*) > 0 FROM (SELECT 1 FROM usage LIMIT 1)")[0]
-    return stored == catalog.thresholds
+        return not has_usage
+    if not has_usage:
+        return stored[0] == catalog.thresholds
+    return stored == (catalog.thresholds, catalog.hourly_providers)
 
 
 def _params(revision_id: int, from_day, to_day) -> dict:
@@ -244,6 +268,7 @@ class SpendTotals:
     first_day: dt.date | None
     last_day: dt.date | None
     tokens: int = 0  # every token, priced or not
+    peak_priced_rows: int = 0  # rows of a day or longer priced at a time-of-day model's peak rate
 
     @property
     def unpriced_warning(self) -> str | None:
@@ -266,7 +291,9 @@ def spend_totals(
         f"coalesce(sum(CASE WHEN cost_usd IS NULL THEN usage_rows END), 0), "
         f"coalesce(sum(CASE WHEN cost_usd IS NULL THEN {TOKENS_SQL} END), 0), "
         f"coalesce(sum(usage_rows), 0), min(day), max(day), "
-        f"coalesce(sum({TOKENS_SQL}), 0) FROM ({priced_sql()})",
+        f"coalesce(sum({TOKENS_SQL}), 0), "
+        "coalesce(sum(CASE WHEN price_time_window = 'peak' AND hour_utc IS NULL "
+        f"THEN usage_rows END), 0) FROM ({priced_sql()})",
         _params(revision_id, from_day, to_day),
     )
     return SpendTotals(
@@ -278,6 +305,7 @@ def spend_totals(
         row[5],
         row[6],
         int(row[7]),
+        int(row[8]),
     )
 
 
@@ -332,7 +360,10 @@ def priced_rows(
     to_day: dt.date | None = None,
 ) -> pl.DataFrame:
     """Every usage row with its cost per token class, price period and unpriced reason."""
-    params = _params(revision_id, from_day, to_day) | {"thresholds": thresholds}
+    params = _params(revision_id, from_day, to_day) | {
+        "thresholds": thresholds,
+        "hourly_providers": stored_hourly_providers(con),
+    }
     return query_pl(
         con, f"SELECT * FROM ({priced_sql('usage_rows')}) ORDER BY period_start, source_row", params
     )

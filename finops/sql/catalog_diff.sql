@@ -22,6 +22,7 @@ joined AS (
         coalesce(a.valid_from, b.valid_from) AS valid_from,
         coalesce(a.service_tier, b.service_tier) AS service_tier,
         coalesce(a.above_tokens, b.above_tokens) AS above_tokens,
+        coalesce(a.time_window, b.time_window) AS time_window,
         coalesce(a.price_field, b.price_field) AS price_field,
         a.valid_to AS valid_to_a,
         b.valid_to AS valid_to_b,
@@ -34,13 +35,15 @@ joined AS (
        AND a.valid_from = b.valid_from
        AND a.service_tier = b.service_tier
        AND a.above_tokens = b.above_tokens
+       AND a.time_window IS NOT DISTINCT FROM b.time_window
        AND a.price_field = b.price_field
 )
 SELECT
     provider,
     model_id,
     valid_from,
-    service_tier,
+    CASE WHEN time_window IS NULL THEN service_tier
+         ELSE service_tier || ' ' || replace(time_window, '_', '-') END AS service_tier,
     above_tokens,
     replace(price_field, 'usd_per_', '') AS price,
     CASE

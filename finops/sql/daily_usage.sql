@@ -7,6 +7,7 @@ SELECT
     model,
     service_tier,
     prompt_band,
+    hour_utc,
     project_id,
     api_key_id,
     team,

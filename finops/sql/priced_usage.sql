@@ -55,7 +55,8 @@ matched AS (
         price.usd_per_input_image,
         price.usd_per_output_image,
         price.usd_per_request,
-        price.usd_per_web_search
+        price.usd_per_web_search,
+        price.time_window AS price_time_window
     FROM resolved AS r
     LEFT JOIN catalog_prices AS price
         ON price.revision_id = CAST($revision_id AS INTEGER)
@@ -66,6 +67,12 @@ matched AS (
        AND (price.valid_to IS NULL OR r.day < price.valid_to)
        AND price.above_tokens <= r.prompt_band
        AND (price.below_tokens IS NULL OR r.prompt_band < price.below_tokens)
+       -- time-of-day prices: a row with an hour takes the window holding its hour of the week;
+       -- a row without one (a day or longer) cannot be split and takes the peak rate
+       AND (price.hours_of_week IS NULL
+            OR (r.hour_utc IS NULL AND price.time_window = 'peak')
+            OR list_contains(price.hours_of_week,
+                             CAST((isodow(r.day) - 1) * 24 + r.hour_utc AS SMALLINT)))
 ),
 costed AS (
     SELECT

@@ -1,8 +1,9 @@
 -- usage_rows: canonical usage rows in the day range [$from_day, $to_day) (NULL = open), each
 -- with its UTC day and prompt_band: the largest long-context threshold in $thresholds that the
 -- request's prompt passes (0 when none). Bucket rows cannot show a prompt size; the source's
--- long_context flag puts them in the highest band. usage_rows = 1 lets rows and rollups be
--- counted alike.
+-- long_context flag puts them in the highest band. hour_utc: the UTC hour of a request or of
+-- a bucket of an hour or less, for providers in $hourly_providers (time-of-day prices), else
+-- NULL. usage_rows = 1 lets rows and rollups be counted alike.
 SELECT
     CAST(period_start AS DATE) AS day,
     CASE
@@ -19,6 +20,9 @@ SELECT
                  + coalesce(input_audio_tokens, 0) + coalesce(input_image_tokens, 0)
         )), 0)
     END AS prompt_band,
+    CASE WHEN list_contains(CAST($hourly_providers AS VARCHAR[]), provider)
+              AND (period_end IS NULL OR period_end <= period_start + INTERVAL 1 HOUR)
+         THEN CAST(hour(period_start) AS TINYINT) END AS hour_utc,
     CAST(1 AS BIGINT) AS usage_rows,
     *
 FROM usage

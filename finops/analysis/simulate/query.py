@@ -158,6 +158,7 @@ def base_params(session: Session, scope: Scope, resolved: list[Resolved]) -> dic
         "revision_id": session.revision_id,
         "pricing_day": None,
         "thresholds": catalog.thresholds,
+        "hourly_providers": catalog.hourly_providers,
         "from_day": scope.first_day,
         "to_day": scope.last_day + dt.timedelta(days=1) if scope.last_day else None,
         "tag_keys": [k for k, _ in scope.tags],
