@@ -4,7 +4,7 @@
 -- tier or any token class with tokens has no price; unpriced_reason says which.
 -- reads: usage_to_price
 WITH known_providers AS (
-    SELECT DISTINCT provider FROM catalog_models WHERE revision_id = CAST($revision_id AS INTEGER)
+    SELECT DISTINCT provider FROM catalog_aliases WHERE revision_id = CAST($revision_id AS INTEGER)
 ),
 -- a provider the catalog does not know: its usage is unpriced, naming the closest known provider
 unknown_providers AS (
