@@ -174,8 +174,8 @@ def planned_months(daily: pl.DataFrame, savings: Sequence[PlanSaving]) -> pl.Dat
                 "forecast_days": len(days),
                 "as_is_usd": as_is[month],
                 "saving_usd": saving[""],
-                "saving_usd_low": saving["_low"],
-                "saving_usd_high": saving["_high"],
+                "saving_low_usd": saving["_low"],
+                "saving_high_usd": saving["_high"],
                 "as_planned_usd": as_is[month] - saving[""],
             }
         )
@@ -185,8 +185,8 @@ def planned_months(daily: pl.DataFrame, savings: Sequence[PlanSaving]) -> pl.Dat
         "forecast_days": pl.Int64,
         "as_is_usd": money,
         "saving_usd": money,
-        "saving_usd_low": money,
-        "saving_usd_high": money,
+        "saving_low_usd": money,
+        "saving_high_usd": money,
         "as_planned_usd": money,
     }
     return pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
