@@ -18,7 +18,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 from click.testing import CliRunner
+from conftest import REPO
 from fixtures.control.usage import day_row, write_usage
+from streamlit.testing.v1 import AppTest
 
 from finops.analysis.alerts import (
     Alert,
@@ -391,3 +393,19 @@ def test_cli_budgets_show_effective_and_list_cost(db, pricing_dir, tmp_path):
     assert "as of 2025-06-10 (USD, effective cost)" in out.output
     ads = next(line for line in out.output.splitlines() if "│ ads" in line)
     assert "36.00" in ads and "45.00" in ads
+
+
+def test_budgets_page_says_it_judges_effective_cost(db, pricing_dir, tmp_path, monkeypatch):
+    """The page's total: $36.00 effective, $45.00 at list (see the test above)."""
+    _make_store(db, pricing_dir, tmp_path, extras=False)
+    monkeypatch.setenv("FINOPS_DB", str(db))
+    monkeypatch.setenv("FINOPS_PRICING", str(pricing_dir))
+    monkeypatch.setenv("FINOPS_TEAMS", str(_teams(tmp_path, ads_budget="40")))
+    monkeypatch.setenv("FINOPS_CONTRACTS", str(_contracts(tmp_path)))
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=90).run()
+    at.switch_page(str(REPO / "finops" / "app" / "pages" / "budgets.py")).run()
+    assert not at.exception, at.exception
+    assert any("Budgets judge effective cost" in c.value for c in at.caption)
+    assert {m.label: m.value for m in at.metric}["Spend June 2025 to date"] == "$36.00"
+    table = at.dataframe[0].value
+    assert list(table["list_usd"]) == [45.0, 45.0]  # ads, then the total
