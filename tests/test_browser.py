@@ -255,3 +255,129 @@ def test_every_page_renders_in_a_real_browser(app_url, browser):
         if missing:
             failures.append(f"{name}: missing {missing}")
     assert not failures, failures
+
+
+# --- the demo company, page by page -----------------------------------------------------------
+
+#: Per page: a text that shows once the page has rendered on the demo.
+DEMO_PAGES = {
+    "": "Spend over time",
+    "teams": "Spend, all teams shown",
+    "review": "What to act on",
+    "forecast": "forecast",
+    "simulator": "Move usage of",
+    "savings": "Opportunities",
+    "budgets": "Projected month end",
+    "anomalies": "Findings",
+    "upload": "Usage exports",
+    "catalog": "Models in the catalog",
+}
+
+#: The page has run and drawn: no running indicator, no placeholder, every chart plotted.
+SETTLED = """(() => {
+    const main = document.querySelector('[data-testid="stMain"]');
+    if (!main || main.innerText.length < 40) return false;
+    if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
+    if (document.querySelector('[data-testid="stSkeleton"]')) return false;
+    return [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(
+        c => c.querySelector('.js-plotly-plot .main-svg'));
+})()"""
+#: Every plotly chart's traces: name and colour (marker, line or fill), as drawn.
+TRACES = """[...document.querySelectorAll('.js-plotly-plot')].map(gd => (gd._fullData || [])
+    .map(t => [t.name, (t.marker && typeof t.marker.color === 'string' && t.marker.color)
+                       || (t.line && t.line.color) || t.fillcolor || null]))"""
+#: Column headers of every table (Streamlit's grid keeps an accessible copy in the DOM).
+HEADERS = """[...document.querySelectorAll('[data-testid="stDataFrame"] [role="columnheader"]')]
+    .map(h => h.innerText.trim()).filter(t => t)"""
+#: Tables and charts with nothing in them.
+EMPTY = """[...document.querySelectorAll('[data-testid="stDataFrame"]')].filter(
+    d => d.querySelectorAll('[role="row"]').length <= 1).length
+  + [...document.querySelectorAll('.js-plotly-plot')].filter(
+    gd => !(gd._fullData || []).some(t => (t.x && t.x.length) || (t.y && t.y.length))).length"""
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory):
+    """`finops demo` (its teams.yaml, contracts.yaml and evals.csv beside the store) served by
+    `finops app` with nothing but FINOPS_DB set: the app finds the company files itself."""
+    folder = tmp_path_factory.mktemp("demo-company")
+    db = folder / "finops.duckdb"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FINOPS_")}
+    made = subprocess.run(
+        [sys.executable, "-m", "finops.cli", "demo", "--days", "120", "--db", str(db)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr
+    port = _free_port()
+    env |= {
+        "FINOPS_DB": str(db),
+        "STREAMLIT_SERVER_ADDRESS": "127.0.0.1",
+        "STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none",
+    }
+    log = folder / "app.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "finops.cli", "app", "--port", str(port)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def healthy() -> bool:
+        if proc.poll() is not None:
+            pytest.fail(f"finops app exited: {log.read_text()[-2000:]}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                return r.read().strip() == b"ok"
+        except OSError:
+            return False
+
+    _wait("finops app to answer", healthy, 90)
+    yield f"http://127.0.0.1:{port}"
+    _stop(proc)
+
+
+def test_every_page_of_the_demo_reads_well(demo_url, browser):
+    """Screenshots of every page on the demo (test-artifacts/demo-*.png), with no "None", no
+    snake_case column header, no empty table or chart, and a team in the same colour on the
+    Overview and on Teams."""
+    import re
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    failures, colours = [], {}
+    for path, headline in DEMO_PAGES.items():
+        name = path or "overview"
+        browser.send("Page.navigate", url=f"{demo_url}/{path}")
+        _wait(f"{name} to finish drawing", lambda: browser.evaluate(SETTLED), 600)
+        time.sleep(1.0)
+        _wait(f"{name} to finish drawing", lambda: browser.evaluate(SETTLED), 600)
+        browser.screenshot(ARTIFACTS / f"demo-{name}.png")
+        dom, text = browser.dom(), browser.text()
+        if headline not in text:
+            failures.append(f"{name}: {headline!r} is not on the page")
+        if 'data-testid="stException"' in dom:
+            failures.append(f"{name}: a Streamlit exception is on the page")
+        if re.search(r"\bNone\b", text):
+            failures.append(f"{name}: 'None' on the page")
+        snake = [h for h in browser.evaluate(HEADERS) or [] if re.search(r"[a-z]_[a-z]", h)]
+        if snake:
+            failures.append(f"{name}: snake_case headers {snake}")
+        if browser.evaluate(EMPTY):
+            failures.append(f"{name}: an empty table or chart")
+        for traces in browser.evaluate(TRACES) or []:
+            for trace, colour in traces:
+                if trace and colour:
+                    colours.setdefault(trace, {}).setdefault(colour.lower(), set()).add(name)
+    # every team drawn on both pages has one colour on both
+    for team in ("search", "support", "growth", "finance-ops"):
+        seen = colours.get(team, {})
+        pages = set().union(*seen.values()) if seen else set()
+        if {"overview", "teams"} <= pages and len(seen) != 1:
+            failures.append(f"{team} has colours {seen}")
+        if not {"overview", "teams"} <= pages:
+            failures.append(f"{team} is not drawn on both Overview and Teams: {pages}")
+    assert not failures, failures

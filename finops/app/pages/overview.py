@@ -42,9 +42,19 @@ col1.metric(
     delta_color="inverse",
     help=f"{ov.days_elapsed} of {ov.days_in_month} days",
 )
-if proj is not None and proj.available:
+if proj is not None and proj.available and not proj.days_forecast:
+    # the month is complete: its total is the first card, so this one says what we pay
+    saved = ov.month_to_date_usd - ov.month_to_date_effective_usd
     col2.metric(
-        "Projected month end" if proj.days_forecast else "Month total (complete)",
+        f"Effective cost {ov.month_start:%B}",
+        ui.money(ov.month_to_date_effective_usd),
+        delta=None if not saved else f"{ui.money(saved)} saved by contracts",
+        delta_color="off",
+        help="After contract discounts and commitments (contracts.yaml)",
+    )
+elif proj is not None and proj.available:
+    col2.metric(
+        "Projected month end",
         ui.money(proj.mean),
         delta=None
         if ov.projected_vs_last_month_pct is None
@@ -75,7 +85,9 @@ if (ov.month_to_date_effective_usd, ov.last_month_effective_usd) != (
         f"{ui.money(ov.last_month_effective_usd)} in {ov.last_month_start:%B}."
     )
 else:
-    st.caption("Effective cost equals list cost (no contracts.yaml: set FINOPS_CONTRACTS).")
+    st.caption(
+        "Effective cost equals list cost: no contracts.yaml beside the store (or FINOPS_CONTRACTS)."
+    )
 if ov.budget_usd is not None:
     col4.metric(
         f"Budget {ov.month_start:%B}",
@@ -93,7 +105,7 @@ else:
         help=f"Catalog revision {ov.revision_id}. Set monthly_budget_usd in teams.yaml "
         "(FINOPS_TEAMS) to compare with a budget.",
     )
-if proj is not None and proj.available and proj.lo80 is not None:
+if proj is not None and proj.available and proj.days_forecast and proj.lo80 is not None:
     st.caption(
         f"Month-end projection: {ui.money(proj.mean)}, 80% interval {ui.money(proj.lo80)} – "
         f"{ui.money(proj.hi80)} ({proj.days_forecast} days forecast with {proj.method})."

@@ -28,6 +28,13 @@ review = ui.review(db, version, month, flt)
 sections = rv.review_sections(review)
 
 if present:
+    # full screen: no sidebar, header or toolbar around the slide
+    st.markdown(
+        "<style>[data-testid='stSidebar'],[data-testid='stSidebarCollapsedControl'],"
+        "header[data-testid='stHeader'],[data-testid='stToolbar']{display:none !important}"
+        "[data-testid='stMainBlockContainer']{padding-top:1rem;max-width:100%}</style>",
+        unsafe_allow_html=True,
+    )
     index = min(state.get("review_slide", 0), len(sections) - 1)
     prev_col, info_col, next_col = st.columns([1, 4, 1])
     if prev_col.button("◀ Previous", disabled=index == 0, width="stretch"):
