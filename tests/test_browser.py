@@ -278,7 +278,9 @@ SETTLED = """(() => {
     const main = document.querySelector('[data-testid="stMain"]');
     if (!main || main.innerText.length < 40) return false;
     if (document.querySelector('[data-testid="stStatusWidget"]')) return false;
-    if (document.querySelector('[data-testid="stSkeleton"]')) return false;
+    if (document.querySelector('[data-testid="stSkeleton"],[data-testid="stSpinner"]')) {
+        return false;
+    }
     return [...document.querySelectorAll('[data-testid="stPlotlyChart"]')].every(
         c => c.querySelector('.js-plotly-plot .main-svg'));
 })()"""
