@@ -293,7 +293,7 @@ HEADERS = """[...document.querySelectorAll('[data-testid="stDataFrame"] [role="c
     .map(h => h.innerText.trim()).filter(t => t)"""
 #: Tables and charts with nothing in them.
 EMPTY = """[...document.querySelectorAll('[data-testid="stDataFrame"]')].filter(
-    d => d.querySelectorAll('[role="row"]').length <= 1).length
+    d => d.offsetParent !== null && d.querySelectorAll('[role="row"]').length <= 1).length
   + [...document.querySelectorAll('.js-plotly-plot')].filter(
     gd => !(gd._fullData || []).some(t => (t.x && t.x.length) || (t.y && t.y.length))).length"""
 

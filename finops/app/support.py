@@ -411,6 +411,12 @@ _LABELS = {
     "cache_hit_rate": "cache-hit rate",
     "unpriced_rows": "unpriced rows",
     "unpriced_tokens": "unpriced tokens",
+    "used_pct": "used (% of budget)",
+    "projected_pct": "projected (% of budget)",
+    "projected_lo80_usd": "projected, 80% low",
+    "projected_hi80_usd": "projected, 80% high",
+    "list_usd": "list cost",
+    "actual_usd": "spent",
 }
 
 

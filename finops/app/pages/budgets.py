@@ -72,6 +72,6 @@ if view.alerts.is_empty():
     st.success("Nothing fires.")
 for alert in view.alerts.iter_rows(named=True):
     show = st.error if alert["severity"] == "critical" else st.warning
-    amount = f" ({fmt.usd(alert['amount_usd'])})" if alert["amount_usd"] is not None else ""
-    show(f"**{alert['kind']}** · {alert['scope']}: {alert['message']}{amount}".replace("$", "\\$"))
+    # the message names its scope and its dollars already: say it once
+    show(f"**{alert['kind'].capitalize()}** · {alert['message']}".replace("$", "\\$"))
 st.caption("`finops alerts` runs the same checks from a scheduler and can post them to a webhook.")

@@ -52,8 +52,15 @@ if choices:
     st.plotly_chart(charts.price_history(history, classes), width="stretch")
     ui.show_table(history)
 
-st.subheader("Models in use (last 90 days of data)")
-ui.show_table(overview.in_use, money_columns=("cost_usd",))
+st.subheader("Models in use")
+st.caption(
+    "Models used in the last 90 days of data, with their spend over the last 30 days "
+    "(no price: —) and their retirement date where the catalog has one."
+)
+ui.show_table(
+    overview.in_use.rename({"cost_usd": "cost_last_30_days_usd"}),
+    money_columns=("cost_last_30_days_usd",),
+)
 
 st.subheader("Revisions")
 ui.show_table(overview.revisions)
