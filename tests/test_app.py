@@ -214,7 +214,7 @@ def test_review_present_mode_shows_one_section_per_screen(demo_env):
     next_button = next(b for b in at.button if b.label == "Next ▶")
     next_button.click().run()
     assert not at.exception
-    assert [s.value for s in at.subheader] == ["Total and change"]
+    assert [s.value for s in at.subheader] == ["What to act on"]
 
 
 def test_review_page_for_another_month(demo_env):
@@ -280,14 +280,14 @@ def test_catalog_page_shows_a_revisions_dollar_impact(tmp_path, monkeypatch):
 
 GOOD = (
     "period_start,provider,model,input_tokens,output_tokens,team\n"
-    "2025-12-30T10:00:00Z,openai,gpt-4o-mini,1000000,100000,growth\n"
-    "2025-12-30T11:00:00Z,openai,gpt-4o-mini,1000000,100000,growth\n"
-    "2025-12-30T12:00:00Z,openai,no-such-model-x,5000,500,growth\n"
+    "2026-01-02T10:00:00Z,openai,gpt-4o-mini,1000000,100000,growth\n"
+    "2026-01-02T11:00:00Z,openai,gpt-4o-mini,1000000,100000,growth\n"
+    "2026-01-02T12:00:00Z,openai,no-such-model-x,5000,500,growth\n"
 )
 BAD = (
     "period_start,provider,model,input_tokens,output_tokens,team\n"
-    "2025-12-30T10:00:00Z,openai,gpt-4o-mini,1000,100,growth\n"
-    "2025-12-30T11:00:00Z,openai,gpt-4o-mini,lots,100,growth\n"
+    "2026-01-02T10:00:00Z,openai,gpt-4o-mini,1000,100,growth\n"
+    "2026-01-02T11:00:00Z,openai,gpt-4o-mini,lots,100,growth\n"
 )
 
 
@@ -326,6 +326,7 @@ def test_upload_previews_then_loads_several_files(fresh_demo):
     load = next(b for b in at.button if b.label.startswith("Load 2 file(s), 6 rows"))
     load.click().run()
     assert not at.exception
+    assert at.success, [e.value for e in at.error] + [w.value for w in at.warning]
     assert "6 new, 0 duplicate, 0 replaced rows from 2 file(s)" in at.success[0].value
     assert _usage_rows(fresh_demo) == before + 6
     result = at.dataframe[0].value
