@@ -120,7 +120,7 @@ def test_reading_commands_run_beside_another_reader(tmp_path):
             "-c",
             (
                 f"import duckdb, time; c = duckdb.connect({str(db)!r}, read_only=True); "
-                "print('open', flush=True); time.sleep(60)"
+                "print('open', flush=True); time.sleep(900)"
             ),
         ],
         stdout=subprocess.PIPE,
@@ -146,6 +146,7 @@ def test_reading_commands_run_beside_another_reader(tmp_path):
             )
             assert run.returncode == 0, (args, run.stderr)
         # a writer, by contrast, is refused while the reader holds the file
+        assert holder.poll() is None  # still holding the store open
         run = subprocess.run(
             [str(Path(sys.executable).with_name("finops")), "demo", "--days", "3", "--db", str(db)],
             check=False,

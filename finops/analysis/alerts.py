@@ -33,8 +33,10 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from finops.analysis.anomalies import detect_anomalies
 from finops.analysis.budgets import BASIS_EFFECTIVE, Budgets, budget_status, last_day_with_data
 from finops.core import format as fmt
+from finops.pricing import costing
 
 if TYPE_CHECKING:
     from finops.analysis.anomalies import AnomalyConfig
@@ -176,8 +178,6 @@ def evaluate_alerts(
     `unallocated_limit_pct=None` turns the unallocated check off; budgets come from
     :func:`finops.analysis.budgets.load_budgets` (no budgets, no budget alerts).
     """
-    from finops.analysis.anomalies import detect_anomalies
-    from finops.pricing import costing
 
     day = today or last_day_with_data(session)
     if day is None:

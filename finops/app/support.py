@@ -34,8 +34,11 @@ if TYPE_CHECKING:
     from finops.views.budgets import BudgetView
     from finops.views.forecast import SpendForecast
     from finops.views.simulation import SimulatorChoices
+from finops.analysis.opportunities import find_opportunities
+from finops.analysis.simulate import simulate
 from finops.core.store import default_db_path
 from finops.pricing.allocation import default_teams_path
+from finops.pricing.catalog import default_pricing_dir
 from finops.pricing.contracts import default_contracts_path
 from finops.session.access import (
     AccessPolicy,
@@ -46,8 +49,12 @@ from finops.session.access import (
     visible_teams,
 )
 from finops.session.session import Session, open_session
+from finops.views.anomalies import find_for_filter
+from finops.views.budgets import budget_view
+from finops.views.forecast import backtest_total, build_forecast
 from finops.views.overview import Overview, build_overview
 from finops.views.review import MonthlyReview, build_review
+from finops.views.simulation import simulator_choices as build
 from finops.views.teams import TeamDetail, TeamsOverview, team_detail, teams_overview
 
 __all__ = [
@@ -97,7 +104,6 @@ def store_version(db: Path) -> float:
 
 
 def _config_files() -> list[Path]:
-    from finops.pricing.catalog import default_pricing_dir
 
     pricing = Path(pricing_path() or default_pricing_dir())
     files = sorted(pricing.glob("*.y*ml")) if pricing.is_dir() else []
@@ -266,7 +272,6 @@ def revision_impact(db: str, version: str, rev_a: int, rev_b: int) -> RevisionIm
 def forecast(
     db: str, version: str, flt: SpendFilter, split: str | None, horizon: int | None, method: str
 ) -> SpendForecast:
-    from finops.views.forecast import build_forecast
 
     with _open(db) as s:
         return build_forecast(s, flt, split=split, horizon=horizon, method=method)
@@ -274,7 +279,6 @@ def forecast(
 
 @st.cache_data(show_spinner="Backtesting…")
 def forecast_backtest(db: str, version: str, flt: SpendFilter, method: str) -> dict:
-    from finops.views.forecast import backtest_total
 
     with _open(db) as s:
         return backtest_total(s, flt, method=method)
@@ -284,7 +288,6 @@ def forecast_backtest(db: str, version: str, flt: SpendFilter, method: str) -> d
 def anomalies(
     db: str, version: str, flt: SpendFilter, first_day: dt.date, last_day: dt.date
 ) -> pl.DataFrame:
-    from finops.views.anomalies import find_for_filter
 
     with _open(db) as s:
         return find_for_filter(s, flt, first_day=first_day, last_day=last_day)
@@ -294,7 +297,6 @@ def anomalies(
 def simulation(
     db: str, version: str, scenario: Scenario, as_billed: bool = False
 ) -> SimulationResult:
-    from finops.analysis.simulate import simulate
 
     with _open(db) as s:
         return simulate(s, scenario, as_billed=as_billed)
@@ -302,7 +304,6 @@ def simulation(
 
 @st.cache_data(show_spinner="Reading the models in use…")
 def simulator_choices(db: str, version: str) -> SimulatorChoices:
-    from finops.views.simulation import simulator_choices as build
 
     with _open(db) as s:
         return build(s)
@@ -310,7 +311,6 @@ def simulator_choices(db: str, version: str) -> SimulatorChoices:
 
 @st.cache_data(show_spinner="Looking for savings (a minute on a large store)…")
 def opportunities(db: str, version: str) -> list[Opportunity]:
-    from finops.analysis.opportunities import find_opportunities
 
     with _open(db) as s:
         return find_opportunities(s)
@@ -318,7 +318,6 @@ def opportunities(db: str, version: str) -> list[Opportunity]:
 
 @st.cache_data(show_spinner="Checking budgets and alerts…")
 def budgets(db: str, version: str, month: dt.date) -> BudgetView:
-    from finops.views.budgets import budget_view
 
     with _open(db) as s:
         return budget_view(s, month, viewer_teams=_VIEWER_TEAMS.get())

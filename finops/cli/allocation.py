@@ -9,6 +9,7 @@ import polars as pl
 
 from finops.cli.group import main
 from finops.cli.options import (
+    day_range,
     db_option,
     emit,
     format_option,
@@ -95,7 +96,6 @@ def allocation_show(
     Example:
       finops allocation show --teams teams.yaml --from 2025-06-01 --to 2025-06-30
     """
-    from finops.cli.options import day_range
 
     start, end = day_range(from_, to)
     with reading_session(db, pricing, teams) as s:

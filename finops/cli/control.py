@@ -13,6 +13,24 @@ from pathlib import Path
 import click
 import polars as pl
 
+from finops.analysis.alert_state import record_alerts, track_alerts
+from finops.analysis.alerts import (
+    WebhookError,
+    alerts_frame,
+    check_webhook_url,
+    evaluate_alerts,
+    post_webhook,
+    slack_payload,
+)
+from finops.analysis.anomalies import AnomalyConfig, detect_anomalies
+from finops.analysis.budgets import (
+    BASIS_EFFECTIVE,
+    budget_status,
+    last_day_with_data,
+    load_budgets,
+    parse_month,
+    showback,
+)
 from finops.cli.group import export, main
 from finops.cli.options import (
     USER_ERRORS,
@@ -28,6 +46,7 @@ from finops.cli.options import (
 )
 from finops.core.cells import neutralise_frame
 from finops.core.format import usd
+from finops.pricing.allocation import default_teams_path
 from finops.session import session
 
 __all__ = [
@@ -48,15 +67,12 @@ def _today_option(f):
 
 def _budgets_from(teams: Path | None, db: Path | None = None):
     """Budgets of --teams, else of the teams.yaml beside the store (as the session finds it)."""
-    from finops.analysis.budgets import load_budgets
-    from finops.pricing.allocation import default_teams_path
 
     teams = teams if teams is not None else default_teams_path(db)
     return load_budgets(teams) if teams is not None else None
 
 
 def _month(text: str | None) -> dt.date | None:
-    from finops.analysis.budgets import parse_month
 
     if text is None:
         return None
@@ -97,7 +113,6 @@ def budgets_command(
       finops budgets --teams teams.yaml
       finops budgets --teams teams.yaml --month 2025-11 --format json
     """
-    from finops.analysis.budgets import BASIS_EFFECTIVE, budget_status
 
     budgets = _budgets_from(teams, db)
     with reading_session(db, pricing, teams, contracts) as s:
@@ -175,7 +190,6 @@ def anomalies_command(
       finops anomalies --days 14
       finops anomalies --scope team --min-impact 50 --format json
     """
-    from finops.analysis.anomalies import AnomalyConfig, detect_anomalies
 
     kw: dict = {"scopes": tuple(s.strip() for s in scopes.split(",") if s.strip())}
     if min_impact is not None:
@@ -287,15 +301,6 @@ def alerts_command(
       finops alerts --teams teams.yaml || echo "something fires"
       finops alerts --teams teams.yaml --webhook https://hooks.slack.com/services/T/B/X
     """
-    from finops.analysis.alert_state import record_alerts, track_alerts
-    from finops.analysis.alerts import (
-        WebhookError,
-        check_webhook_url,
-        evaluate_alerts,
-        post_webhook,
-        slack_payload,
-    )
-    from finops.analysis.budgets import last_day_with_data
 
     try:
         limit = None if unallocated_limit.strip().lower() == "off" else Decimal(unallocated_limit)
@@ -334,7 +339,6 @@ def alerts_command(
 
 
 def _show_notices(shown, fmt: str, *, firing: int) -> None:
-    from finops.analysis.alerts import alerts_frame
 
     frame = alerts_frame([n.alert for n in shown]).with_columns(
         pl.Series("state", [n.state for n in shown], dtype=pl.Utf8),
@@ -404,7 +408,6 @@ def showback_command(
       finops export showback --month 2025-11 --teams teams.yaml --out showback-2025-11.csv
       finops export showback --month 2025-11 --format json
     """
-    from finops.analysis.budgets import showback
 
     first = _month(month)
     if out is not None:

@@ -7,6 +7,10 @@ from pathlib import Path
 import click
 import polars as pl
 
+from finops.analysis.forecast.api import forecast_series
+from finops.analysis.forecast.spend import backtest_spend, forecast_spend
+from finops.analysis.forecast.state import save_forecast, store_forecast
+from finops.analysis.simulate import plans
 from finops.cli.group import main
 from finops.cli.options import (
     contracts_option,
@@ -92,8 +96,6 @@ def forecast_command(
       finops forecast --plan plans.yaml
       finops forecast --by team --period month
     """
-    from finops.analysis.forecast.spend import forecast_spend
-    from finops.analysis.forecast.state import save_forecast, store_forecast
 
     if plan_file is not None and by != "total":
         raise click.UsageError("--plan compares the total forecast: leave out --by")
@@ -119,7 +121,6 @@ def forecast_command(
 
 def _emit_planned(session, result, plan_file: Path, fmt: str) -> None:
     """The --plan view: planned migrations (finops.analysis.simulate.plans) by month."""
-    from finops.analysis.simulate import plans
 
     savings = plans.plan_savings(session, plans.load_plans(plan_file), today=result.as_of)
     frame = plans.planned_months(result.forecast, savings)
@@ -159,7 +160,6 @@ def forecast_series_command(
     Example:
       finops forecast-series --input spend.csv --date-col date --value-col usd --horizon 14
     """
-    from finops.analysis.forecast.api import forecast_series
 
     try:
         frame = pl.read_csv(input_path, try_parse_dates=True)
@@ -208,7 +208,6 @@ def backtest_command(by: str, horizon: int, fmt: str, db: Path, pricing) -> None
     Example:
       finops backtest --by team
     """
-    from finops.analysis.forecast.spend import backtest_spend
 
     with reading_session(db, pricing) as s:
         frame = backtest_spend(s, by=by, horizon=horizon)

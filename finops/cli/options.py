@@ -22,6 +22,7 @@ import polars as pl
 from finops.cli.group import register_user_errors
 from finops.core import format as fmt
 from finops.core.cells import neutralise_frame
+from finops.core.schema import SPEND_KEYS
 from finops.core.store import StoreError, StoreNeedsMigration, default_db_path
 from finops.ingest import IngestError
 from finops.pricing.allocation import AllocationError
@@ -116,7 +117,6 @@ def contracts_option(f):
 
 def spend_query_options(f):
     """--by, --from, --to: what a spend query groups by and the days it covers."""
-    from finops.core.schema import SPEND_KEYS
 
     f = click.option("--to", default=None, help="Last day (YYYY-MM-DD, inclusive).")(f)
     f = click.option("--from", "from_", default=None, help="First day (YYYY-MM-DD, inclusive).")(f)

@@ -27,9 +27,16 @@ from finops.cli.options import (
     teams_option,
 )
 from finops.core.format import usd
+from finops.core.months import parse_month
+from finops.export.focus import export_focus as write_focus
+from finops.ingest._core import STEPS
+from finops.ingest.mapping import register_mapping
 from finops.pricing import catalog as catalog_mod
 from finops.pricing import costing
+from finops.pricing.allocation import default_teams_path
 from finops.session import session
+from finops.session.access import check_binding, load_access
+from finops.views.catalog import revision_impact
 
 __all__ = ["main"]
 
@@ -42,8 +49,6 @@ def _ingest_progress():
     """A rich progress bar per file on a terminal (stderr); silent otherwise."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from finops.ingest._core import STEPS
 
     console = Console(stderr=True)
     bar = Progress(
@@ -106,8 +111,6 @@ def ingest(
       finops ingest exports/2025-06/*.csv
     """
     if mapping is not None:
-        from finops.ingest.mapping import register_mapping
-
         format_name = register_mapping(mapping).name
     with session.open_session(db, pricing) as s, _ingest_progress() as on_progress:
         report = session.ingest(
@@ -323,7 +326,6 @@ def pricing_impact(rev_a: str, rev_b: str, from_, to, fmt: str, db: Path, pricin
     Example:
       finops pricing impact 3 4 --from 2025-05-01 --to 2025-05-31
     """
-    from finops.views.catalog import revision_impact
 
     start, end = day_range(from_, to)
     with reading_session(db, pricing) as s:
@@ -426,8 +428,6 @@ def export_focus(
     Example:
       finops export focus --month 2025-06 --out june-focus.parquet
     """
-    from finops.core.months import parse_month
-    from finops.export.focus import export_focus as write_focus
 
     try:
         first = parse_month(month)
@@ -504,8 +504,6 @@ def app(
       finops app --port 8502
       finops app --address 0.0.0.0 --trust-proxy --teams teams.yaml   # behind oauth2-proxy
     """
-    from finops.pricing.allocation import default_teams_path
-    from finops.session.access import check_binding, load_access
 
     # the map the app will read: --teams / FINOPS_TEAMS, else a teams.yaml beside the store
     policy = load_access(teams or default_teams_path(db))

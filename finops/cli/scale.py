@@ -19,13 +19,19 @@ from finops.cli.options import (
     teams_option,
 )
 from finops.core.format import usd
+from finops.core.store import connect
+from finops.export.parquet import export_parquet
+from finops.export.spark_engine import spark_spend
+from finops.pricing.allocation import load_allocation
+from finops.pricing.catalog import sync_catalog
+from finops.pricing.contracts import load_contracts
+from finops.pricing.rollup import rebuild_rollup
 from finops.session import session
 
 __all__ = ["export_parquet_command", "spark_spend_command"]
 
 
 def _export(db: Path, pricing: Path | None, out: Path, overwrite: bool):
-    from finops.export.parquet import export_parquet
 
     with session.open_session(db, pricing, read_only=True) as s:
         try:
@@ -119,9 +125,6 @@ def spark_spend_command(
 
     A cluster through spark-submit or YARN: see docs/spark.md.
     """
-    from finops.export.spark_engine import spark_spend
-    from finops.pricing.allocation import load_allocation
-    from finops.pricing.contracts import load_contracts
 
     keys = [k.strip() for k in by.split(",") if k.strip()]
     start, end = day_range(from_, to)
@@ -178,9 +181,6 @@ def rollup_rebuild_command(db: Path, pricing: Path | None) -> None:
     Example:
       finops rollup rebuild --pricing pricing/
     """
-    from finops.core.store import connect
-    from finops.pricing.catalog import sync_catalog
-    from finops.pricing.rollup import rebuild_rollup
 
     con = connect(db)
     try:

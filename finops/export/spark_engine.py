@@ -28,6 +28,7 @@ from finops.lake.spark import (
     to_spark_sql,
 )
 from finops.pricing import costing
+from finops.pricing.catalog import resolve_revision
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -126,7 +127,6 @@ def spark_spend(
     Prices at `revision` (id, label or hash prefix; default: the revision the export was made
     with); days are [from_day, to_day). Same arguments, same frame, same dollars as DuckDB.
     """
-    from finops.pricing.catalog import resolve_revision
 
     spark = spark or spark_session(master)
     manifest = load_export(spark, data, from_day=from_day, to_day=to_day, contracts=contracts)

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from finops.core.store import connect
 from finops.lake.source import LakeInput, Partition, canonical_usage, list_partitions
-from finops.lake.spark import SparkConnection, build_rollup, contract_terms
+from finops.lake.spark import SparkConnection, build_rollup, contract_terms, to_spark_sql
 from finops.pricing import costing
 from finops.pricing.allocation import owned_rows_sql
 from finops.pricing.catalog import Catalog, sync_catalog
@@ -223,7 +223,6 @@ def _write_catalog(spark: SparkSession, out: str, catalog: Catalog, tables: dict
 
 def _priced(spark: SparkSession, allocation: Allocation | None) -> DataFrame:
     """The `daily_usage` view priced, owned and under contract, by the store's own SQL."""
-    from finops.lake.spark import to_spark_sql
 
     con = SparkConnection(spark)
     sql = costing.priced_sql()

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from finops.core.store import read_sql
+from finops.pricing.contracts import install_contracts
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -197,8 +198,6 @@ def spark_session(master: str | None = None, app_name: str = "finops") -> SparkS
 def contract_terms(contracts: Contracts | None):
     """The contract_terms rows finops.pricing.contracts installs, made by the same code in DuckDB."""
     import duckdb
-
-    from finops.pricing.contracts import install_contracts
 
     con = duckdb.connect()
     try:

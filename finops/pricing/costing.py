@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from finops.pricing.allocation import Allocation
 from finops.core.schema import SPEND_KEYS
 from finops.core.store import fetch_one, query_pl, relation, transaction
+from finops.pricing.allocation import apply_splits, owned_rows_sql
 
 __all__ = [
     "SPEND_MEASURES",
@@ -223,8 +224,6 @@ def spend(
     source = f"({priced_sql()})"
     team_sql = _KEY_SQL["team"]
     if needs_owner:
-        from finops.pricing.allocation import owned_rows_sql
-
         source = f"({owned_rows_sql(con, allocation, priced_sql())})"
         team_sql = "owner"
     where = ""
@@ -242,7 +241,6 @@ def spend(
     frame = query_pl(con, sql, params)
     if not splitting:
         return frame
-    from finops.pricing.allocation import apply_splits
 
     direct = query_pl(
         con,

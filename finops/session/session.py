@@ -18,6 +18,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from finops.core import demo
+from finops.core.demo import generate_demo
 from finops.core.schema import TOKEN_CLASSES
 from finops.core.store import connect, default_db_path
 from finops.core.today import pinned_today
@@ -37,6 +39,7 @@ from finops.pricing.contracts import (
     install_contracts,
     load_contracts,
 )
+from finops.session.readers import prepare_read_only
 
 __all__ = [
     "Session",
@@ -107,8 +110,6 @@ def open_session(
     try:
         install_contracts(con, terms)
         if read_only:
-            from finops.session.readers import prepare_read_only
-
             catalog, revision_id, allocation_revision = prepare_read_only(con, pricing, allocation)
         else:
             catalog, revision_id = sync_catalog(con, pricing)
@@ -167,7 +168,6 @@ def ingest(
 
 def load_demo(session: Session, *, days: int = 270, seed: int = 7) -> UploadReport:
     """Generate the demo history and ingest it through the canonical Parquet path."""
-    from finops.core.demo import generate_demo
 
     frame = generate_demo(days=days, seed=seed)
     with tempfile.TemporaryDirectory(prefix="finops-demo-") as tmp:
@@ -184,7 +184,6 @@ def write_demo_company(session: Session, folder: Path | None = None) -> list[str
     whatever `--days` was. A file already there with other content is kept, never
     overwritten. Returns one line per file saying what happened.
     """
-    from finops.core import demo
 
     folder = folder or session.db.resolve().parent
     rules_only = folder / ".teams-demo-rules.yaml"

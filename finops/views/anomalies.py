@@ -12,18 +12,11 @@ import datetime as dt
 
 import polars as pl
 
+from finops.analysis.anomalies import detect_anomalies
 from finops.analysis.filters import SpendFilter, filtered_spend
 from finops.session.session import Session
 
-__all__ = ["anomalies_available", "find_for_filter"]
-
-
-def anomalies_available() -> bool:
-    try:
-        import finops.analysis.anomalies  # noqa: F401
-    except ImportError:
-        return False
-    return True
+__all__ = ["find_for_filter"]
 
 
 def find_for_filter(
@@ -35,7 +28,6 @@ def find_for_filter(
     config=None,
 ) -> pl.DataFrame:
     """Findings on the days [first_day, last_day] (FINDING_SCHEMA rows), within the filter."""
-    from finops.analysis.anomalies import detect_anomalies
 
     found = detect_anomalies(
         session, days=(last_day - first_day).days + 1, today=last_day, config=config

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
+import finops.analysis.forecast.api  # noqa: F401
+from finops.analysis.forecast.api import forecast_series, period_total
 from finops.core.months import month_end
 
 __all__ = [
     "Projection",
-    "forecast_available",
     "period_from_forecast",
     "project_period",
     "standard_horizon",
@@ -43,14 +44,6 @@ class Projection:
     @property
     def available(self) -> bool:
         return self.mean is not None
-
-
-def forecast_available() -> bool:
-    try:
-        import finops.analysis.forecast.api  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def standard_horizon(as_of: dt.date) -> int:
@@ -90,15 +83,6 @@ def project_period(
         return Projection(**base, days_forecast=0, mean=actual, note="the period is complete")
     if series.is_empty():
         return Projection(**base, days_forecast=0, mean=None, note="no spend history to forecast")
-    try:
-        from finops.analysis.forecast.api import forecast_series
-    except ImportError:
-        return Projection(
-            **base,
-            days_forecast=0,
-            mean=None,
-            note="forecasting (finops.analysis.forecast.api) is unavailable",
-        )
     horizon = max(standard_horizon(as_of), (period_end - as_of).days)
     # a day without usage spent nothing; the series runs to as_of even if the last days are empty
     calendar = pl.DataFrame({"day": pl.date_range(series["day"][0], as_of, "1d", eager=True)}).join(
@@ -126,7 +110,6 @@ def period_from_forecast(
     the running-total bounds at its end shifted by that same amount: wider than a calibrated
     interval for the period alone, and said so in the note.
     """
-    from finops.analysis.forecast.api import period_total
 
     first = fc["day"][0]
     method, note = fc["method"][0], fc["note"][0]

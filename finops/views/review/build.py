@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import polars as pl
 
+from finops.analysis.anomalies import AnomalyConfig
 from finops.analysis.filters import (
     SpendFilter,
     filtered_spend,
@@ -37,7 +38,7 @@ from finops.core.store import beside_store, fetch_one
 from finops.core.today import resolve_today
 from finops.pricing import costing
 from finops.session.session import Session
-from finops.views.anomalies import anomalies_available, find_for_filter
+from finops.views.anomalies import find_for_filter
 
 __all__ = [
     "TOP_MOVERS",
@@ -305,10 +306,6 @@ def _unit_economics(this: pl.DataFrame, prev: pl.DataFrame) -> pl.DataFrame:
 
 
 def _anomalies(session: Session, month: dt.date, as_of: dt.date, flt: SpendFilter):
-    if not anomalies_available():
-        return None, "Anomaly detection (finops.analysis.anomalies) is not available."
-    from finops.analysis.anomalies import AnomalyConfig
-
     # team and model findings: API-key detail is for the Anomalies page (and costs most)
     found = find_for_filter(
         session,

@@ -1,4 +1,4 @@
--- 005_alert_state: what `finops alerts` last saw and last sent for each alert, so an alert is
+-- 006_alert_state: what `finops alerts` last saw and last sent for each alert, so an alert is
 -- sent once when it starts firing, again only when it gets worse, and once when it resolves
 -- (finops.analysis.alert_state). One row per alert_key (kind | scope | topic).
 CREATE TABLE alert_state (

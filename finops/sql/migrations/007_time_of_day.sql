@@ -1,4 +1,4 @@
--- 006_time_of_day: prices by hour of the day (UTC), as DeepSeek bills since 2026-08-17.
+-- 007_time_of_day: prices by hour of the day (UTC), as DeepSeek bills since 2026-08-17.
 -- catalog_prices.hours_of_week: the hours of the week (Monday 00:00 UTC = 0 .. Sunday 23:00 = 167)
 -- a price row applies to; NULL = every hour. time_window: 'peak' or 'off_peak' on the rows of a
 -- period with an off-peak block, NULL elsewhere. daily_usage.hour_utc: the UTC hour of a request

@@ -1,4 +1,4 @@
--- 004_forecast_cache: the one spend forecast per store state (finops.analysis.forecast.state),
+-- 005_forecast_cache: the one spend forecast per store state (finops.analysis.forecast.state),
 -- so every view reads the same numbers. state_key digests the usage, catalog revision, teams
 -- map, contracts and "today"; each part (days, months, month_bounds, history) is a Parquet
 -- file in body. change says what moved the forecast since the store's previous one.
