@@ -110,3 +110,24 @@ def test_other_providers_and_re_uploads_are_not_overlaps(db, opts, files, tmp_pa
     assert "0 new, 2 duplicate, 0 replaced" in again.output
     assert _run("ingest", str(other), *opts).exit_code == 0
     assert _totals(db) == (3, 340, 34, 340)
+
+
+def test_a_store_mixing_widths_takes_more_of_a_width_it_has(db, opts, tmp_path):
+    """Gateway request logs beside a daily export of other workloads (as the demo has): a new
+    request row for March 2nd matches a stored width, so it is new — 2 + 1 rows, 50 + 7 + 8
+    input tokens. Only a file with none of the day's stored widths is another export of it."""
+    mixed, more = tmp_path / "mixed.csv", tmp_path / "more.csv"
+    mixed.write_text(
+        HEADER.rstrip("\n") + ",request_id\n"
+        "2025-03-02T00:00:00Z,2025-03-03T00:00:00Z,openai,gpt-4o,50,5,\n"
+        "2025-03-02T10:00:00Z,,openai,gpt-4o,7,1,req-1\n"
+    )
+    more.write_text(
+        "period_start,provider,model,input_tokens,output_tokens,request_id\n"
+        "2025-03-02T11:00:00Z,openai,gpt-4o,8,1,req-2\n"
+    )
+    assert _run("ingest", str(mixed), *opts).exit_code == 0
+    out = _run("ingest", str(more), *opts)
+    assert out.exit_code == 0, out.output
+    assert "1 new, 0 duplicate, 0 replaced" in out.output
+    assert _totals(db) == (3, 65, 7, 65)

@@ -2,9 +2,9 @@
 
 Row keys include the period, so an hourly and a daily export of the same day get different
 keys and would both be added. Before a file's rows are merged, its days are compared with
-stored usage of the same provider: where a day is stored at another bucket width (per request,
-1-hour, 1-day buckets), the upload is refused, or with `replace` the stored rows of those
-provider-days make way for the file's.
+stored usage of the same provider: where a day is stored only at other bucket widths (per
+request, 1-hour, 1-day buckets), the upload is refused, or with `replace` the stored rows of
+those provider-days make way for the file's.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class Overlap:
 def find_overlaps(
     con: duckdb.DuckDBPyConnection, keyed: str, lo: dt.datetime, hi: dt.datetime
 ) -> list[Overlap]:
-    """Provider-days whose stored bucket widths differ from the file's, by provider."""
+    """Provider-days stored only at bucket widths the file does not have, by provider."""
     rows = con.execute(
         f"""
         WITH incoming AS (
@@ -49,7 +49,10 @@ def find_overlaps(
             list_sort(flatten(list(DISTINCT s.widths))),
             list_sort(flatten(list(DISTINCT i.widths)))
         FROM incoming AS i JOIN stored AS s USING (provider, day)
-        WHERE list_sort(i.widths) <> list_sort(s.widths)
+        -- a store may mix widths for one provider (gateway request logs beside daily
+        -- exports of other workloads): a file is another export of stored usage when none
+        -- of its widths is stored that day
+        WHERE NOT list_has_any(i.widths, s.widths)
         GROUP BY i.provider ORDER BY i.provider
         """,
         {"lo": dt.datetime.combine(lo.date(), dt.time()), "hi": hi},
