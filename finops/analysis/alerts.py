@@ -158,7 +158,7 @@ def _anomaly_alerts(found: pl.DataFrame) -> list[Alert]:
         else:
             text = f"model {r['model']}: {r['detail']} ({_money(r['impact_usd'])} in 30 days)"
         severity = "critical" if r["check"] == "deprecation" and r["actual"] <= 0 else "warning"
-        topic = f"{r['check']} {r['model'] or ''}".strip()
+        topic = " ".join(str(r.get(k) or "") for k in ("check", "metric", "model")).strip()
         out.append(Alert(r["day"], "anomaly", severity, scope, text, r["impact_usd"], topic=topic))
     return out
 
