@@ -109,3 +109,32 @@ def test_plan_file_errors_name_the_file_and_field(tmp_path):
     with pytest.raises(ScenarioError) as err:
         plans.load_plans(bad)
     assert str(err.value) == f"{bad}, plans[0].start: 'June' is not a date (YYYY-MM-DD)"
+
+
+def test_forecast_page_shows_the_same_as_planned_cents_as_the_command(steady, monkeypatch):
+    """A plans.yaml beside the store: the Forecast page's "As is and as planned" table holds
+    June's $383.51 saving and the command's cents, month by month."""
+    from streamlit.testing.v1 import AppTest
+
+    db, pricing, plan = steady
+    (db.parent / "plans.yaml").write_text(plan.read_text())
+    monkeypatch.setenv("FINOPS_DB", str(db))
+    monkeypatch.setenv("FINOPS_PRICING", str(pricing))
+    common = ["--db", str(db), "--pricing", str(pricing), "--format", "json"]
+    out = _cli("forecast", "--plan", str(plan), *common)
+    assert out.exit_code == 0, out.output
+    by_cli = {r["month"]: r for r in json.loads(out.output, parse_float=Decimal)}
+    at = AppTest.from_file(str(Path(__file__).parents[1] / "app.py"), default_timeout=180).run()
+    at.switch_page("finops/app/pages/forecast.py").run()
+    assert not at.exception, at.exception
+    assert "As is and as planned" in [h.value for h in at.subheader]
+    # the frame under the table (its headers and $ formats are column_config)
+    (table,) = [t.value for t in at.dataframe if "as_planned_usd" in list(t.value.columns)]
+    shown = {str(m)[:7]: row for m, row in zip(table["month"], table.to_dict("records"))}
+    assert Decimal(str(shown["2025-06"]["saving_usd"])).quantize(Decimal("0.01")) == SAVING
+    assert sorted(shown) == sorted(m[:7] for m in by_cli)
+    for month, row in by_cli.items():
+        got = shown[month[:7]]
+        for column in ("as_is_usd", "saving_usd", "as_planned_usd"):
+            cents = Decimal(str(got[column])).quantize(Decimal("0.01"))
+            assert cents == Decimal(str(row[column])), (month, column)

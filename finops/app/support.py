@@ -53,6 +53,7 @@ from finops.views.anomalies import find_for_filter
 from finops.views.budgets import budget_view
 from finops.views.forecast import backtest_total, build_forecast
 from finops.views.overview import Overview, build_overview
+from finops.views.plans import default_plans_path, planned_outlook
 from finops.views.review import MonthlyReview, build_review
 from finops.views.simulation import simulator_choices as build
 from finops.views.teams import TeamDetail, TeamsOverview, team_detail, teams_overview
@@ -108,7 +109,7 @@ def _config_files() -> list[Path]:
     pricing = Path(pricing_path() or default_pricing_dir())
     files = sorted(pricing.glob("*.y*ml")) if pricing.is_dir() else []
     db = store_path()
-    for path in (default_teams_path(db), default_contracts_path(db)):
+    for path in (default_teams_path(db), default_contracts_path(db), default_plans_path(db)):
         if path is not None:
             files.append(path)
     return files
@@ -275,6 +276,17 @@ def forecast(
 
     with _open(db) as s:
         return build_forecast(s, flt, split=split, horizon=horizon, method=method)
+
+
+@st.cache_data(show_spinner="Pricing the planned migrations…")
+def planned(db: str, version: str) -> pl.DataFrame | None:
+    """As is and as planned by month, from the plans.yaml beside the store (or FINOPS_PLANS);
+    None without one."""
+    path = default_plans_path(db)
+    if path is None:
+        return None
+    with _open(db) as s:
+        return planned_outlook(s, path)
 
 
 @st.cache_data(show_spinner="Backtesting…")

@@ -10,7 +10,6 @@ import polars as pl
 from finops.analysis.forecast.api import forecast_series
 from finops.analysis.forecast.spend import backtest_spend, forecast_spend
 from finops.analysis.forecast.state import save_forecast, store_forecast
-from finops.analysis.simulate import plans
 from finops.cli.group import main
 from finops.cli.options import (
     contracts_option,
@@ -21,6 +20,7 @@ from finops.cli.options import (
     reading_session,
     teams_option,
 )
+from finops.views.plans import planned_outlook
 
 
 def _levels(text: str) -> tuple[int, ...]:
@@ -103,7 +103,7 @@ def forecast_command(
         result = forecast_spend(s, by=by, horizon=horizon, levels=_levels(levels))
         shared = store_forecast(s)
         if plan_file is not None:
-            _emit_planned(s, result, plan_file, fmt)
+            _emit_planned(s, result, plan_file, horizon, fmt)
     save_forecast(db, shared)
     if plan_file is not None:
         return
@@ -119,11 +119,10 @@ def forecast_command(
         click.echo(shared.change)
 
 
-def _emit_planned(session, result, plan_file: Path, fmt: str) -> None:
+def _emit_planned(session, result, plan_file: Path, horizon: int | None, fmt: str) -> None:
     """The --plan view: planned migrations (finops.analysis.simulate.plans) by month."""
 
-    savings = plans.plan_savings(session, plans.load_plans(plan_file), today=result.as_of)
-    frame = plans.planned_months(result.forecast, savings)
+    frame = planned_outlook(session, plan_file, horizon=horizon)
     emit(frame, fmt, title=f"Spend forecast from {result.as_of}: as is and as planned (USD)")
 
 

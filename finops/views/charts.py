@@ -22,6 +22,7 @@ __all__ = [
     "layout",
     "monthly_spend",
     "movers",
+    "planned_months",
     "price_history",
     "spend_by_model",
     "spend_over_time",
@@ -250,6 +251,35 @@ def forecast_band(history: pl.DataFrame, forecast: pl.DataFrame) -> go.Figure:
         line={"color": COLORS["budget"], "dash": "dash"},
     )
     return layout(fig, y_title="USD per day")
+
+
+def planned_months(plan: pl.DataFrame) -> go.Figure:
+    """As is beside as planned per month (from :func:`finops.views.plans.planned_outlook`),
+    the planned month's bar spanning the saving's low-high range."""
+    months = [f"{m:%b %Y}" for m in plan["month"]]
+    planned = plan["as_planned_usd"].cast(pl.Float64)
+    fig = go.Figure()
+    fig.add_bar(
+        x=months,
+        y=plan["as_is_usd"].cast(pl.Float64).to_list(),
+        name="as is",
+        marker_color=COLORS["forecast"],
+    )
+    fig.add_bar(
+        x=months,
+        y=planned.to_list(),
+        name="as planned",
+        marker_color=COLORS["actual"],
+        error_y={
+            "type": "data",
+            "symmetric": False,
+            # a larger saving means a lower planned total, and the other way round
+            "array": (plan["saving_usd"] - plan["saving_low_usd"]).cast(pl.Float64).to_list(),
+            "arrayminus": (plan["saving_high_usd"] - plan["saving_usd"]).cast(pl.Float64).to_list(),
+        },
+    )
+    fig.update_layout(barmode="group")
+    return layout(fig, y_title="USD per month")
 
 
 def anomaly_impacts(findings: pl.DataFrame, *, top: int = 20) -> go.Figure:

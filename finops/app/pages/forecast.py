@@ -87,6 +87,34 @@ ui.show_table(
     money_columns=("actual_to_date", "mean", "lo80", "hi80", "lo95", "hi95"),
 )
 
+plan = ui.planned(db, version)
+if plan is not None and not plan.is_empty():
+    st.subheader("As is and as planned")
+    st.caption(
+        "The total forecast beside the migrations planned in plans.yaml: each month saves the "
+        "simulated monthly saving times the share of its days the plan has moved (ramps "
+        "included), so a month wholly after a plan saves exactly that amount. Same numbers as "
+        "`finops forecast --plan plans.yaml`."
+    )
+    st.plotly_chart(charts.planned_months(plan), width="stretch")
+    ui.show_table(
+        plan.select(
+            "month",
+            "as_is_usd",
+            "saving_usd",
+            "saving_low_usd",
+            "saving_high_usd",
+            "as_planned_usd",
+        ),
+        money_columns=(
+            "as_is_usd",
+            "saving_usd",
+            "saving_low_usd",
+            "saving_high_usd",
+            "as_planned_usd",
+        ),
+    )
+
 with st.expander("How good is it on this spend? (backtest)"):
     if st.button("Run the backtest", key="fc_backtest"):
         score = ui.forecast_backtest(db, version, flt, method)
