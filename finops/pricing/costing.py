@@ -7,6 +7,8 @@ any catalog revision can price history (*as priced then*, *at another revision*)
 from __future__ import annotations
 
 import datetime as dt
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -28,7 +30,9 @@ __all__ = [
     "UNPRICED_WARNING_SHARE",
     "SpendTotals",
     "ensure_rollup",
+    "clear_priced_cache",
     "priced_rows",
+    "priced_source",
     "priced_sql",
     "refresh_daily_usage",
     "spend",
@@ -96,6 +100,71 @@ def priced_sql(source: str = "stored_daily_usage") -> str:
         msg = f"unknown usage source {source!r}"
         raise ValueError(msg)
     return relation("priced_usage", usage_to_price=source)
+
+
+# -- the priced rollup, kept per state in this process --------------------------------------------
+#
+# Pricing the daily rollup (priced_usage.sql: alias resolution, the range join on prices,
+# contracts) costs far more than grouping its result, and a page asks for several groupings.
+# The priced rollup (every day) is kept in the process as Arrow, keyed by a digest of all
+# priced_usage.sql reads: the rollup, the catalog revision's aliases and prices, and this
+# connection's contract terms. A key that matches prices the same rows the same way, so
+# a cached read is the live SQL's result, exact (DECIMAL stays decimal128).
+
+#: Priced rollups kept (a few stores, revisions or contracts at once); the oldest goes first.
+PRICED_CACHE_SIZE = 4
+_priced_cache: OrderedDict[tuple, object] = OrderedDict()
+_priced_lock = threading.Lock()
+
+_STATE_DIGEST_SQL = """
+SELECT
+    (SELECT count(*) FROM daily_usage),
+    (SELECT coalesce(sum(hash(d)), 0) FROM daily_usage AS d),
+    (SELECT coalesce(sum(hash(a)), 0) FROM catalog_aliases AS a
+     WHERE revision_id = CAST($revision_id AS INTEGER)),
+    (SELECT coalesce(sum(hash(p)), 0) FROM catalog_prices AS p
+     WHERE revision_id = CAST($revision_id AS INTEGER)),
+    (SELECT count(*) FROM contract_terms),
+    (SELECT coalesce(sum(hash(t)), 0) FROM contract_terms AS t)
+"""
+
+
+def _priced_state(con: duckdb.DuckDBPyConnection, revision_id: int) -> tuple:
+    return (revision_id, *fetch_one(con, _STATE_DIGEST_SQL, {"revision_id": revision_id}))
+
+
+def priced_source(con: duckdb.DuckDBPyConnection, revision_id: int) -> str:
+    """SQL for the priced rollup at `revision_id` in the day range [$from_day, $to_day).
+
+    The same rows as :func:`priced_sql`, read from the process's cache of this state's priced
+    rollup (made on the first read; see `PRICED_CACHE_SIZE`).
+    """
+    key = _priced_state(con, revision_id)
+    with _priced_lock:
+        table = _priced_cache.get(key)
+        if table is not None:
+            _priced_cache.move_to_end(key)
+    if table is None:
+        table = con.sql(
+            f"SELECT * FROM ({priced_sql()})", params=_params(revision_id, None, None)
+        ).to_arrow_table()
+        with _priced_lock:
+            _priced_cache[key] = table
+            while len(_priced_cache) > PRICED_CACHE_SIZE:
+                _priced_cache.popitem(last=False)
+    name = f"priced_rollup_{abs(hash(key)) % 10**12}"
+    con.register(name, table)
+    return (
+        f"SELECT * FROM {name} WHERE catalog_revision = CAST($revision_id AS INTEGER) "
+        "AND ($from_day IS NULL OR day >= CAST($from_day AS DATE)) "
+        "AND ($to_day IS NULL OR day < CAST($to_day AS DATE))"
+    )
+
+
+def clear_priced_cache() -> None:
+    """Forget every cached priced rollup (tests; memory)."""
+    with _priced_lock:
+        _priced_cache.clear()
 
 
 def _stored_state(con: duckdb.DuckDBPyConnection) -> tuple[list[int], list[str]] | None:
@@ -221,10 +290,11 @@ def spend(
     keys = list(dict.fromkeys(by))
     params = _params(revision_id, from_day, to_day)
     needs_owner = allocation is not None and ("team" in keys or only_teams is not None)
-    source = f"({priced_sql()})"
+    priced = priced_source(con, revision_id)
+    source = f"({priced})"
     team_sql = _KEY_SQL["team"]
     if needs_owner:
-        source = f"({owned_rows_sql(con, allocation, priced_sql())})"
+        source = f"({owned_rows_sql(con, allocation, priced)})"
         team_sql = "owner"
     where = ""
     if only_teams is not None:
@@ -291,7 +361,7 @@ def spend_totals(
         f"coalesce(sum(usage_rows), 0), min(day), max(day), "
         f"coalesce(sum({TOKENS_SQL}), 0), "
         "coalesce(sum(CASE WHEN price_time_window = 'peak' AND hour_utc IS NULL "
-        f"THEN usage_rows END), 0) FROM ({priced_sql()})",
+        f"THEN usage_rows END), 0) FROM ({priced_source(con, revision_id)})",
         _params(revision_id, from_day, to_day),
     )
     return SpendTotals(
@@ -344,7 +414,8 @@ def unpriced(
         f"SELECT provider, model, unpriced_reason AS reason, "
         f"CAST(sum(usage_rows) AS BIGINT) AS rows, CAST(sum({TOKENS_SQL}) AS BIGINT) AS tokens, "
         f"min(day) AS first_day, max(day) AS last_day "
-        f"FROM ({priced_sql()}) WHERE cost_usd IS NULL GROUP BY ALL ORDER BY tokens DESC"
+        f"FROM ({priced_source(con, revision_id)}) WHERE cost_usd IS NULL "
+        "GROUP BY ALL ORDER BY tokens DESC"
     )
     return query_pl(con, sql, _params(revision_id, from_day, to_day))
 
