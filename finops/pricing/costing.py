@@ -11,6 +11,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
@@ -29,8 +30,8 @@ __all__ = [
     "TOKENS_SQL",
     "UNPRICED_WARNING_SHARE",
     "SpendTotals",
-    "ensure_rollup",
     "clear_priced_cache",
+    "ensure_rollup",
     "priced_rows",
     "priced_source",
     "priced_sql",
@@ -116,10 +117,46 @@ PRICED_CACHE_SIZE = 4
 _priced_cache: OrderedDict[tuple, object] = OrderedDict()
 _priced_lock = threading.Lock()
 
-_STATE_DIGEST_SQL = """
+# unit prices and per-class costs: spend, totals and unpriced read only their sums in cost_usd
+_UNCACHED = (
+    *(
+        f"usd_per_{c}"
+        for c in (
+            "input",
+            "cache_read",
+            "cache_write_5m",
+            "cache_write_1h",
+            "output",
+            "input_audio",
+            "output_audio",
+            "input_image",
+            "output_image",
+            "request",
+            "web_search",
+        )
+    ),
+    *(
+        f"{c}_cost_usd"
+        for c in (
+            "input",
+            "cache_read",
+            "cache_write_5m",
+            "cache_write_1h",
+            "output",
+            "input_audio",
+            "output_audio",
+            "input_image",
+            "output_image",
+            "web_search",
+        )
+    ),
+    "request_fee_usd",
+)
+
+
+# the catalog revision's aliases and prices and this connection's contract terms (small tables)
+_PRICES_DIGEST_SQL = """
 SELECT
-    (SELECT count(*) FROM daily_usage),
-    (SELECT coalesce(sum(hash(d)), 0) FROM daily_usage AS d),
     (SELECT coalesce(sum(hash(a)), 0) FROM catalog_aliases AS a
      WHERE revision_id = CAST($revision_id AS INTEGER)),
     (SELECT coalesce(sum(hash(p)), 0) FROM catalog_prices AS p
@@ -128,15 +165,45 @@ SELECT
     (SELECT coalesce(sum(hash(t)), 0) FROM contract_terms AS t)
 """
 
+# read-only, and reading the store's own rollup (no private rebuild shadows it)
+_STORE_ROLLUP_SQL = """
+SELECT
+    current_setting('access_mode') = 'read_only' AND NOT EXISTS (
+        SELECT 1 FROM duckdb_tables() WHERE temporary AND table_name = 'daily_usage'),
+    (SELECT path FROM duckdb_databases() WHERE database_name = current_database()),
+    (SELECT count(*) FROM daily_usage)
+"""
+
+
+def _rollup_state(con: duckdb.DuckDBPyConnection) -> tuple:
+    """What identifies the rows of `daily_usage` this connection reads.
+
+    A read-only connection on a store file reads the committed state the file holds: no
+    writer can change the file while it is open (DuckDB gives a file to one writer or to
+    readers, never both), so the file's and its WAL's size and modification time name it
+    without reading a row. Any other connection (a writer, an in-memory store, a private
+    rebuild) digests every rollup row: exact, at the cost of a scan of the rollup.
+    """
+    store_rollup, path, count = fetch_one(con, _STORE_ROLLUP_SQL)
+    if store_rollup and path:
+        stamps = []
+        for file in (Path(path), Path(f"{path}.wal")):
+            stat = file.stat() if file.exists() else None
+            stamps.append((stat.st_mtime_ns, stat.st_size, stat.st_ino) if stat else None)
+        return ("file", str(Path(path).resolve()), *stamps, count)
+    digest = fetch_one(con, "SELECT coalesce(sum(hash(d)), 0) FROM daily_usage AS d")[0]
+    return ("rows", count, digest)
+
 
 def _priced_state(con: duckdb.DuckDBPyConnection, revision_id: int) -> tuple:
-    return (revision_id, *fetch_one(con, _STATE_DIGEST_SQL, {"revision_id": revision_id}))
+    prices = fetch_one(con, _PRICES_DIGEST_SQL, {"revision_id": revision_id})
+    return (revision_id, *prices, *_rollup_state(con))
 
 
 def priced_source(con: duckdb.DuckDBPyConnection, revision_id: int) -> str:
     """SQL for the priced rollup at `revision_id` in the day range [$from_day, $to_day).
 
-    The same rows as :func:`priced_sql`, read from the process's cache of this state's priced
+    The same rows as :func:`priced_sql` without the unit prices and per-class costs, read from the process's cache of this state's priced
     rollup (made on the first read; see `PRICED_CACHE_SIZE`).
     """
     key = _priced_state(con, revision_id)
@@ -146,7 +213,8 @@ def priced_source(con: duckdb.DuckDBPyConnection, revision_id: int) -> str:
             _priced_cache.move_to_end(key)
     if table is None:
         table = con.sql(
-            f"SELECT * FROM ({priced_sql()})", params=_params(revision_id, None, None)
+            f"SELECT * EXCLUDE ({', '.join(_UNCACHED)}) FROM ({priced_sql()})",
+            params=_params(revision_id, None, None),
         ).to_arrow_table()
         with _priced_lock:
             _priced_cache[key] = table
