@@ -75,7 +75,7 @@ def user_spend(session: Session, team: str, flt: SpendFilter) -> pl.DataFrame:
     The team is the one the session's allocation map assigns (the source's team without a
     map). Usage shared out by a split rule belongs to no single team and is not listed.
     """
-    priced = costing.priced_sql()
+    priced = costing.priced_source(session.con, session.revision_id)
     if session.allocation is not None:
         owners = owner_map(session.con, session.allocation)
         session.con.register("team_owner_map", owners.to_arrow())
