@@ -217,8 +217,8 @@ class Tally:
     unpriced_scenario_actual_cost_usd: Decimal = Decimal(0)
 
     def add(self, row: Mapping[str, Any]) -> None:
-        for f in fields(self):
-            setattr(self, f.name, getattr(self, f.name) + row[f.name])
+        for name in _TALLY_FIELDS:  # dataclasses.fields() per row cost a third of a tally
+            setattr(self, name, getattr(self, name) + row[name])
 
     @property
     def savings_usd(self) -> Decimal:
@@ -227,6 +227,9 @@ class Tally:
     @property
     def effective_savings_usd(self) -> Decimal:
         return self.actual_effective_cost_usd - self.scenario_effective_cost_usd
+
+
+_TALLY_FIELDS = tuple(f.name for f in fields(Tally))
 
 
 def unpriced_spans(
