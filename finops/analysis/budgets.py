@@ -26,7 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from dataclasses import dataclass, field, replace
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,7 @@ import yaml
 from finops.analysis.forecast.api import budget_exhaustion
 from finops.analysis.forecast.selection import select
 from finops.analysis.forecast.state import StoreForecast, store_forecast
+from finops.core.format import cents
 from finops.core.months import month_end, parse_month
 from finops.core.today import resolve_today
 
@@ -278,10 +279,7 @@ def _status(budget: Decimal | None, actual: Decimal, projected: Decimal) -> str:
 
 
 def _cents(value: float | Decimal | None) -> Decimal | None:
-    if value is None:
-        return None
-    value = Decimal(repr(float(value))) if isinstance(value, float) else value
-    return value.quantize(_CENT, rounding=ROUND_HALF_UP)
+    return None if value is None else cents(value)
 
 
 _STATUS_SCHEMA: dict[str, pl.DataType] = {
@@ -404,7 +402,9 @@ def _row(
     proj = _project(forecast, forecast_team, first, as_of, month_end, float(actual), reason)
     if basis == BASIS_EFFECTIVE and proj.forecast is not None:
         proj = _at_effective_rate(proj, actual, list_cost)
-    projected = _cents(proj.mean)
+    projected, low, high = _cents(proj.mean), _cents(proj.lo80), _cents(proj.hi80)
+    if as_of >= month_end:  # the month is over: its projection is its spend, to the cent
+        projected = low = high = _cents(actual)
     run_out = (None, None, None)
     if budget is not None and budget > 0:
         run_out = _run_out(budget, month_days, month_values, proj, as_of, month_end)
@@ -421,8 +421,8 @@ def _row(
         list_cost,
         float(actual / budget * 100) if budget else None,
         projected,
-        _cents(proj.lo80),
-        _cents(proj.hi80),
+        low,
+        high,
         float(projected / budget * 100) if budget and projected is not None else None,
         proj.method,
         *run_out,

@@ -18,6 +18,7 @@ from decimal import ROUND_FLOOR, Decimal
 
 __all__ = [
     "allocate_cents",
+    "cents",
     "count",
     "month_label",
     "pct",
@@ -31,9 +32,18 @@ __all__ = [
 CENT = Decimal("0.01")
 
 
-def _cents(value: Decimal | float) -> Decimal:
+def cents(value: Decimal | float) -> Decimal:
+    """An amount rounded to the cent the one way every view rounds: half-even, from the exact
+    decimal (a float goes through its shortest repr), never -0.00.
+
+    >>> cents(Decimal("30.095")), cents(Decimal("30.085")), cents(-0.001)
+    (Decimal('30.10'), Decimal('30.08'), Decimal('0.00'))
+    """
     amount = value if isinstance(value, Decimal) else Decimal(repr(value))
     return amount.quantize(CENT) + 0  # + 0 turns -0.00 into 0.00
+
+
+_cents = cents
 
 
 def usd(value: Decimal | float | None) -> str:
