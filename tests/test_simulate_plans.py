@@ -138,3 +138,28 @@ def test_forecast_page_shows_the_same_as_planned_cents_as_the_command(steady, mo
         for column in ("as_is_usd", "saving_usd", "as_planned_usd"):
             cents = Decimal(str(got[column])).quantize(Decimal("0.01"))
             assert cents == Decimal(str(row[column])), (month, column)
+
+
+def test_the_review_shows_next_months_planned_saving(steady):
+    """Plan moved to start 2025-05-01: the April review's next month (May) is wholly after it,
+    so it saves the whole $383.51 and shows as planned = as is − $383.51, as the command does."""
+    from finops.views.review import build_review, review_sections
+
+    db, pricing, plan = steady
+    (db.parent / "plans.yaml").write_text(plan.read_text().replace("2025-06-01", "2025-05-01"))
+    out = _cli(
+        "forecast", "--plan", str(db.parent / "plans.yaml"),
+        "--db", str(db), "--pricing", str(pricing), "--format", "json",
+    )  # fmt: skip
+    may = {r["month"]: r for r in json.loads(out.output, parse_float=Decimal)}["2025-05-01"]
+    assert Decimal(str(may["saving_usd"])) == SAVING
+    with open_session(db, pricing, read_only=True) as s:
+        review = build_review(s, dt.date(2025, 4, 1), opportunities=False)
+    (outlook,) = [x for x in review_sections(review) if x.id == "outlook"]
+    metrics = {m.label: m.value for m in outlook.metrics}
+    as_planned = Decimal(str(may["as_planned_usd"]))
+    assert metrics["As planned May 2025"] == f"${as_planned:,.2f}"
+    assert any(
+        "save $383.51 in May" in line and f"${Decimal(str(may['as_is_usd'])):,.2f} as is" in line
+        for line in outlook.text
+    ), outlook.text

@@ -39,6 +39,7 @@ from finops.core.today import resolve_today
 from finops.pricing import costing
 from finops.session.session import Session
 from finops.views.anomalies import find_for_filter
+from finops.views.plans import default_plans_path, planned_outlook
 
 __all__ = [
     "TOP_MOVERS",
@@ -124,6 +125,9 @@ class MonthlyReview:
     notes: list[str] = field(default_factory=list)
     team_budgets: dict[str, Decimal] = field(default_factory=dict)  # teams.yaml, per team
     opportunities: list[Opportunity] = field(default_factory=list)  # savings, largest first
+    #: with a plans.yaml beside the store (or FINOPS_PLANS) and no filter: as is and as
+    #: planned by month (finops.views.plans.planned_outlook)
+    planned: pl.DataFrame | None = None
 
     @property
     def complete(self) -> bool:
@@ -320,6 +324,15 @@ def _anomalies(session: Session, month: dt.date, as_of: dt.date, flt: SpendFilte
     return found, note
 
 
+def _planned(session: Session, flt: SpendFilter) -> pl.DataFrame | None:
+    """Planned migrations beside the forecast, for the whole company (plans move a scope of
+    the total, so a filtered review leaves them out)."""
+    path = default_plans_path(session.db)
+    if path is None or flt.teams or flt.providers or flt.models:
+        return None
+    return planned_outlook(session, path)
+
+
 def _next_month_forecast(
     session: Session, flt: SpendFilter, as_of: dt.date, next_month: dt.date
 ) -> Projection:
@@ -496,4 +509,5 @@ def build_review(
         notes=notes,
         team_budgets=_team_budgets(session),
         opportunities=_opportunities(session, as_of, flt) if opportunities else [],
+        planned=_planned(session, flt),
     )

@@ -702,6 +702,24 @@ def review_sections(r: MonthlyReview) -> list[Section]:
         outlook_text.append(
             "No forecast: " + (fc.note if fc is not None and fc.note else "not available") + "."
         )
+    planned = None
+    if r.planned is not None and fc is not None:
+        rows = r.planned.filter(pl.col("month") == fc.period_start)
+        planned = rows.row(0, named=True) if rows.height else None
+    if planned is not None and planned["saving_usd"]:
+        outlook_metrics.append(
+            Metric(
+                f"As planned {fc.period_start:%B %Y}",
+                usd(planned["as_planned_usd"]),
+                f"-{usd(planned['saving_usd'])} planned",
+            )
+        )
+        outlook_text.append(
+            f"Planned migrations (plans.yaml) save {usd(planned['saving_usd'])} in "
+            f"{fc.period_start:%B} ({usd(planned['saving_low_usd'])} to "
+            f"{usd(planned['saving_high_usd'])}): {usd(planned['as_planned_usd'])} as planned "
+            f"against {usd(planned['as_is_usd'])} as is (finops forecast --plan plans.yaml)."
+        )
     if r.budget_usd is not None:
         outlook_metrics.append(Metric("Monthly budget", usd(r.budget_usd)))
         if fc is not None and fc.available:
