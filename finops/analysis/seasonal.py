@@ -12,14 +12,30 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from finops.analysis.anomalies import AnomalyConfig
+__all__ = [
+    "Predictions",
+    "SeasonalSettings",
+    "exceeds",
+    "noise",
+    "predict",
+    "predict_day",
+    "row_quantile",
+]
 
-__all__ = ["Predictions", "exceeds", "noise", "predict", "predict_day", "row_quantile"]
+
+class SeasonalSettings(Protocol):
+    """What the model reads of its caller's settings (`finops.analysis.anomalies.AnomalyConfig`
+    has them all)."""
+
+    weeks: int  # weeks of history for the weekday factors and the residual scale
+    level_days: int  # days whose deseasonalised median is the level
+    min_active_share: float  # a series idle on more days than this is not judged
+    sigma_floor: float  # relative noise assumed at least
+    spike_sigmas: float  # the bound is this many σ above the expectation
 
 
 @dataclass(frozen=True)
@@ -33,7 +49,7 @@ class Predictions:
     flagged: np.ndarray  # days found to be spikes: kept out of later noise estimates
 
 
-def predict_day(blocks: np.ndarray, recent: np.ndarray, cfg: AnomalyConfig) -> tuple:
+def predict_day(blocks: np.ndarray, recent: np.ndarray, cfg: SeasonalSettings) -> tuple:
     """(expected, offset, weekend-like) for one day of many series with `w` whole weeks each.
 
     `blocks` is (series, w, 7): the weeks ending the day before, column 0 on the judged day's
@@ -60,7 +76,7 @@ def predict_day(blocks: np.ndarray, recent: np.ndarray, cfg: AnomalyConfig) -> t
     return expected, offset, weekend
 
 
-def predict(values: np.ndarray, age: np.ndarray, days: range, cfg: AnomalyConfig) -> Predictions:
+def predict(values: np.ndarray, age: np.ndarray, days: range, cfg: SeasonalSettings) -> Predictions:
     """Predictions of every series (row of `values`) on the columns in `days`.
 
     `age[s, t]` is day t's index in series s's own history (negative before it starts): a
@@ -94,7 +110,7 @@ def row_quantile(values: np.ndarray, q: float) -> np.ndarray:
     return np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)  # numpy's _lerp
 
 
-def noise(values: np.ndarray, pred: Predictions, t: int, cfg: AnomalyConfig) -> np.ndarray:
+def noise(values: np.ndarray, pred: Predictions, t: int, cfg: SeasonalSettings) -> np.ndarray:
     """Robust σ per series of the log errors of past one-step-ahead expectations, on days
     like day t (NaN where fewer than 8 such days exist)."""
     past = slice(max(0, t - 7 * cfg.weeks), t)
@@ -117,7 +133,7 @@ def noise(values: np.ndarray, pred: Predictions, t: int, cfg: AnomalyConfig) -> 
 
 
 def exceeds(
-    values: np.ndarray, pred: Predictions, t: int, cfg: AnomalyConfig
+    values: np.ndarray, pred: Predictions, t: int, cfg: SeasonalSettings
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(above the bound, bound, σ) per series on day t."""
     expected, eps = pred.expected[:, t], np.maximum(pred.offset[:, t], 1e-9)
