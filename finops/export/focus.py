@@ -20,6 +20,7 @@ import polars as pl
 from finops.core.cells import neutralise_frame
 from finops.core.schema import TOKEN_CLASSES
 from finops.core.store import query_pl
+from finops.pricing.allocation import SPLIT_PREFIX, apply_splits, owned_rows_sql
 from finops.pricing.costing import priced_sql
 from finops.session.session import Session
 
@@ -138,11 +139,14 @@ def _share(total: Decimal, parts: list[Decimal]) -> list[Decimal]:
 
 def focus_rows(session: Session, *, from_day: dt.date, to_day: dt.date) -> tuple[pl.DataFrame, int]:
     """FOCUS rows for days in [from_day, to_day), and how many unpriced rows were left out."""
-    priced = query_pl(
-        session.con,
-        f"SELECT * FROM ({priced_sql()})",
-        {"revision_id": session.revision_id, "from_day": from_day, "to_day": to_day},
-    )
+    params = {"revision_id": session.revision_id, "from_day": from_day, "to_day": to_day}
+    source = priced_sql()
+    if session.allocation is not None:
+        # the team is the one teams.yaml gives (as in finops spend), shared rows split below
+        source = owned_rows_sql(session.con, session.allocation, source)
+    priced = query_pl(session.con, f"SELECT * FROM ({source})", params)
+    if "owner" in priced.columns:
+        priced = priced.with_columns(pl.col("owner").alias("team"))
     unpriced = int(priced.filter(pl.col("cost_usd").is_null())["usage_rows"].sum() or 0)
     billing_start = from_day.replace(day=1)
     billing_end = (billing_start + dt.timedelta(days=32)).replace(day=1)
@@ -160,7 +164,7 @@ def focus_rows(session: Session, *, from_day: dt.date, to_day: dt.date) -> tuple
         if not lines:
             continue
         effective = _share(r["effective_cost_usd"], [line[4] for line in lines])
-        tags = {"team": r["team"] or "unallocated"}
+        tags = {}
         if r["project_id"]:
             tags["project_id"] = r["project_id"]
         if r["api_key_id"]:
@@ -215,7 +219,7 @@ def focus_rows(session: Session, *, from_day: dt.date, to_day: dt.date) -> tuple
                     "SubAccountId": r["project_id"],
                     "SubAccountName": r["project_id"],
                     "SubAccountType": "Project" if r["project_id"] else None,
-                    "Tags": json.dumps(tags, sort_keys=True),
+                    "Tags": json.dumps(tags, sort_keys=True),  # + the team, once split
                     "x_Model": model,
                     "x_TokenType": cls,
                     "x_ServiceTier": r["service_tier"],
@@ -253,7 +257,51 @@ def focus_rows(session: Session, *, from_day: dt.date, to_day: dt.date) -> tuple
             )
         ]
     )
+    frame = _split_shared(session, frame, params)
+    tags = [
+        json.dumps({**json.loads(t), "team": team}, sort_keys=True)
+        for t, team in zip(frame["Tags"], frame["x_Team"], strict=True)
+    ]
+    frame = frame.with_columns(pl.Series("Tags", tags, dtype=pl.Utf8))
     return frame.select(FOCUS_COLUMNS), unpriced
+
+
+_QUANTITIES = ("ConsumedQuantity", "PricingQuantity")
+
+
+def _split_shared(session: Session, frame: pl.DataFrame, params: dict) -> pl.DataFrame:
+    """Lines of usage a teams.yaml rule splits (`__split:<rule>` teams) become one line per
+    team, money shared out exactly as `finops spend` shares it (by the teams' direct spend in
+    the month), quantities by the same weights."""
+    is_split = pl.col("x_Team").str.starts_with(SPLIT_PREFIX)
+    if session.allocation is None or frame.filter(is_split).is_empty():
+        return frame
+    direct = query_pl(
+        session.con,
+        "SELECT CAST(date_trunc('month', day) AS DATE) AS month, owner AS team, "
+        "sum(cost_usd) AS cost_usd FROM "
+        f"({owned_rows_sql(session.con, session.allocation, priced_sql())}) "
+        f"WHERE NOT starts_with(owner, '{SPLIT_PREFIX}') GROUP BY ALL",
+        params,
+    )
+    direct_by = {
+        (r["month"], r["team"]): r["cost_usd"]
+        for r in direct.to_dicts()
+        if r["cost_usd"] is not None
+    }
+    measures = [*_MONEY, *_QUANTITIES]
+    exact = pl.Decimal(38, 12)
+    lines = frame.with_columns(
+        pl.col("x_Team").alias("team"),
+        pl.col("BillingPeriodStart").dt.date().alias("_month"),
+        *[pl.col(q).cast(exact) for q in _QUANTITIES],
+    ).drop("x_Team")
+    keys = [c for c in lines.columns if c not in (*measures, "_month")]
+    shared = apply_splits(lines, session.allocation, direct_by, keys=keys, measures=measures)
+    return shared.rename({"team": "x_Team"}).with_columns(
+        pl.col("ConsumedQuantity").cast(frame.schema["ConsumedQuantity"]),
+        pl.col("PricingQuantity").cast(frame.schema["PricingQuantity"]),
+    )
 
 
 def export_focus(session: Session, *, month: dt.date, out: str | Path) -> FocusExport:

@@ -44,6 +44,7 @@ from finops.core.store import beside_store, fetch_one, relation, transaction
 __all__ = [
     "MATCH_KEYS",
     "OWNER_KEYS",
+    "SPLIT_PREFIX",
     "UNALLOCATED",
     "Allocation",
     "AllocationError",
@@ -62,7 +63,7 @@ __all__ = [
 UNALLOCATED = "unallocated"
 #: Attribution keys a rule may match; `tag:<name>` matches a tag's value.
 MATCH_KEYS = ("provider", "model", "project_id", "api_key_id", "user_id", "team")
-_SPLIT_PREFIX = "__split:"
+SPLIT_PREFIX = "__split:"
 _PLACES = Decimal("0.000000000001")
 
 
@@ -181,7 +182,7 @@ class Allocation:
                 if value and value in self.teams:
                     return value, rule
                 continue  # a tag naming no known team falls through to later rules
-            return f"{_SPLIT_PREFIX}{rule.index}", rule
+            return f"{SPLIT_PREFIX}{rule.index}", rule
         if self.unmatched == "source_team" and keys.get("team") in self.teams:
             return str(keys["team"]), None
         return UNALLOCATED, None
@@ -327,7 +328,7 @@ def load_allocation(path: str | os.PathLike[str]) -> Allocation:
         team_name = str(raw["name"])
         if team_name in alloc.teams:
             raise AllocationError(name, f"team {team_name}", "name", "this team is listed twice")
-        if team_name == UNALLOCATED or team_name.startswith(_SPLIT_PREFIX):
+        if team_name == UNALLOCATED or team_name.startswith(SPLIT_PREFIX):
             raise AllocationError(name, f"team {team_name}", "name", "this name is reserved")
         alloc.teams[team_name] = Team(
             name=team_name,
@@ -432,7 +433,7 @@ def explain(alloc: Allocation, keys: dict[str, Any]) -> dict[str, Any]:
             break
     return {
         "keys": keys,
-        "team": owner if not owner.startswith(_SPLIT_PREFIX) else f"split by rule {rule.index}",  # type: ignore[union-attr]
+        "team": owner if not owner.startswith(SPLIT_PREFIX) else f"split by rule {rule.index}",  # type: ignore[union-attr]
         "rule": rule.describe()
         if rule
         else (
@@ -488,11 +489,11 @@ def apply_splits(
     with the residue on the largest share.
     """
     rules = {r.index: r for r in alloc.rules}
-    is_split = pl.col("team").str.starts_with(_SPLIT_PREFIX)
+    is_split = pl.col("team").str.starts_with(SPLIT_PREFIX)
     keep = frame.filter(~is_split)
     out_rows = []
     for row in frame.filter(is_split).iter_rows(named=True):
-        rule = rules[int(row["team"][len(_SPLIT_PREFIX) :])]
+        rule = rules[int(row["team"][len(SPLIT_PREFIX) :])]
         month = row["_month"]
         direct = {t: v for (m, t), v in direct_by_month_team.items() if m == month}
         weights = _split_weights(alloc, rule, direct)
