@@ -207,6 +207,9 @@ def priced_source(con: duckdb.DuckDBPyConnection, revision_id: int) -> str:
     The same rows as :func:`priced_sql` without the unit prices and per-class costs, read from the process's cache of this state's priced
     rollup (made on the first read; see `PRICED_CACHE_SIZE`).
     """
+    if not isinstance(con, duckdb.DuckDBPyConnection):
+        # another engine running the same SQL (Spark, finops.lake.spark): no process cache
+        return priced_sql()
     key = _priced_state(con, revision_id)
     with _priced_lock:
         table = _priced_cache.get(key)
