@@ -234,7 +234,8 @@ EXPECTED = {
     "forecast": ["July 2025 (forecast)"],
     "simulator": ["Move usage of"],
     "anomalies": ["Findings"],
-    "budgets": ["Projected month end", "Alerts on 2025-06-27", "$17.81", "$40.00"],
+    # budgets judge effective cost (the contract): June to date $16.62, list $17.81 in the table
+    "budgets": ["Projected month end", "Alerts on 2025-06-27", "$16.62", "$40.00"],
     "upload": ["Usage exports"],
     "catalog": ["Models in the catalog", "Price history"],
 }
