@@ -369,6 +369,10 @@ def test_every_page_of_the_demo_reads_well(demo_url, browser):
         snake = [h for h in browser.evaluate(HEADERS) or [] if re.search(r"[a-z]_[a-z]", h)]
         if snake:
             failures.append(f"{name}: snake_case headers {snake}")
+        # a data grid draws its rows a moment after the page settles: an empty one stays empty
+        deadline = time.monotonic() + 30
+        while browser.evaluate(EMPTY) and time.monotonic() < deadline:
+            time.sleep(1.0)
         if browser.evaluate(EMPTY):
             failures.append(f"{name}: an empty table or chart")
         for traces in browser.evaluate(TRACES) or []:
