@@ -103,7 +103,7 @@ def forecast_command(
         result = forecast_spend(s, by=by, horizon=horizon, levels=_levels(levels))
         shared = store_forecast(s)
         if plan_file is not None:
-            _emit_planned(s, result, plan_file, horizon, fmt)
+            _emit_planned(s, result, plan_file, fmt)
     save_forecast(db, shared)
     if plan_file is not None:
         return
@@ -119,10 +119,10 @@ def forecast_command(
         click.echo(shared.change)
 
 
-def _emit_planned(session, result, plan_file: Path, horizon: int | None, fmt: str) -> None:
+def _emit_planned(session, result, plan_file: Path, fmt: str) -> None:
     """The --plan view: planned migrations (finops.analysis.simulate.plans) by month."""
 
-    frame = planned_outlook(session, plan_file, horizon=horizon)
+    frame = planned_outlook(session, plan_file, forecast=result)
     emit(frame, fmt, title=f"Spend forecast from {result.as_of}: as is and as planned (USD)")
 
 

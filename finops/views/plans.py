@@ -13,7 +13,7 @@ from pathlib import Path
 
 import polars as pl
 
-from finops.analysis.forecast.spend import forecast_spend
+from finops.analysis.forecast.spend import SpendForecastResult, forecast_spend
 from finops.analysis.simulate.plans import load_plans, plan_savings, planned_months
 from finops.core.store import beside_store
 from finops.session.session import Session
@@ -28,10 +28,15 @@ def default_plans_path(db: str | os.PathLike[str] | None = None) -> Path | None:
 
 
 def planned_outlook(
-    session: Session, plan_file: str | os.PathLike[str], *, horizon: int | None = None
+    session: Session,
+    plan_file: str | os.PathLike[str],
+    *,
+    horizon: int | None = None,
+    forecast: SpendForecastResult | None = None,
 ) -> pl.DataFrame:
     """By month of the total forecast: as is, each month's planned saving with its range,
-    and as planned (= as is − saving, to the cent)."""
-    result = forecast_spend(session, by="total", horizon=horizon)
+    and as planned (= as is − saving, to the cent). Pass the total `forecast` when the caller
+    already has it."""
+    result = forecast or forecast_spend(session, by="total", horizon=horizon)
     savings = plan_savings(session, load_plans(plan_file), today=result.as_of)
     return planned_months(result.forecast, savings)
