@@ -15,9 +15,8 @@ import polars as pl
 
 from finops.analysis.filters import SpendFilter, filtered_spend, monthly_budget, regroup
 from finops.analysis.forecast.outlook import Projection
-from finops.analysis.forecast.selection import projection
-from finops.analysis.forecast.state import store_forecast
-from finops.core.months import month_bounds, month_end
+from finops.analysis.forecast.selection import month_projection
+from finops.core.months import month_bounds
 from finops.core.today import resolve_today
 from finops.lake.attach import source_note
 from finops.pricing.costing import unpriced_warning
@@ -138,19 +137,13 @@ def _projection(
 ) -> Projection:
     """This month's total from the store's one forecast, for the filter's teams, providers
     and models (`finops.analysis.forecast.state`)."""
-    try:
-        forecast = store_forecast(session, today=as_of)
-    except LookupError as exc:
-        return Projection(
-            period_start=month_start,
-            period_end=month_end(month_start),
-            actual_to_date=0.0,
-            days_forecast=0,
-            mean=None,
-            note=f"no forecast: {exc}",
-        )
-    return projection(
-        forecast, month_start, teams=flt.teams, providers=flt.providers, models=flt.models
+    return month_projection(
+        session,
+        month_start,
+        today=as_of,
+        teams=flt.teams,
+        providers=flt.providers,
+        models=flt.models,
     )
 
 

@@ -22,10 +22,12 @@ from finops.analysis.forecast.state import (
     LEVELS,
     StoreForecast,
     level_name,
+    store_forecast,
 )
 from finops.core.months import month_end
+from finops.session.session import Session
 
-__all__ = ["Selection", "projection", "select"]
+__all__ = ["Selection", "month_projection", "projection", "select"]
 
 
 @dataclass(frozen=True)
@@ -222,3 +224,29 @@ def projection(
         method=node["method"][0] if node.height else None,
         note="; ".join(notes) or None,
     )
+
+
+def month_projection(
+    session: Session,
+    month: dt.date,
+    *,
+    today: dt.date,
+    teams: tuple[str, ...] = (),
+    providers: tuple[str, ...] = (),
+    models: tuple[str, ...] = (),
+) -> Projection:
+    """`projection` of the store's one forecast as of `today` (the Overview's month end, the
+    review's next month), or a projection that says why there is none."""
+    try:
+        fc = store_forecast(session, today=today)
+    except LookupError as exc:
+        start = month.replace(day=1)
+        return Projection(
+            period_start=start,
+            period_end=month_end(start),
+            actual_to_date=0.0,
+            days_forecast=0,
+            mean=None,
+            note=f"no forecast: {exc}",
+        )
+    return projection(fc, month, teams=teams, providers=providers, models=models)

@@ -22,8 +22,7 @@ from finops.analysis.filters import (
     tokens_expr,
 )
 from finops.analysis.forecast.outlook import Projection
-from finops.analysis.forecast.selection import projection
-from finops.analysis.forecast.state import store_forecast
+from finops.analysis.forecast.selection import month_projection
 from finops.analysis.opportunities import Opportunity, find_opportunities
 from finops.analysis.pvm import (
     allocate_cents,
@@ -337,18 +336,14 @@ def _next_month_forecast(
     session: Session, flt: SpendFilter, as_of: dt.date, next_month: dt.date
 ) -> Projection:
     """Next month from the store's one forecast (the Overview's and the Forecast page's)."""
-    try:
-        fc = store_forecast(session, today=as_of)
-    except LookupError as exc:
-        return Projection(
-            period_start=next_month,
-            period_end=month_end(next_month),
-            actual_to_date=0.0,
-            days_forecast=0,
-            mean=None,
-            note=f"no forecast: {exc}",
-        )
-    return projection(fc, next_month, teams=flt.teams, providers=flt.providers, models=flt.models)
+    return month_projection(
+        session,
+        next_month,
+        today=as_of,
+        teams=flt.teams,
+        providers=flt.providers,
+        models=flt.models,
+    )
 
 
 def _opportunities(session: Session, as_of: dt.date, flt: SpendFilter) -> list[Opportunity]:
