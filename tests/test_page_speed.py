@@ -133,3 +133,25 @@ def test_the_kept_priced_rollup_follows_new_data_and_a_new_catalog(loaded):
         assert repriced == _live_total(s)
         by_day = s.spend(["day"], from_day=dt.date(2025, 3, 20), to_day=dt.date(2025, 3, 21))
         assert by_day["day"].to_list() == [dt.date(2025, 3, 20)]
+
+
+def test_two_viewers_with_as_many_rows_never_share_a_kept_priced_rollup(db, pricing_dir):
+    """A restricted viewer's rollup is a view of the store: its kept priced rollup must be
+    theirs alone. Teams a and b each have one alpha row on 2025-03-20 (input $1 per million):
+    a 100,000 input tokens = $0.10, b 150,000 = $0.15 (both under the 200k long-context band);
+    the same number of rollup rows."""
+    from finops.session.access import restrict_to_teams
+
+    usage = db.parent / "two.csv"
+    usage.write_text(
+        "period_start,provider,model,input_tokens,output_tokens,service_tier,team,request_id\n"
+        "2025-03-20T10:00:00Z,acme,alpha,100000,0,standard,a,r-a\n"
+        "2025-03-20T11:00:00Z,acme,alpha,150000,0,standard,b,r-b\n"
+    )
+    with open_session(db, pricing_dir) as s:
+        ingest(s, [usage])
+    costing.clear_priced_cache()
+    for team, cost in (("a", Decimal("0.10")), ("b", Decimal("0.15")), ("a", Decimal("0.10"))):
+        with open_session(db, pricing_dir, read_only=True) as s:
+            restrict_to_teams(s, [team])
+            assert s.spend([])["cost_usd"][0] == cost, team

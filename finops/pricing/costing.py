@@ -166,11 +166,15 @@ SELECT
     (SELECT coalesce(sum(hash(t)), 0) FROM contract_terms AS t)
 """
 
-# read-only, and reading the store's own rollup (no private rebuild shadows it)
+# read-only, and reading the store's own rollup: no private rebuild (a temp table) and no
+# viewer restriction (a temp view, finops.session.access) stands in for it
 _STORE_ROLLUP_SQL = """
 SELECT
-    current_setting('access_mode') = 'read_only' AND NOT EXISTS (
-        SELECT 1 FROM duckdb_tables() WHERE temporary AND table_name = 'daily_usage'),
+    current_setting('access_mode') = 'read_only'
+    AND NOT EXISTS (
+        SELECT 1 FROM duckdb_tables() WHERE temporary AND table_name = 'daily_usage')
+    AND NOT EXISTS (
+        SELECT 1 FROM duckdb_views() WHERE temporary AND view_name = 'daily_usage'),
     (SELECT path FROM duckdb_databases() WHERE database_name = current_database()),
     (SELECT count(*) FROM daily_usage)
 """
