@@ -98,3 +98,24 @@ def test_windows_must_be_whole_utc_hours(tmp_path: Path):
     )
     with pytest.raises(CatalogError, match=r"prices\[0\].off_peak.windows_utc: 'Mon-Fri 10-25'"):
         load_catalog(tmp_path)
+
+
+def test_the_first_upload_builds_the_rollup_by_hour_for_hourly_providers(tmp_path: Path):
+    """A fresh store's first upload keeps DeepSeek's hours in the rollup at once, so readers
+    opened after it read the store's rollup (no private rebuild per read-only session)."""
+    from finops.core.store import connect
+    from finops.pricing.costing import stored_hourly_providers
+
+    usage = tmp_path / "u.csv"
+    usage.write_text(
+        "period_start,provider,model,input_tokens,output_tokens,team,request_id\n"
+        "2026-09-01T02:00:00Z,deepseek,deepseek-v4-flash,1000,10,a,r1\n"
+    )
+    db = tmp_path / "s.duckdb"
+    with open_session(db) as s:
+        ingest(s, [usage])
+    con = connect(db, read_only=True)
+    try:
+        assert "deepseek" in stored_hourly_providers(con)
+    finally:
+        con.close()

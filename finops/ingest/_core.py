@@ -342,6 +342,7 @@ def ingest_files(
     paths: Sequence[str | Path],
     *,
     thresholds: list[int],
+    hourly_providers: Sequence[str] | None = None,
     format_name: str | None = None,
     progress: Progress | None = None,
     limits: Limits | None = None,
@@ -349,7 +350,9 @@ def ingest_files(
 ) -> IngestReport:
     """Ingest files as ONE upload: all rows of all files, or nothing.
 
-    `thresholds` are the catalog's long-context thresholds (for the daily rollup);
+    `thresholds` are the catalog's long-context thresholds and `hourly_providers` the
+    providers it prices by hour of day (both shape the daily rollup; the second defaults to
+    what the rollup was built with);
     `progress` hears each file's steps (see :data:`STEPS`) with a percentage; `limits`
     bound what a row may hold (default: :meth:`Limits.from_env`). Usage of a provider-day
     already stored at another bucket width is refused, or with `replace_overlap` replaced.
@@ -365,6 +368,7 @@ def ingest_files(
             con,
             plans,
             thresholds=thresholds,
+            hourly_providers=hourly_providers,
             progress=progress,
             limits=limits,
             replace_overlap=replace_overlap,
@@ -399,6 +403,7 @@ def _ingest_plans(
     plans: list[tuple[Path, SourceFormat]],
     *,
     thresholds: list[int],
+    hourly_providers: Sequence[str] | None,
     progress: Progress | None,
     limits: Limits,
     replace_overlap: bool,
@@ -450,7 +455,13 @@ def _ingest_plans(
                 hi = max(hi or report.last_day, report.last_day)
         if lo is not None:
             with _watched(con, progress, "all files", "rollup"):
-                refresh_daily_usage(con, thresholds, lo, hi + dt.timedelta(days=1))
+                refresh_daily_usage(
+                    con,
+                    thresholds,
+                    lo,
+                    hi + dt.timedelta(days=1),
+                    hourly_providers=None if hourly_providers is None else list(hourly_providers),
+                )
         con.execute(
             "INSERT INTO ingests VALUES ($id, now()::TIMESTAMP, now()::TIMESTAMP, $kind, $files, "
             "$read, $new, $dup, $rep)",

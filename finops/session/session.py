@@ -142,6 +142,7 @@ def ingest(
         session.con,
         paths,
         thresholds=session.catalog.thresholds,
+        hourly_providers=session.catalog.hourly_providers,
         format_name=format_name,
         progress=progress,
         replace_overlap=replace_overlap,
