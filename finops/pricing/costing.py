@@ -21,7 +21,7 @@ from finops.pricing.catalog import Catalog
 
 if TYPE_CHECKING:
     from finops.pricing.allocation import Allocation
-from finops.core.schema import SPEND_KEYS
+from finops.core.schema import SPEND_KEYS, TOKEN_CLASSES
 from finops.core.store import fetch_one, query_pl, relation, transaction
 from finops.pricing.allocation import apply_splits, owned_rows_sql
 
@@ -107,10 +107,12 @@ def priced_sql(source: str = "stored_daily_usage") -> str:
 #
 # Pricing the daily rollup (priced_usage.sql: alias resolution, the range join on prices,
 # contracts) costs far more than grouping its result, and a page asks for several groupings.
-# The priced rollup (every day) is kept in the process as Arrow, keyed by a digest of all
-# priced_usage.sql reads: the rollup, the catalog revision's aliases and prices, and this
-# connection's contract terms. A key that matches prices the same rows the same way, so
-# a cached read is the live SQL's result, exact (DECIMAL stays decimal128).
+# For readers of a store file (the app, reading commands) the priced rollup (every day) is kept
+# in the process as Arrow, keyed by what priced_usage.sql reads: the store file's committed
+# state, the catalog revision's content and this connection's contract terms. A key that
+# matches prices the same rows the same way, so a cached read is the live SQL's result, exact
+# (DECIMAL stays decimal128). Writers, in-memory stores, private rebuilds and viewer-restricted
+# rollups read the live SQL: their rows are not named by a file's state.
 
 #: Priced rollups kept (two stores, revisions or contracts at once); the oldest goes first.
 #: One is about 400 bytes per rollup row: 190 MB for 1M request rows (480k rollup rows).
@@ -120,101 +122,63 @@ _priced_lock = threading.Lock()
 
 # unit prices and per-class costs: spend, totals and unpriced read only their sums in cost_usd
 _UNCACHED = (
-    *(
-        f"usd_per_{c}"
-        for c in (
-            "input",
-            "cache_read",
-            "cache_write_5m",
-            "cache_write_1h",
-            "output",
-            "input_audio",
-            "output_audio",
-            "input_image",
-            "output_image",
-            "request",
-            "web_search",
-        )
-    ),
-    *(
-        f"{c}_cost_usd"
-        for c in (
-            "input",
-            "cache_read",
-            "cache_write_5m",
-            "cache_write_1h",
-            "output",
-            "input_audio",
-            "output_audio",
-            "input_image",
-            "output_image",
-            "web_search",
-        )
-    ),
+    *(f"usd_per_{c}" for c in (*TOKEN_CLASSES, "request", "web_search")),
+    *(f"{c}_cost_usd" for c in (*TOKEN_CLASSES, "web_search")),
     "request_fee_usd",
 )
 
+# the store file a read-only connection reads its own rollup from: NULL when a private
+# rebuild (a temp table) or a viewer restriction (a temp view, finops.session.access) stands
+# in for it, or the connection may write
+_STORE_ROLLUP_SQL = """
+SELECT CASE WHEN current_setting('access_mode') = 'read_only'
+    AND NOT EXISTS (
+        SELECT 1 FROM duckdb_tables() WHERE temporary AND table_name = 'daily_usage')
+    AND NOT EXISTS (
+        SELECT 1 FROM duckdb_views() WHERE temporary AND view_name = 'daily_usage')
+    THEN (SELECT path FROM duckdb_databases() WHERE database_name = current_database()) END
+"""
 
-# the catalog revision's aliases and prices and this connection's contract terms (small tables)
-_PRICES_DIGEST_SQL = """
+# the catalog revision's content (a revision id alone may name another catalog in a reader's
+# private copy) and this connection's contract terms
+_PRICES_STATE_SQL = """
 SELECT
-    (SELECT coalesce(sum(hash(a)), 0) FROM catalog_aliases AS a
-     WHERE revision_id = CAST($revision_id AS INTEGER)),
-    (SELECT coalesce(sum(hash(p)), 0) FROM catalog_prices AS p
-     WHERE revision_id = CAST($revision_id AS INTEGER)),
+    (SELECT content_hash FROM catalog_revisions WHERE revision_id = CAST($revision_id AS INTEGER)),
     (SELECT count(*) FROM contract_terms),
     (SELECT coalesce(sum(hash(t)), 0) FROM contract_terms AS t)
 """
 
-# read-only, and reading the store's own rollup: no private rebuild (a temp table) and no
-# viewer restriction (a temp view, finops.session.access) stands in for it
-_STORE_ROLLUP_SQL = """
-SELECT
-    current_setting('access_mode') = 'read_only'
-    AND NOT EXISTS (
-        SELECT 1 FROM duckdb_tables() WHERE temporary AND table_name = 'daily_usage')
-    AND NOT EXISTS (
-        SELECT 1 FROM duckdb_views() WHERE temporary AND view_name = 'daily_usage'),
-    (SELECT path FROM duckdb_databases() WHERE database_name = current_database()),
-    (SELECT count(*) FROM daily_usage)
-"""
 
-
-def _rollup_state(con: duckdb.DuckDBPyConnection) -> tuple:
-    """What identifies the rows of `daily_usage` this connection reads.
+def _priced_state(con: duckdb.DuckDBPyConnection, revision_id: int) -> tuple | None:
+    """The cache key of this connection's priced rollup, or None when it is not cached.
 
     A read-only connection on a store file reads the committed state the file holds: no
     writer can change the file while it is open (DuckDB gives a file to one writer or to
-    readers, never both), so the file's and its WAL's size and modification time name it
-    without reading a row. Any other connection (a writer, an in-memory store, a private
-    rebuild) digests every rollup row: exact, at the cost of a scan of the rollup.
+    readers, never both), so the file's and its WAL's size, modification time and inode name
+    the rollup without reading a row.
     """
-    store_rollup, path, count = fetch_one(con, _STORE_ROLLUP_SQL)
-    if store_rollup and path:
-        stamps = []
-        for file in (Path(path), Path(f"{path}.wal")):
-            stat = file.stat() if file.exists() else None
-            stamps.append((stat.st_mtime_ns, stat.st_size, stat.st_ino) if stat else None)
-        return ("file", str(Path(path).resolve()), *stamps, count)
-    digest = fetch_one(con, "SELECT coalesce(sum(hash(d)), 0) FROM daily_usage AS d")[0]
-    return ("rows", count, digest)
-
-
-def _priced_state(con: duckdb.DuckDBPyConnection, revision_id: int) -> tuple:
-    prices = fetch_one(con, _PRICES_DIGEST_SQL, {"revision_id": revision_id})
-    return (revision_id, *prices, *_rollup_state(con))
+    path = fetch_one(con, _STORE_ROLLUP_SQL)[0]
+    if not path:
+        return None
+    stamps = []
+    for file in (Path(path), Path(f"{path}.wal")):
+        stat = file.stat() if file.exists() else None
+        stamps.append((stat.st_mtime_ns, stat.st_size, stat.st_ino) if stat else None)
+    prices = fetch_one(con, _PRICES_STATE_SQL, {"revision_id": revision_id})
+    return (revision_id, *prices, str(Path(path).resolve()), *stamps)
 
 
 def priced_source(con: duckdb.DuckDBPyConnection, revision_id: int) -> str:
     """SQL for the priced rollup at `revision_id` in the day range [$from_day, $to_day).
 
-    The same rows as :func:`priced_sql` without the unit prices and per-class costs, read from the process's cache of this state's priced
-    rollup (made on the first read; see `PRICED_CACHE_SIZE`).
+    The rows of :func:`priced_sql`; for a reader of a store file, read from the process's
+    cache of this state's priced rollup (made on the first read; see `PRICED_CACHE_SIZE`),
+    without the unit prices and per-class costs.
     """
-    if not isinstance(con, duckdb.DuckDBPyConnection):
-        # another engine running the same SQL (Spark, finops.lake.spark): no process cache
+    # another engine running the same SQL (Spark, finops.lake.spark) has no process cache
+    key = _priced_state(con, revision_id) if isinstance(con, duckdb.DuckDBPyConnection) else None
+    if key is None:
         return priced_sql()
-    key = _priced_state(con, revision_id)
     with _priced_lock:
         table = _priced_cache.get(key)
         if table is not None:
@@ -311,16 +275,13 @@ def refresh_daily_usage(
 
 
 def ensure_rollup(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> bool:
-    """Rebuild the rollup when the catalog's long-context thresholds changed; True if rebuilt.
+    """Rebuild the rollup when the catalog's long-context thresholds (or hourly providers)
+    changed; True if rebuilt.
 
     Band boundaries come from the catalog, so a catalog that adds a threshold changes which
     band a past request falls in. This needs a writable connection.
     """
-    stored = _stored_state(con)
-    has_usage = fetch_one(con, "SELECT count(*) > 0 FROM (SELECT 1 FROM usage LIMIT 1)")[0]
-    wanted = (catalog.thresholds, catalog.hourly_providers)
-    # without request rows there is nothing to re-hour (an attached lake rollup has no hours)
-    if stored == wanted or (not has_usage and (stored is None or stored[0] == wanted[0])):
+    if rollup_is_current(con, catalog):
         return False
     with transaction(con):
         refresh_daily_usage(con, catalog.thresholds, hourly_providers=catalog.hourly_providers)
@@ -328,6 +289,8 @@ def ensure_rollup(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> bool:
 
 
 def rollup_is_current(con: duckdb.DuckDBPyConnection, catalog: Catalog) -> bool:
+    """Whether the rollup was built with the catalog's thresholds and hourly providers;
+    without request rows there is nothing to re-hour (an attached lake rollup has no hours)."""
     stored = _stored_state(con)
     has_usage = fetch_one(con, "SELECT count(*) > 0 FROM (SELECT 1 FROM usage LIMIT 1)")[0]
     if stored is None:
