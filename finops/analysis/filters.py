@@ -97,13 +97,11 @@ def monthly_budget(session: Session, flt: SpendFilter) -> Decimal | None:
     alloc = session.allocation
     if alloc is None or flt.providers or flt.models:
         return None
-    # a restricted viewer's "everything" is their teams: the organisation's budget is not theirs
-    teams = flt.teams or session.viewer_teams
-    if teams == ():
-        return None
-    if not teams and alloc.monthly_budget_usd is not None:
+    # a restricted viewer's map holds only their teams' budgets, its total theirs
+    # (finops.session.access.restrict_to_teams)
+    if not flt.teams and alloc.monthly_budget_usd is not None:
         return Decimal(alloc.monthly_budget_usd)
-    names = teams or tuple(alloc.teams)
+    names = flt.teams or tuple(alloc.teams)
     budgets = [alloc.teams[t].monthly_budget_usd if t in alloc.teams else None for t in names]
     if not budgets or any(b is None for b in budgets):
         return None
