@@ -15,7 +15,14 @@ from dataclasses import dataclass
 import polars as pl
 
 from finops.analysis.forecast.api import backtest_series
-from finops.analysis.forecast.state import INTERVALS, level_name, spend_history, store_forecast
+from finops.analysis.forecast.state import (
+    INTERVALS,
+    NO_USAGE,
+    forecast_history,
+    level_name,
+    store_forecast,
+)
+from finops.core.today import resolve_today
 from finops.session.session import Session
 
 __all__ = ["BY_KEYS", "SpendForecastResult", "backtest_spend", "forecast_spend"]
@@ -95,9 +102,12 @@ def backtest_spend(
     if by not in BY_KEYS:
         msg = f"cannot backtest by {by!r}; choose from {', '.join(BY_KEYS)}"
         raise ValueError(msg)
-    fc = store_forecast(session)
+    # the store forecast's history, without computing the forecast itself
+    as_of = resolve_today(session.con)
+    if as_of is None:
+        raise LookupError(NO_USAGE)
     keys = [] if by == "total" else [by]
-    history = spend_history(session, fc.as_of).group_by("day", *keys).agg(pl.col("value").sum())
+    history = forecast_history(session, as_of).group_by("day", *keys).agg(pl.col("value").sum())
     if by == "total":
         history = history.with_columns(pl.lit("total").alias("total"))
     rows = []

@@ -33,14 +33,14 @@ import hashlib
 import io
 import os
 from dataclasses import dataclass, replace
-from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 import duckdb
 import polars as pl
 
 from finops.analysis.forecast.api import forecast_hierarchy
-from finops.core.format import signed_usd
+from finops.core.format import allocate_cents, signed_usd
 from finops.core.months import month_end
 from finops.core.store import StoreError, connect, fetch_one, query_pl, read_sql, transaction
 from finops.core.today import resolve_today
@@ -50,8 +50,10 @@ __all__ = [
     "HIERARCHY",
     "HORIZON_DAYS",
     "LEVELS",
+    "NO_USAGE",
     "StoreForecast",
     "describe_change",
+    "forecast_history",
     "largest_remainder_cents",
     "level_name",
     "save_forecast",
@@ -153,18 +155,10 @@ def largest_remainder_cents(values: list[float | Decimal]) -> list[Decimal]:
     """Round each value to cents so the cents add up to the rounded (half up) total.
 
     Each value is floored to the cent; the cents left over go one each to the largest
-    remainders (ties: the earlier value).
+    remainders (ties: the earlier value): `finops.core.format.allocate_cents`.
     """
     exact = [v if isinstance(v, Decimal) else Decimal(repr(float(v))) for v in values]
-    if not exact:
-        return []
-    target = sum(exact, Decimal(0)).quantize(_CENT, rounding=ROUND_HALF_UP)
-    floors = [v.quantize(_CENT, rounding=ROUND_FLOOR) for v in exact]
-    left = int(((target - sum(floors, Decimal(0))) / _CENT).to_integral_value())
-    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
-    for i in order[: max(left, 0)]:
-        floors[i] += _CENT
-    return floors
+    return allocate_cents(exact, sum(exact, Decimal(0)).quantize(_CENT, rounding=ROUND_HALF_UP))
 
 
 # -- the store state ----------------------------------------------------------------------------
@@ -439,11 +433,21 @@ def _month_tables(
     return totals, bounds
 
 
-def _compute(session: Session, as_of: dt.date, state_key: str) -> StoreForecast:
+#: why there is no forecast on a store without usage
+NO_USAGE = "no usage to forecast from: load data first (finops demo, or finops ingest FILE)"
+
+
+def forecast_history(session: Session, as_of: dt.date) -> pl.DataFrame:
+    """`spend_history` to `as_of`; LookupError when it holds no priced spend to learn from."""
     history = spend_history(session, as_of)
     if history.is_empty() or not history["value"].abs().sum():
         msg = f"no priced spend in the year to {as_of} to forecast from"
         raise LookupError(msg)
+    return history
+
+
+def _compute(session: Session, as_of: dt.date, state_key: str) -> StoreForecast:
+    history = forecast_history(session, as_of)
     horizon = HORIZON_DAYS
     base = forecast_hierarchy(
         history.select("day", *HIERARCHY, "value"),
@@ -640,8 +644,7 @@ def store_forecast(session: Session, *, today: dt.date | None = None) -> StoreFo
     """
     as_of = resolve_today(session.con, today)
     if as_of is None:
-        msg = "no usage to forecast from: load data first (finops demo, or finops ingest FILE)"
-        raise LookupError(msg)
+        raise LookupError(NO_USAGE)
     key = _state_key(session, as_of)
     # a viewer restricted to some teams neither reads nor writes the store's shared cache:
     # "what moved since the previous forecast" would compare with the whole company's
