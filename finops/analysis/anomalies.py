@@ -744,13 +744,9 @@ def detect_anomalies(
 ) -> pl.DataFrame:
     """Findings of the last `days` days ending on `today` (default: the last day with data)."""
     cfg = config or AnomalyConfig()
-    today = today or _last_day(session)
+    today = resolve_today(session.con, today)
     if today is None:
         return pl.DataFrame(schema=FINDING_SCHEMA)
     # all history, so "first use" of a model means first ever, not first in a window
     daily = daily_components(session, to_day=today + dt.timedelta(days=1))
     return find_anomalies(daily, today=today, days=days, catalog=session.catalog, config=cfg)
-
-
-def _last_day(session: Session) -> dt.date | None:
-    return resolve_today(session.con)

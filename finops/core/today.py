@@ -31,7 +31,7 @@ import duckdb
 
 from finops.core.store import fetch_one
 
-__all__ = ["TODAY_ENV", "last_day_with_data", "pinned_today", "resolve_today"]
+__all__ = ["TODAY_ENV", "last_day_with_data", "pinned_today", "resolve_day", "resolve_today"]
 
 #: Environment variable pinning "today" (YYYY-MM-DD) for every view and command.
 TODAY_ENV = "FINOPS_TODAY"
@@ -87,3 +87,11 @@ def resolve_today(
     if before is not None and day >= before:
         return before - datetime.timedelta(days=1)
     return day
+
+
+def resolve_day(
+    con: duckdb.DuckDBPyConnection, today: datetime.date | None = None
+) -> datetime.date:
+    """`resolve_today`, or the calendar's day on a store without usage: for what needs a day
+    whatever the data (the price in force for a simulation, a catalog's current prices)."""
+    return resolve_today(con, today) or datetime.date.today()

@@ -10,7 +10,7 @@ from decimal import Decimal
 import polars as pl
 
 from finops.core.store import fetch_one
-from finops.core.today import resolve_today
+from finops.core.today import resolve_day
 from finops.pricing import costing
 from finops.pricing.catalog import Catalog, diff_revisions, list_revisions
 from finops.session.session import Session, catalog_listing
@@ -57,7 +57,7 @@ def catalog_overview(session: Session, *, today: dt.date | None = None) -> Catal
     "Recent" is the last 30 (spend) and 90 (deprecations) days of data; a model concerns us
     when it was used in those 90 days and its `deprecated_on` is past or within 180 days.
     """
-    today = today or resolve_today(session.con) or dt.date.today()
+    today = resolve_day(session.con, today)
     last = fetch_one(session.con, "SELECT max(day) FROM daily_usage")[0]
     catalog = session.catalog
     by_model = {(m.provider, m.id): m for m in catalog.models}

@@ -41,7 +41,7 @@ from finops.analysis.simulate.scenario import (
     scenario_from_dict,
 )
 from finops.core.months import month_bounds
-from finops.core.today import resolve_today
+from finops.core.today import resolve_day
 from finops.session.session import Session
 
 __all__ = ["Plan", "PlanSaving", "load_plans", "plan_savings", "planned_months"]
@@ -130,7 +130,7 @@ def plan_savings(
 ) -> list[PlanSaving]:
     """Each plan's forward saving per month, priced at the prices in force on its start day
     (or today, for a plan already under way)."""
-    today = today or resolve_today(session.con) or dt.date.today()
+    today = resolve_day(session.con, today)
     out = []
     for plan in plans:
         day = max(plan.start, today)

@@ -42,7 +42,7 @@ from finops.analysis.simulate.query import (
 from finops.analysis.simulate.ratios import TokenRatios, load_token_ratios
 from finops.analysis.simulate.result import Finding, SimulationResult, pct
 from finops.analysis.simulate.scenario import CASES, HUNDRED, ONE, Estimate, Scenario, ScenarioError
-from finops.core.today import resolve_today
+from finops.core.today import resolve_day
 from finops.pricing.allocation import register_owner_map
 from finops.pricing.catalog import Catalog, CatalogModel
 from finops.session.session import Session
@@ -296,7 +296,7 @@ def simulate(
     `evals` (see :func:`load_evals`) adds the cost–quality view; by default the scenario's
     ``quality.evals`` file is read when it names one. `today` dates the deprecation check.
     """
-    today = today or resolve_today(session.con) or dt.date.today()
+    today = resolve_day(session.con, today)
     table = token_ratios or load_token_ratios()
     catalog = session.catalog
     if evals is None and scenario.quality.evals_file is not None:
