@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import os
+import sys
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -188,7 +189,12 @@ def spark_session(master: str | None = None, app_name: str = "finops") -> SparkS
             builder = builder.master(master)
         elif not any(v in os.environ for v in ("PYSPARK_GATEWAY_PORT", "PYSPARK_SUBMIT_ARGS")):
             # not under spark-submit (which sets the gateway) nor given submit arguments
-            builder = builder.master("local[*]").config("spark.ui.enabled", "false")
+            master = "local[*]"
+            builder = builder.master(master).config("spark.ui.enabled", "false")
+        if master and master.startswith("local"):
+            # a local master's Python workers run this interpreter: PySpark's default is the
+            # `python3` on PATH, which outside an activated venv lacks polars and finops
+            os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
         spark = builder.getOrCreate()
     for key, value in SPARK_CONF.items():
         spark.conf.set(key, value)
