@@ -354,7 +354,9 @@ def test_every_page_of_the_demo_reads_well(demo_url, browser):
     failures, colours = [], {}
     for path, headline in DEMO_PAGES.items():
         name = path or "overview"
-        browser.send("Page.navigate", url=f"{demo_url}/{path}")
+        # a slow page can look settled before its script has run (its first widgets drawn, the
+        # status widget not yet up): wait for its headline (or an exception), then the drawing
+        browser.open(f"{demo_url}/{path}", headline, 600)
         _wait(f"{name} to finish drawing", lambda: browser.evaluate(SETTLED), 600)
         time.sleep(1.0)
         _wait(f"{name} to finish drawing", lambda: browser.evaluate(SETTLED), 600)
