@@ -84,7 +84,7 @@ ROLLUP_COLUMNS: tuple[str, ...] = (
     "reported_cost_usd",
 )
 #: The columns that identify a rollup row (the rest are its measures).
-ROLLUP_KEYS: tuple[str, ...] = ROLLUP_COLUMNS[:10]
+ROLLUP_KEYS: tuple[str, ...] = ROLLUP_COLUMNS[: ROLLUP_COLUMNS.index("usage_rows")]
 PRICE_COLUMNS: tuple[str, ...] = (
     "model_id",
     "owner",
