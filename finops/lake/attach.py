@@ -21,36 +21,9 @@ from pathlib import Path
 import duckdb
 
 from finops.core.store import fetch_one, transaction
+from finops.lake.run import ROLLUP_COLUMNS, STATE_FILE
 
 __all__ = ["AttachReport", "attach_rollup", "source_note"]
-
-_STATE_FILE = "_finops_lake.json"
-_COLUMNS = (
-    "day",
-    "provider",
-    "model",
-    "service_tier",
-    "prompt_band",
-    "project_id",
-    "api_key_id",
-    "team",
-    "user_id",
-    "tags",
-    "usage_rows",
-    "requests",
-    "input_tokens",
-    "cache_read_tokens",
-    "cache_write_5m_tokens",
-    "cache_write_1h_tokens",
-    "output_tokens",
-    "input_audio_tokens",
-    "output_audio_tokens",
-    "input_image_tokens",
-    "output_image_tokens",
-    "reasoning_tokens",
-    "web_search_requests",
-    "reported_cost_usd",
-)
 
 
 @dataclass(frozen=True)
@@ -66,9 +39,9 @@ class AttachReport:
 
 
 def _state(folder: Path) -> dict:
-    path = folder / _STATE_FILE
+    path = folder / STATE_FILE
     if not path.exists():
-        msg = f"{folder} is not the output of finops lake run (no {_STATE_FILE})"
+        msg = f"{folder} is not the output of finops lake run (no {STATE_FILE})"
         raise ValueError(msg)
     return json.loads(path.read_text())
 
@@ -83,7 +56,7 @@ def attach_rollup(con: duckdb.DuckDBPyConnection, out: str | Path) -> AttachRepo
     thresholds = [int(t) for t in state["thresholds"]]
     glob = str(folder / "rollup" / "*" / "*.parquet")
     has_files = any((folder / "rollup").glob("day=*/*.parquet"))
-    select = ", ".join("CAST(day AS DATE) AS day" if c == "day" else c for c in _COLUMNS)
+    select = ", ".join("CAST(day AS DATE) AS day" if c == "day" else c for c in ROLLUP_COLUMNS)
     source = (
         f"(SELECT {select} FROM read_parquet($glob, hive_partitioning = true))"
         if has_files
