@@ -9,12 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "COUNT_COLUMNS",
     "DIMENSION_COLUMNS",
     "GRAINS",
     "IMPORT_COLUMNS",
     "REQUIRED_IMPORT_COLUMNS",
     "SERVICE_TIERS",
     "SPEND_KEYS",
+    "TEXT_COLUMNS",
     "TOKEN_CLASSES",
     "USAGE_COLUMNS",
     "Column",
@@ -98,6 +100,7 @@ IMPORT_COLUMNS: tuple[Column, ...] = tuple(c for c in USAGE_COLUMNS if c.importa
 REQUIRED_IMPORT_COLUMNS: tuple[str, ...] = tuple(c.name for c in IMPORT_COLUMNS if c.required)
 
 #: Columns that say who or what used the tokens (a change in them is a different usage row).
+#: Row keys hash them in this order: never reorder them.
 DIMENSION_COLUMNS: tuple[str, ...] = (
     "provider",
     "model",
@@ -108,6 +111,23 @@ DIMENSION_COLUMNS: tuple[str, ...] = (
     "user_id",
     "team",
     "tags",
+)
+#: Whole-number measures of a usage row: requests and every token count.
+COUNT_COLUMNS: tuple[str, ...] = (
+    "requests",
+    *(f"{c}_tokens" for c in TOKEN_CLASSES),
+    "reasoning_tokens",
+    "web_search_requests",
+)
+#: Free-text columns, trimmed on import (blank is NULL).
+TEXT_COLUMNS: tuple[str, ...] = (
+    "provider",
+    "model",
+    "project_id",
+    "api_key_id",
+    "user_id",
+    "team",
+    "request_id",
 )
 
 #: Keys `finops spend --by` accepts (an allowlist: identifiers never come from user strings).

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import duckdb
 
-from finops.core.schema import USAGE_COLUMNS
+from finops.core.schema import COUNT_COLUMNS, USAGE_COLUMNS
 from finops.core.store import fetch_one, transaction
 from finops.ingest._overlap import find_overlaps, overlap_message, remove_overlaps
-from finops.ingest._prepare import COUNT_COLUMNS, Limits, first_problem, write_keyed
+from finops.ingest._prepare import Limits, first_problem, write_keyed
 from finops.pricing.costing import refresh_daily_usage
 
 __all__ = [

@@ -16,37 +16,17 @@ from dataclasses import dataclass
 
 import duckdb
 
-from finops.core.schema import SERVICE_TIERS, TOKEN_CLASSES
+from finops.core.schema import COUNT_COLUMNS, DIMENSION_COLUMNS, SERVICE_TIERS, TEXT_COLUMNS
 from finops.core.store import fetch_one
 from finops.pricing.providers import gateway_provider, normalise_provider
 
 __all__ = [
-    "COUNT_COLUMNS",
     "DEFAULT_MAX_COUNT",
-    "DIMENSIONS",
     "Limits",
     "first_problem",
     "write_keyed",
 ]
 
-COUNT_COLUMNS = (
-    "requests",
-    *(f"{c}_tokens" for c in TOKEN_CLASSES),
-    "reasoning_tokens",
-    "web_search_requests",
-)
-TEXT_COLUMNS = ("provider", "model", "project_id", "api_key_id", "user_id", "team", "request_id")
-DIMENSIONS = (
-    "provider",
-    "model",
-    "service_tier",
-    "long_context",
-    "project_id",
-    "api_key_id",
-    "user_id",
-    "team",
-    "tags",
-)
 #: A trillion tokens in one row is far beyond any real request or day; larger is a broken file
 DEFAULT_MAX_COUNT = 10**12
 EARLIEST_DAY = dt.date(2015, 1, 1)  # before any metered AI API
@@ -444,7 +424,7 @@ def _normalise_providers(con: duckdb.DuckDBPyConnection, staged: str) -> None:
         con.execute("DROP TABLE provider_names")
 
 
-_DIMENSION_TEXT = ", ".join(f"coalesce(CAST({d} AS VARCHAR), '\\N')" for d in DIMENSIONS)
+_DIMENSION_TEXT = ", ".join(f"coalesce(CAST({d} AS VARCHAR), '\\N')" for d in DIMENSION_COLUMNS)
 # the identity a row key hashes: never change it, or stored rows stop matching re-uploads
 _KEY_BASIS = f"""(CASE
     WHEN request_id IS NOT NULL THEN concat_ws('|', 'request', provider, request_id)

@@ -30,7 +30,14 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from finops.core.schema import IMPORT_COLUMNS, REQUIRED_IMPORT_COLUMNS, SERVICE_TIERS, TOKEN_CLASSES
+from finops.core.schema import (
+    COUNT_COLUMNS,
+    DIMENSION_COLUMNS,
+    IMPORT_COLUMNS,
+    REQUIRED_IMPORT_COLUMNS,
+    SERVICE_TIERS,
+    TEXT_COLUMNS,
+)
 from finops.ingest import IngestError
 
 if TYPE_CHECKING:
@@ -42,24 +49,6 @@ __all__ = ["INPUT_FORMATS", "LakeInput", "Partition", "canonical_usage", "list_p
 
 INPUT_FORMATS = ("parquet", "delta", "iceberg")
 
-_COUNT_COLUMNS = (
-    "requests",
-    *(f"{c}_tokens" for c in TOKEN_CLASSES),
-    "reasoning_tokens",
-    "web_search_requests",
-)
-_TEXT_COLUMNS = ("provider", "model", "project_id", "api_key_id", "user_id", "team", "request_id")
-_DIMENSIONS = (
-    "provider",
-    "model",
-    "service_tier",
-    "long_context",
-    "project_id",
-    "api_key_id",
-    "user_id",
-    "team",
-    "tags",
-)
 _CANONICAL = {c.name for c in IMPORT_COLUMNS}
 _PARTITION = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(\d{4}-\d{2}(?:-\d{2})?)$")
 # Python strptime codes → Spark datetime pattern letters (what mappings use)
@@ -303,7 +292,7 @@ def _checks(cols: set[str], partition_column: str | None) -> list[tuple[str, Col
         return F.coalesce(F.trim(c), F.lit("")) == ""
 
     checks: list[tuple[str, Column, str]] = []
-    for name in (*_TEXT_COLUMNS, "service_tier"):
+    for name in (*TEXT_COLUMNS, "service_tier"):
         if name in cols:
             checks.append(
                 (
@@ -329,7 +318,7 @@ def _checks(cols: set[str], partition_column: str | None) -> list[tuple[str, Col
                     ),
                 )
             )
-    for name in _COUNT_COLUMNS:
+    for name in COUNT_COLUMNS:
         if name in cols:
             value = F.trim(t(name)).try_cast("decimal(38,6)")
             checks.append(
@@ -451,13 +440,13 @@ def _typed(frame: DataFrame, cols: set[str]) -> DataFrame:
         F.coalesce(count("requests"), F.when(period_end.isNull(), F.lit(1).cast("bigint"))).alias(
             "requests"
         ),
-        *[count(n).alias(n) for n in _COUNT_COLUMNS if n != "requests"],
+        *[count(n).alias(n) for n in COUNT_COLUMNS if n != "requests"],
         F.when(tier.isin("", "default", "auto"), "standard")
         .when(tier == "scale", "priority")
         .otherwise(tier)
         .alias("service_tier"),
         nonblank("long_context").cast("boolean").alias("long_context"),
-        *[nonblank(n).alias(n) for n in _TEXT_COLUMNS if n not in ("provider", "model")],
+        *[nonblank(n).alias(n) for n in TEXT_COLUMNS if n not in ("provider", "model")],
         nonblank("tags").alias("tags"),
         nonblank("reported_cost_usd").cast("decimal(38,12)").alias("reported_cost_usd"),
         F.when(period_end.isNull(), "request").otherwise("bucket").alias("grain"),
@@ -472,7 +461,7 @@ def _deduplicated(rows: DataFrame) -> DataFrame:
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    dims = [F.coalesce(F.col(d).cast("string"), F.lit("\\N")) for d in _DIMENSIONS]
+    dims = [F.coalesce(F.col(d).cast("string"), F.lit("\\N")) for d in DIMENSION_COLUMNS]
     basis = F.when(
         F.col("request_id").isNotNull(),
         F.concat_ws("|", F.lit("request"), F.col("provider"), F.col("request_id")),
