@@ -240,26 +240,12 @@ def _priced(spark: SparkSession, allocation: Allocation | None) -> DataFrame:
 def _unpriced_by_day(priced: DataFrame) -> DataFrame:
     from pyspark.sql import functions as F
 
-    tokens = sum(
-        F.coalesce(F.col(c), F.lit(0))
-        for c in (
-            "input_tokens",
-            "cache_read_tokens",
-            "cache_write_5m_tokens",
-            "cache_write_1h_tokens",
-            "output_tokens",
-            "input_audio_tokens",
-            "output_audio_tokens",
-            "input_image_tokens",
-            "output_image_tokens",
-        )
-    )
     return (
         priced.where(F.col("cost_usd").isNull())
         .groupBy("day", "provider", "model", F.col("unpriced_reason").alias("reason"))
         .agg(
             F.sum("usage_rows").cast("bigint").alias("rows"),
-            F.sum(tokens).cast("bigint").alias("tokens"),
+            F.sum(F.expr(costing.TOKENS_SQL)).cast("bigint").alias("tokens"),
         )
     )
 
