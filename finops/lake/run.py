@@ -174,7 +174,9 @@ def _digest(value: Any) -> str | None:
     return getattr(value, "content_hash", None) or hashlib.sha256(repr(value).encode()).hexdigest()
 
 
-def _install_catalog(spark: SparkSession, pricing: str | None, contracts: Contracts | None):
+def _install_catalog(
+    spark: SparkSession, pricing: str | None, contracts: Contracts | None
+) -> Catalog:
     """Record the catalog in a private DuckDB store and hand its tables to Spark as views."""
     con_spark = SparkConnection(spark)
     with tempfile.TemporaryDirectory(prefix="finops-lake-") as tmp:
@@ -196,10 +198,10 @@ def _install_catalog(spark: SparkSession, pricing: str | None, contracts: Contra
     for name, table in tables.items():
         con_spark.register(name, table)
     con_spark.register("contract_terms", contract_terms(contracts))
-    return catalog, tables
+    return catalog
 
 
-def _write_catalog(spark: SparkSession, out: str, catalog: Catalog, tables: dict) -> None:
+def _write_catalog(spark: SparkSession, out: str, catalog: Catalog) -> None:
     from pyspark.sql import functions as F
 
     if _exists(spark, _join(out, "catalog", "revisions", f"content_hash={catalog.content_hash}")):
@@ -254,7 +256,7 @@ def _write_by_day(frame: DataFrame, folder: str) -> None:
     frame.repartition("day").write.mode("overwrite").partitionBy("day").parquet(folder)
 
 
-def _changed_days(spark: SparkSession, fresh: DataFrame, stored: DataFrame) -> list[dt.date]:
+def _changed_days(fresh: DataFrame, stored: DataFrame) -> list[dt.date]:
     """Days where the freshly priced rollup differs from the stored one in any priced column."""
     from pyspark.sql import functions as F
 
@@ -273,13 +275,11 @@ def _changed_days(spark: SparkSession, fresh: DataFrame, stored: DataFrame) -> l
 
 def _spend_months(
     spark: SparkSession, out: str, months: list[str], allocation: Allocation | None
-) -> DataFrame | None:
+) -> DataFrame:
     """Spend by day and team for whole months, from the written rollup (splits are monthly)."""
     import pyarrow as pa
     from pyspark.sql import functions as F
 
-    if not months:
-        return None
     rollup = spark.read.parquet(_join(out, "rollup"))
     month = F.date_format("day", "yyyy-MM")
     rollup.where(month.isin(months)).select(*ROLLUP_COLUMNS).createOrReplaceTempView("daily_usage")
@@ -326,7 +326,7 @@ def run_lake(
     started = time.perf_counter()
     out = str(out).rstrip("/")
     spark.conf.set("spark.sql.sources.partitionOverwriteMode", "dynamic")
-    catalog, tables = _install_catalog(spark, pricing, contracts)
+    catalog = _install_catalog(spark, pricing, contracts)
     state = read_state(spark, out) or {}
     report = LakeReport(out=out, catalog_hash=catalog.content_hash, thresholds=catalog.thresholds)
     inputs = {
@@ -427,7 +427,7 @@ def run_lake(
         stored = stored.cache()
         stored.select(*ROLLUP_COLUMNS).createOrReplaceTempView("daily_usage")
         fresh = _priced(spark, allocation).cache()
-        touched = _changed_days(spark, fresh, stored)
+        touched = _changed_days(fresh, stored)
         if touched:
             again = fresh.where(F.col("day").isin(touched))
             _write_by_day(again, _join(out, "rollup"))
@@ -451,19 +451,17 @@ def run_lake(
     report.months_spend = months
     if months and _exists(spark, _join(out, "rollup")):
         spend = _spend_months(spark, out, months, allocation)
-        if spend is not None and spend.take(1):
+        if spend.take(1):
             spend.repartition("month").write.mode("overwrite").partitionBy("month").parquet(
                 _join(out, "spend")
             )
-        present = (
-            {r["month"] for r in spend.select("month").distinct().collect()} if spend else set()
-        )
+        present = {r["month"] for r in spend.select("month").distinct().collect()}
         _remove_partitions(
             spark, _join(out, "spend"), "month", [m for m in months if m not in present]
         )
 
     # 4. the catalog revision used, and the state the next run compares with
-    _write_catalog(spark, out, catalog, tables)
+    _write_catalog(spark, out, catalog)
     partitions_state = dict(known)
     for p in changed if source.format == "parquet" else []:
         partitions_state[p.value] = p.fingerprint
