@@ -24,6 +24,7 @@ from finops.lake.spark import (
     SparkConnection,
     build_rollup,
     contract_terms,
+    join_path,
     spark_session,
     to_spark_sql,
 )
@@ -50,11 +51,6 @@ __all__ = [
 _EXPORT_FORMAT = 1
 
 
-def _join(base: str, *parts: str) -> str:
-    # paths may be URLs (s3a://, abfss://, hdfs://): join with '/', never with pathlib
-    return "/".join([base.rstrip("/"), *parts])
-
-
 def _months(from_day: dt.date | None, to_day: dt.date | None) -> tuple[str | None, str | None]:
     first = f"{from_day:%Y-%m}" if from_day else None
     last = f"{(to_day - dt.timedelta(days=1)):%Y-%m}" if to_day else None
@@ -77,11 +73,13 @@ def load_export(
     from pyspark.sql import functions as F
 
     data = str(data)
-    manifest = spark.read.option("multiLine", "true").json(_join(data, "manifest.json")).first()
+    manifest = spark.read.option("multiLine", "true").json(join_path(data, "manifest.json")).first()
     if manifest is None or manifest["format"] != _EXPORT_FORMAT:
         msg = f"{data} is not a finops Parquet export this release reads (finops export parquet)"
         raise ValueError(msg)
-    usage = spark.read.option("basePath", _join(data, "usage")).parquet(_join(data, "usage"))
+    usage = spark.read.option("basePath", join_path(data, "usage")).parquet(
+        join_path(data, "usage")
+    )
     first, last = _months(from_day, to_day)
     if first:
         usage = usage.where(F.col("month").cast("string") >= first)
@@ -93,9 +91,11 @@ def load_export(
         ("aliases", "catalog_aliases"),
         ("revisions", "catalog_revisions"),
     ):
-        spark.read.parquet(_join(data, "catalog", f"{name}.parquet")).createOrReplaceTempView(table)
+        spark.read.parquet(join_path(data, "catalog", f"{name}.parquet")).createOrReplaceTempView(
+            table
+        )
     try:
-        models = spark.read.parquet(_join(data, "catalog", "models.parquet"))
+        models = spark.read.parquet(join_path(data, "catalog", "models.parquet"))
     except AnalysisException:  # an export made before models.parquet: every model id is an alias
         models = spark.sql("SELECT DISTINCT revision_id, provider, model_id FROM catalog_aliases")
     models.createOrReplaceTempView("catalog_models")

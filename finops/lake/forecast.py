@@ -24,6 +24,7 @@ import polars as pl
 
 from finops.analysis.forecast.api import forecast_hierarchy
 from finops.analysis.forecast.engine import SeriesForecast, forecast_array, single_threaded
+from finops.lake.spark import join_path
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -80,11 +81,10 @@ def lake_daily_spend(spark: SparkSession, out: str, by: list[str]) -> pl.DataFra
     if unknown or not by:
         msg = f"cannot forecast by {', '.join(unknown) or 'nothing'}; choose from {', '.join(FORECAST_KEYS)}"
         raise ValueError(msg)
-    base = out.rstrip("/")
     if by == ["team"]:
-        source = spark.read.parquet(f"{base}/spend")
+        source = spark.read.parquet(join_path(out, "spend"))
     else:
-        source = spark.read.parquet(f"{base}/rollup")
+        source = spark.read.parquet(join_path(out, "rollup"))
         source = source.withColumn("team", F.col("owner")).withColumn(
             "model", F.coalesce(F.col("model_id"), F.col("model"))
         )

@@ -38,7 +38,14 @@ from typing import TYPE_CHECKING, Any
 
 from finops.core.store import connect
 from finops.lake.source import LakeInput, Partition, canonical_usage, list_partitions
-from finops.lake.spark import SparkConnection, build_rollup, contract_terms, to_spark_sql
+from finops.lake.spark import (
+    SparkConnection,
+    build_rollup,
+    contract_terms,
+    hadoop_fs,
+    join_path,
+    to_spark_sql,
+)
 from finops.pricing import costing
 from finops.pricing.allocation import owned_rows_sql
 from finops.pricing.catalog import Catalog, sync_catalog
@@ -117,19 +124,9 @@ class LakeReport:
 # --- small files and folders, local or in object storage (through Hadoop's FileSystem) ----------
 
 
-def _join(base: str, *parts: str) -> str:
-    return "/".join([base.rstrip("/"), *parts])
-
-
-def _fs(spark: SparkSession, path: str):
-    jvm = spark.sparkContext._jvm
-    jpath = jvm.org.apache.hadoop.fs.Path(path)
-    return jpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), jpath
-
-
 def read_state(spark: SparkSession, out: str) -> dict[str, Any] | None:
     """The state a previous run left in `out`, or None."""
-    fs, path = _fs(spark, _join(out, STATE_FILE))
+    fs, path = hadoop_fs(spark, join_path(out, STATE_FILE))
     if not fs.exists(path):
         return None
     stream = fs.open(path)
@@ -145,7 +142,7 @@ def read_state(spark: SparkSession, out: str) -> dict[str, Any] | None:
 
 
 def _write_state(spark: SparkSession, out: str, state: dict[str, Any]) -> None:
-    fs, path = _fs(spark, _join(out, STATE_FILE))
+    fs, path = hadoop_fs(spark, join_path(out, STATE_FILE))
     stream = fs.create(path, True)
     try:
         stream.write(bytearray((json.dumps(state, indent=2, default=str) + "\n").encode()))
@@ -155,13 +152,13 @@ def _write_state(spark: SparkSession, out: str, state: dict[str, Any]) -> None:
 
 def _remove_partitions(spark: SparkSession, folder: str, column: str, values: list[str]) -> None:
     for value in values:
-        fs, path = _fs(spark, _join(folder, f"{column}={value}"))
+        fs, path = hadoop_fs(spark, join_path(folder, f"{column}={value}"))
         if fs.exists(path):
             fs.delete(path, True)
 
 
 def _exists(spark: SparkSession, path: str) -> bool:
-    fs, jpath = _fs(spark, path)
+    fs, jpath = hadoop_fs(spark, path)
     return bool(fs.exists(jpath))
 
 
@@ -204,7 +201,9 @@ def _install_catalog(
 def _write_catalog(spark: SparkSession, out: str, catalog: Catalog) -> None:
     from pyspark.sql import functions as F
 
-    if _exists(spark, _join(out, "catalog", "revisions", f"content_hash={catalog.content_hash}")):
+    if _exists(
+        spark, join_path(out, "catalog", "revisions", f"content_hash={catalog.content_hash}")
+    ):
         return  # written by an earlier run
     for short, name in (
         ("prices", "catalog_prices"),
@@ -216,7 +215,7 @@ def _write_catalog(spark: SparkSession, out: str, catalog: Catalog) -> None:
         if "content_hash" not in frame.columns:
             frame = frame.withColumn("content_hash", F.lit(catalog.content_hash))
         frame.coalesce(1).write.mode("overwrite").partitionBy("content_hash").parquet(
-            _join(out, "catalog", short)
+            join_path(out, "catalog", short)
         )
 
 
@@ -280,7 +279,7 @@ def _spend_months(
     import pyarrow as pa
     from pyspark.sql import functions as F
 
-    rollup = spark.read.parquet(_join(out, "rollup"))
+    rollup = spark.read.parquet(join_path(out, "rollup"))
     month = F.date_format("day", "yyyy-MM")
     rollup.where(month.isin(months)).select(*ROLLUP_COLUMNS).createOrReplaceTempView("daily_usage")
     frame = costing.spend(
@@ -388,8 +387,8 @@ def run_lake(
                 .collect()
             )
             if per_day:
-                _write_by_day(priced, _join(out, "rollup"))
-                _write_by_day(_unpriced_by_day(priced), _join(out, "unpriced"))
+                _write_by_day(priced, join_path(out, "rollup"))
+                _write_by_day(_unpriced_by_day(priced), join_path(out, "unpriced"))
             report.usage_rows = sum(int(r["usage_rows"]) for r in per_day)
             report.rollup_rows = sum(int(r["rollup_rows"]) for r in per_day)
             report.cost_usd = sum((r["cost_usd"] or Decimal(0) for r in per_day), Decimal(0))
@@ -398,7 +397,7 @@ def run_lake(
             # a day rewritten without unpriced usage must not keep an old unpriced listing
             _remove_partitions(
                 spark,
-                _join(out, "unpriced"),
+                join_path(out, "unpriced"),
                 "day",
                 [f"{r['day']:%Y-%m-%d}" for r in per_day if not r["unpriced"]],
             )
@@ -412,16 +411,16 @@ def run_lake(
         report.days_removed = _partition_days(gone)
     for folder in ("rollup", "unpriced"):
         _remove_partitions(
-            spark, _join(out, folder), "day", [f"{d:%Y-%m-%d}" for d in report.days_removed]
+            spark, join_path(out, folder), "day", [f"{d:%Y-%m-%d}" for d in report.days_removed]
         )
     report.days_written = written
 
     # 2. catalog, teams or contracts changed: reprice the stored rollup, rewrite touched days
     previous_pricing = {k: state.get(k) for k in pricing_inputs}
-    has_rollup = _exists(spark, _join(out, "rollup"))
+    has_rollup = _exists(spark, join_path(out, "rollup"))
     if state and not rebuild and has_rollup and previous_pricing != pricing_inputs:
         report.reasons.append("the catalog, teams or contracts changed")
-        stored = spark.read.parquet(_join(out, "rollup"))
+        stored = spark.read.parquet(join_path(out, "rollup"))
         if written:
             stored = stored.where(~F.col("day").isin(written))
         stored = stored.cache()
@@ -430,15 +429,15 @@ def run_lake(
         touched = _changed_days(fresh, stored)
         if touched:
             again = fresh.where(F.col("day").isin(touched))
-            _write_by_day(again, _join(out, "rollup"))
-            _write_by_day(_unpriced_by_day(again), _join(out, "unpriced"))
+            _write_by_day(again, join_path(out, "rollup"))
+            _write_by_day(_unpriced_by_day(again), join_path(out, "unpriced"))
             with_unpriced = {
                 r["day"]
                 for r in again.where(F.col("cost_usd").isNull()).select("day").distinct().collect()
             }
             _remove_partitions(
                 spark,
-                _join(out, "unpriced"),
+                join_path(out, "unpriced"),
                 "day",
                 [f"{d:%Y-%m-%d}" for d in touched if d not in with_unpriced],
             )
@@ -449,15 +448,15 @@ def run_lake(
     # 3. spend by day and team for every month a written, repriced or removed day is in
     months = sorted({f"{d:%Y-%m}" for d in (*written, *report.days_repriced, *report.days_removed)})
     report.months_spend = months
-    if months and _exists(spark, _join(out, "rollup")):
+    if months and _exists(spark, join_path(out, "rollup")):
         spend = _spend_months(spark, out, months, allocation)
         if spend.take(1):
             spend.repartition("month").write.mode("overwrite").partitionBy("month").parquet(
-                _join(out, "spend")
+                join_path(out, "spend")
             )
         present = {r["month"] for r in spend.select("month").distinct().collect()}
         _remove_partitions(
-            spark, _join(out, "spend"), "month", [m for m in months if m not in present]
+            spark, join_path(out, "spend"), "month", [m for m in months if m not in present]
         )
 
     # 4. the catalog revision used, and the state the next run compares with

@@ -39,6 +39,7 @@ from finops.core.schema import (
     TEXT_COLUMNS,
 )
 from finops.ingest import IngestError
+from finops.lake.spark import hadoop_fs
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
@@ -100,12 +101,6 @@ class LakeInput:
     mapping: ColumnMapping | None = None
 
 
-def _hadoop_fs(spark: SparkSession, path: str):
-    jvm = spark.sparkContext._jvm
-    jpath = jvm.org.apache.hadoop.fs.Path(path)
-    return jpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), jpath
-
-
 def list_partitions(spark: SparkSession, location: str) -> list[Partition]:
     """The partitions of a Parquet folder (local path or URL), each with a file fingerprint.
 
@@ -114,7 +109,7 @@ def list_partitions(spark: SparkSession, location: str) -> list[Partition]:
     """
     import hashlib
 
-    fs, root = _hadoop_fs(spark, location)
+    fs, root = hadoop_fs(spark, location)
     if not fs.exists(root):
         msg = "no such folder"
         raise IngestError(location, msg)

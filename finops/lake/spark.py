@@ -38,6 +38,8 @@ __all__ = [
     "SparkConnection",
     "build_rollup",
     "contract_terms",
+    "hadoop_fs",
+    "join_path",
     "spark_session",
     "to_spark_sql",
 ]
@@ -163,6 +165,21 @@ class SparkConnection:
 
     def close(self) -> None:
         """Spark sessions outlive a query; stop them with `spark.stop()`."""
+
+
+# --- paths, local or in object storage ------------------------------------------------------
+
+
+def join_path(base: str, *parts: str) -> str:
+    """`base/part/...`: paths may be URLs (s3a://, abfss://, hdfs://), so '/' and never pathlib."""
+    return "/".join([base.rstrip("/"), *parts])
+
+
+def hadoop_fs(spark: SparkSession, path: str):
+    """Hadoop's FileSystem for `path` and the path as Hadoop's `Path` (local or object storage)."""
+    jvm = spark.sparkContext._jvm
+    jpath = jvm.org.apache.hadoop.fs.Path(path)
+    return jpath.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration()), jpath
 
 
 # --- session and data --------------------------------------------------------------------------
