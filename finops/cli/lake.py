@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +14,8 @@ from finops.cli.options import (
     db_option,
     emit,
     format_option,
+    master_option,
+    parse_day,
     pricing_option,
     teams_option,
 )
@@ -27,6 +30,9 @@ from finops.pricing.allocation import load_allocation
 from finops.pricing.contracts import load_contracts
 from finops.session import session
 
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
 __all__ = ["lake_attach_command", "lake_forecast_command", "lake_run_command"]
 
 
@@ -35,13 +41,11 @@ def lake_group() -> None:
     """Usage in a data lake, costed on Apache Spark; the small result comes back to the app."""
 
 
-def _day(value: str | None) -> dt.date | None:
-    if value is None:
-        return None
+def _spark(master: str | None) -> SparkSession:
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a day; write 2025-06-01") from None
+        return spark_session(master)
+    except RuntimeError as exc:  # pyspark missing; Spark's own errors are bugs to see
+        raise click.ClickException(str(exc)) from None
 
 
 def _days(days: list[dt.date]) -> str:
@@ -73,12 +77,7 @@ def _days(days: list[dt.date]) -> str:
 )
 @click.option("--since", default=None, help="Look only at partitions from this day on.")
 @click.option("--all", "everything", is_flag=True, help="Recompute every partition.")
-@click.option(
-    "--master",
-    default=None,
-    envvar="SPARK_MASTER",
-    help="Spark master (env SPARK_MASTER); default local[*], or what spark-submit set.",
-)
+@master_option
 @pricing_option
 @teams_option
 @contracts_option
@@ -108,10 +107,7 @@ def lake_run_command(
     """
 
     source = LakeInput(usage, input_format, load_mapping(mapping) if mapping is not None else None)
-    try:
-        spark = spark_session(master)
-    except RuntimeError as exc:
-        raise click.ClickException(str(exc)) from None
+    spark = _spark(master)
     report = run_lake(
         spark,
         source,
@@ -119,7 +115,7 @@ def lake_run_command(
         pricing=str(pricing) if pricing else None,
         allocation=load_allocation(teams) if teams else None,
         contracts=load_contracts(contracts) if contracts else None,
-        since=_day(since),
+        since=parse_day(since, "--since"),
         everything=everything,
     )
     for reason in report.reasons:
@@ -182,12 +178,7 @@ def lake_attach_command(rollup: Path, db: Path, pricing: Path | None) -> None:
     help="Keys of the bottom series: team, provider, model, service_tier, project_id, api_key_id.",
 )
 @click.option("--horizon", default=28, show_default=True, help="Days to forecast.")
-@click.option(
-    "--master",
-    default=None,
-    envvar="SPARK_MASTER",
-    help="Spark master (env SPARK_MASTER); default local[*], or what spark-submit set.",
-)
+@master_option
 @format_option("table", "csv", "json")
 def lake_forecast_command(out: str, by: str, horizon: int, master: str | None, fmt: str) -> None:
     """Forecast daily spend for every series of a lake run on Spark, reconciled to the total.
@@ -201,10 +192,7 @@ def lake_forecast_command(out: str, by: str, horizon: int, master: str | None, f
     """
 
     keys = [k.strip() for k in by.split(",") if k.strip()]
-    try:
-        spark = spark_session(master)
-    except RuntimeError as exc:
-        raise click.ClickException(str(exc)) from None
+    spark = _spark(master)
     daily = lake_daily_spend(spark, out, keys)
     result = spark_forecast_hierarchy(spark, daily, levels_keys=keys, horizon=horizon)
     emit(result, fmt, title=f"Daily spend forecast by {', '.join(keys)} ({horizon} days, Spark)")

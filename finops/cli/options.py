@@ -38,6 +38,7 @@ __all__ = [
     "emit",
     "exact_json",
     "format_option",
+    "master_option",
     "parse_day",
     "pricing_option",
     "reading_session",
@@ -112,6 +113,15 @@ def contracts_option(f):
         envvar="FINOPS_CONTRACTS",
         default=None,
         help="contracts.yaml (env FINOPS_CONTRACTS): discounts, negotiated prices, commitments, credits.",
+    )(f)
+
+
+def master_option(f):
+    return click.option(
+        "--master",
+        default=None,
+        envvar="SPARK_MASTER",
+        help="Spark master (env SPARK_MASTER); default local[*], or what spark-submit set.",
     )(f)
 
 

@@ -14,6 +14,7 @@ from finops.cli.options import (
     db_option,
     emit,
     format_option,
+    master_option,
     pricing_option,
     spend_query_options,
     teams_option,
@@ -92,12 +93,7 @@ def spark_group() -> None:
     default=None,
     help="Price with this catalog revision (id, hash prefix or label); default: the export's.",
 )
-@click.option(
-    "--master",
-    default=None,
-    envvar="SPARK_MASTER",
-    help="Spark master (env SPARK_MASTER); default local[*], or what spark-submit set.",
-)
+@master_option
 @format_option("table", "csv", "json")
 @db_option
 @pricing_option
