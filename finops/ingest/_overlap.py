@@ -92,14 +92,10 @@ def remove_overlaps(con: duckdb.DuckDBPyConnection, overlaps: list[Overlap]) -> 
     removed = 0
     for overlap in overlaps:
         params = {"provider": overlap.provider, "days": overlap.days}
+        # DuckDB's DELETE answers with the number of rows it removed
         removed += con.execute(
-            "SELECT count(*) FROM usage WHERE provider = $provider "
-            "AND CAST(period_start AS DATE) IN (SELECT unnest($days))",
-            params,
-        ).fetchall()[0][0]
-        con.execute(
             "DELETE FROM usage WHERE provider = $provider "
             "AND CAST(period_start AS DATE) IN (SELECT unnest($days))",
             params,
-        )
+        ).fetchall()[0][0]
     return removed
