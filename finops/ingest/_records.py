@@ -41,7 +41,6 @@ __all__ = [
     "json_records",
     "natural_key",
     "open_text",
-    "provider_id",
     "report_results",
     "scaled_count",
     "tags_json",
@@ -496,11 +495,6 @@ def natural_key(*parts: object) -> str:
 # --- providers, models, token classes ----------------------------------------------------------
 
 
-def provider_id(name: str) -> str:
-    """A provider name as a catalog provider id: 'bedrock_converse' → 'aws-bedrock'."""
-    return normalise_provider(name)
-
-
 _BEDROCK_MODEL = re.compile(
     r"^((us|eu|apac|au|jp|ca|global|us-gov)\.)?"
     r"(anthropic|amazon|meta|mistral|cohere|ai21|deepseek|openai|qwen|writer|twelvelabs|"
@@ -528,7 +522,7 @@ def infer_provider(model: str | None) -> str | None:
         return None
     name = model.strip().lower()
     if "/" in name and not name.startswith("arn:"):
-        return provider_id(name.split("/", 1)[0])
+        return normalise_provider(name.split("/", 1)[0])
     if name.startswith("arn:aws:bedrock") or _BEDROCK_MODEL.match(name):
         return "aws-bedrock"
     for pattern, provider in _MODEL_PROVIDERS:

@@ -30,12 +30,12 @@ from finops.ingest._records import (
     amount,
     iter_csv_records,
     natural_key,
-    provider_id,
     scaled_count,
     tags_json,
     token_class,
     unit_multiplier,
 )
+from finops.pricing.providers import normalise_provider
 
 __all__ = ["FOCUS"]
 
@@ -74,7 +74,7 @@ def _provider(name: object) -> str | None:
     if name in (None, ""):
         return None
     text = str(name).strip()
-    return provider_id(text)
+    return normalise_provider(text)
 
 
 def _token_quantity(columns: CsvColumns, record: Mapping[str, object]) -> tuple[object, str] | None:

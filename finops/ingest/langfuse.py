@@ -37,9 +37,9 @@ from finops.ingest._records import (
     iter_csv_records,
     json_records,
     natural_key,
-    provider_id,
     tags_json,
 )
+from finops.pricing.providers import normalise_provider
 
 __all__ = ["LANGFUSE", "LANGFUSE_CSV", "usage_class"]
 
@@ -106,7 +106,7 @@ def _row(rows: Rows, file: str, record: Mapping[str, object], row: int) -> None:
     metadata = _json_field(file, field("metadata"), row=row, field="metadata")
     metadata = metadata if isinstance(metadata, Mapping) else {}
     ls_provider = metadata.get("ls_provider")
-    provider = provider_id(str(ls_provider)) if ls_provider else infer_provider(str(model))
+    provider = normalise_provider(str(ls_provider)) if ls_provider else infer_provider(str(model))
     if provider is None:
         msg = (
             f"cannot tell the provider of model {model!r}; Langfuse does not record it. "

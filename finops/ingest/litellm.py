@@ -35,9 +35,9 @@ from finops.ingest._records import (
     infer_provider,
     iter_csv_records,
     json_records,
-    provider_id,
     tags_json,
 )
+from finops.pricing.providers import normalise_provider
 
 __all__ = ["LITELLM", "LITELLM_CSV"]
 
@@ -102,7 +102,9 @@ def _row(rows: Rows, file: str, record: Mapping[str, object], row: int) -> None:
     model = field("model")
     provider_name = field("custom_llm_provider")
     provider = (
-        provider_id(str(provider_name)) if provider_name else infer_provider(str(model or ""))
+        normalise_provider(str(provider_name))
+        if provider_name
+        else infer_provider(str(model or ""))
     )
     if provider is None:
         msg = (

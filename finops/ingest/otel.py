@@ -31,10 +31,10 @@ from finops.ingest._records import (
     infer_provider,
     iter_json_documents,
     natural_key,
-    provider_id,
     tags_json,
     unix_nanos_iso,
 )
+from finops.pricing.providers import normalise_provider
 
 __all__ = ["OTEL"]
 
@@ -178,7 +178,7 @@ def _span_row(
         msg = "a span with token usage but no gen_ai.request.model or gen_ai.response.model"
         raise IngestError(file, msg, row=number, field="gen_ai.request.model")
     system, system_field = _first(attrs, ("gen_ai.provider.name", "gen_ai.system"))
-    provider = provider_id(str(system)) if system else infer_provider(str(model))
+    provider = normalise_provider(str(system)) if system else infer_provider(str(model))
     if provider is None:
         msg = f"cannot tell the provider of model {model!r}: the span has no gen_ai.provider.name"
         raise IngestError(file, msg, row=number, field=system_field)
