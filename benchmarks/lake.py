@@ -26,6 +26,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -36,14 +37,9 @@ import duckdb
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from scale import FIRST_DAY, _rows_sql  # the scale benchmark's generator
+from scale import FIRST_DAY, _month_start, _rows_sql  # the scale benchmark's generator
 
 MONTHS = 3
-
-
-def _month(index: int) -> dt.date:
-    year, month = divmod(FIRST_DAY.month - 1 + index, 12)
-    return dt.date(FIRST_DAY.year + year, month + 1, 1)
 
 
 def generate(workdir: Path, rows: int) -> tuple[Path, Path]:
@@ -52,13 +48,13 @@ def generate(workdir: Path, rows: int) -> tuple[Path, Path]:
     if flat.exists() and lake.exists():
         return flat, lake
     flat.mkdir(parents=True)
-    total_days = (_month(MONTHS) - FIRST_DAY).days
+    total_days = (_month_start(MONTHS) - FIRST_DAY).days
     con = duckdb.connect()
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_progress_bar = false")
     first = 0
     for index in range(MONTHS):
-        start, end = _month(index), _month(index + 1)
+        start, end = _month_start(index), _month_start(index + 1)
         count = round(rows * (end - FIRST_DAY).days / total_days) - first
         sql = _rows_sql(first, count, start, (end - start).days)
         con.execute(f"COPY ({sql}) TO '{flat}/usage-{start:%Y-%m}.parquet' (FORMAT parquet)")
@@ -102,8 +98,11 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     flat, lake = generate(work, args.rows)
     db, export, out = work / "store.duckdb", work / "export", work / "out"
-    for path in (db, export, out):
-        subprocess.run(["rm", "-rf", str(path)], check=True)
+    for path in (db, export, out):  # the store is a file, the others folders
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
     env = {**os.environ, "FINOPS_DB": str(db), "SPARK_MASTER": args.master}
     steps = [
         timed("duckdb ingest", ["ingest", str(flat)], env),
