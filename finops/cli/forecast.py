@@ -9,7 +9,7 @@ import polars as pl
 
 from finops.analysis.forecast.api import forecast_series
 from finops.analysis.forecast.spend import backtest_spend, forecast_spend
-from finops.analysis.forecast.state import save_forecast, store_forecast
+from finops.analysis.forecast.state import save_forecast
 from finops.cli.group import main
 from finops.cli.options import (
     contracts_option,
@@ -101,22 +101,21 @@ def forecast_command(
         raise click.UsageError("--plan compares the total forecast: leave out --by")
     with reading_session(db, pricing, teams, contracts) as s:
         result = forecast_spend(s, by=by, horizon=horizon, levels=_levels(levels))
-        shared = store_forecast(s)
         if plan_file is not None:
             _emit_planned(s, result, plan_file, fmt)
-    save_forecast(db, shared)
+    save_forecast(db, result.store)
     if plan_file is not None:
         return
     if period == "month":
         emit(
-            _by_month(result.forecast, by),
+            result.by_month(),
             fmt,
             title=f"Spend forecast by month and {by} from {result.as_of} (USD)",
         )
         return
     emit(result.forecast, fmt, title=f"Spend forecast by {by} from {result.as_of} (USD per day)")
-    if shared.change and fmt == "table":
-        click.echo(shared.change)
+    if result.store.change and fmt == "table":
+        click.echo(result.store.change)
 
 
 def _emit_planned(session, result, plan_file: Path, fmt: str) -> None:
@@ -124,18 +123,6 @@ def _emit_planned(session, result, plan_file: Path, fmt: str) -> None:
 
     frame = planned_outlook(session, plan_file, forecast=result)
     emit(frame, fmt, title=f"Spend forecast from {result.as_of}: as is and as planned (USD)")
-
-
-def _by_month(daily: pl.DataFrame, by: str) -> pl.DataFrame:
-    """Daily forecast rows summed per calendar month (and key)."""
-    keys = [c for c in (by,) if c in daily.columns]
-    bounds = [c for c in daily.columns if c == "mean" or c[:2] in ("lo", "hi") and c[2:].isdigit()]
-    return (
-        daily.with_columns(pl.col("day").dt.truncate("1mo").alias("month"))
-        .group_by("month", *keys)
-        .agg(pl.len().alias("days"), *[pl.col(c).sum() for c in bounds])
-        .sort("month", *keys)
-    )
 
 
 @main.command("forecast-series")

@@ -18,6 +18,7 @@ from finops.analysis.forecast.api import backtest_series
 from finops.analysis.forecast.state import (
     INTERVALS,
     NO_USAGE,
+    StoreForecast,
     forecast_history,
     level_name,
     store_forecast,
@@ -37,6 +38,22 @@ class SpendForecastResult:
     forecast: pl.DataFrame  # day, <by>, mean, lo.., hi.., method, tokens_mean, price_factor
     history: pl.DataFrame  # day, <by>, cost_usd (as priced then)
     total: pl.DataFrame  # day, mean, tokens_mean: the parent the rows above add up to
+    store: StoreForecast  # the store's one forecast the rows are read from (save it, its change)
+
+    def by_month(self) -> pl.DataFrame:
+        """The daily forecast rows summed per calendar month (and key): month, the key, days
+        forecast in it, mean and each lo/hi bound summed over those days."""
+        daily = self.forecast
+        keys = [c for c in (self.by,) if c in daily.columns]
+        bounds = [
+            c for c in daily.columns if c == "mean" or c[:2] in ("lo", "hi") and c[2:].isdigit()
+        ]
+        return (
+            daily.with_columns(pl.col("day").dt.truncate("1mo").alias("month"))
+            .group_by("month", *keys)
+            .agg(pl.len().alias("days"), *[pl.col(c).sum() for c in bounds])
+            .sort("month", *keys)
+        )
 
 
 def forecast_spend(
@@ -92,6 +109,7 @@ def forecast_spend(
         forecast=forecast,
         history=history.with_columns(key.alias(by)).select("day", by, "cost_usd").sort(by, "day"),
         total=total,
+        store=fc,
     )
 
 
