@@ -40,6 +40,7 @@ from finops.analysis.forecast.state import StoreForecast, store_forecast
 from finops.core.format import cents
 from finops.core.months import month_end, parse_month
 from finops.core.today import resolve_today
+from finops.pricing.allocation import default_teams_path
 
 if TYPE_CHECKING:
     from finops.session.session import Session
@@ -51,6 +52,7 @@ __all__ = [
     "Budgets",
     "TeamBudget",
     "budget_status",
+    "find_budgets",
     "judged_basis",
     "last_day_with_data",
     "load_budgets",
@@ -147,6 +149,15 @@ def load_budgets(path: str | os.PathLike[str]) -> Budgets:
             cost_center=None if raw.get("cost_center") is None else str(raw["cost_center"]),
         )
     return Budgets(source=str(file), teams=teams, total_usd=total)
+
+
+def find_budgets(
+    db: str | os.PathLike[str] | None, teams: str | os.PathLike[str] | None = None
+) -> Budgets | None:
+    """The budgets of `teams`, else of the teams.yaml the session finds for the store `db`
+    (FINOPS_TEAMS, or the one beside the store); None when there is none."""
+    path = teams if teams is not None else default_teams_path(db)
+    return load_budgets(path) if path is not None else None
 
 
 # -- months and days --------------------------------------------------------------------

@@ -332,7 +332,7 @@ def opportunities(db: str, version: str) -> list[Opportunity]:
 def budgets(db: str, version: str, month: dt.date) -> BudgetView:
 
     with _open(db) as s:
-        return budget_view(s, month, viewer_teams=_VIEWER_TEAMS.get())
+        return budget_view(s, month)
 
 
 # --- the filter bar (UI state that carries across pages) --------------------------------------

@@ -26,8 +26,8 @@ from finops.analysis.anomalies import AnomalyConfig, detect_anomalies
 from finops.analysis.budgets import (
     BASIS_EFFECTIVE,
     budget_status,
+    find_budgets,
     last_day_with_data,
-    load_budgets,
     parse_month,
     showback,
 )
@@ -46,7 +46,6 @@ from finops.cli.options import (
 )
 from finops.core.cells import neutralise_frame
 from finops.core.format import usd
-from finops.pricing.allocation import default_teams_path
 from finops.session import session
 
 __all__ = [
@@ -63,13 +62,6 @@ def _today_option(f):
         default=None,
         help="Judge as of this day (YYYY-MM-DD); default: the last day with data.",
     )(f)
-
-
-def _budgets_from(teams: Path | None, db: Path | None = None):
-    """Budgets of --teams, else of the teams.yaml beside the store (as the session finds it)."""
-
-    teams = teams if teams is not None else default_teams_path(db)
-    return load_budgets(teams) if teams is not None else None
 
 
 def _month(text: str | None) -> dt.date | None:
@@ -114,7 +106,7 @@ def budgets_command(
       finops budgets --teams teams.yaml --month 2025-11 --format json
     """
 
-    budgets = _budgets_from(teams, db)
+    budgets = find_budgets(db, teams)
     with reading_session(db, pricing, teams, contracts) as s:
         frame = budget_status(s, budgets, month=_month(month), today=parse_day(today, "--today"))
     if fmt != "table":
@@ -310,7 +302,7 @@ def alerts_command(
     try:
         if webhook:
             check_webhook_url(webhook, allow_http=allow_http)
-        budgets = _budgets_from(teams, db)
+        budgets = find_budgets(db, teams)
         with session.open_session(db, pricing, teams, contracts) as s:
             day = parse_day(today, "--today") or last_day_with_data(s)
             fired = evaluate_alerts(
@@ -414,7 +406,7 @@ def showback_command(
         fmt = {".csv": "csv", ".json": "json"}.get(out.suffix.lower(), "")
         if not fmt:
             raise click.BadParameter(f"{out}: write to a .csv or .json file", param_hint="--out")
-    budgets = _budgets_from(teams, db)
+    budgets = find_budgets(db, teams)
     with reading_session(db, pricing, teams) as s:
         frame = showback(s, first, budgets=budgets)
     if fmt == "json":

@@ -8,13 +8,13 @@ for the total); without one, spend and projections show and every status is "no 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import polars as pl
 
 from finops.analysis.alerts import alerts_frame, evaluate_alerts
-from finops.analysis.budgets import Budgets, budget_status, load_budgets
-from finops.pricing.allocation import default_teams_path
+from finops.analysis.budgets import Budgets, budget_status, find_budgets
 from finops.session.session import Session
 
 __all__ = ["BudgetView", "budget_view", "for_viewer"]
@@ -29,7 +29,7 @@ class BudgetView:
     viewer_teams: tuple[str, ...] | None = None  # a restricted viewer's teams (None: all)
 
 
-def for_viewer(budgets: Budgets, teams: list[str] | None) -> Budgets:
+def for_viewer(budgets: Budgets, teams: Sequence[str] | None) -> Budgets:
     """Only the budgets of the viewer's teams; the organisation's total budget is not theirs."""
     if teams is None:
         return budgets
@@ -37,23 +37,21 @@ def for_viewer(budgets: Budgets, teams: list[str] | None) -> Budgets:
     return replace(budgets, teams=mine, total_usd=None)
 
 
-def budget_view(
-    session: Session, month: dt.date, *, viewer_teams: list[str] | None = None
-) -> BudgetView:
+def budget_view(session: Session, month: dt.date) -> BudgetView:
     """The month's budget status per team and overall, and what fires on its last day.
 
-    `viewer_teams` (the session already restricted to them): only those teams' budgets are
-    listed, and the total is theirs, without the organisation's total budget.
+    For a session restricted to some teams (`session.viewer_teams`): only those teams'
+    budgets are listed, and the total is theirs, without the organisation's total budget.
     """
-    path = default_teams_path(session.db)
-    budgets = load_budgets(path) if path is not None else None
+    viewer_teams = session.viewer_teams
+    budgets = find_budgets(session.db)
     if budgets is not None:
         budgets = for_viewer(budgets, viewer_teams)
     status = budget_status(session, budgets, month=month)
     day = status["today"][0] if status.height else None
     alerts = alerts_frame(evaluate_alerts(session, budgets=budgets, today=day) if day else [])
     return BudgetView(
-        source=None if path is None else str(path),
+        source=None if budgets is None else budgets.source,
         status=status,
         alerts=alerts,
         alerts_day=day,
