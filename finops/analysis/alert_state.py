@@ -14,23 +14,36 @@ gives each alert its state:
 
 An alert is one (kind, scope, topic): "budget · team ads", "anomaly · team ads · spike". The
 state is recorded (`record_alerts`) only after the notices were delivered, so a failed
-webhook sends them again next run. A run as of a day before the last recorded one (`--today`
+webhook sends them again next run; `run_alerts` is that whole cycle, in that order. A run as of a day before the last recorded one (`--today`
 in the past) is a look back: every alert is listed as new and nothing is recorded.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from finops.analysis.alerts import Alert
+from finops.analysis.alerts import Alert, evaluate_alerts
+from finops.analysis.budgets import Budgets, last_day_with_data
 from finops.core.store import fetch_one, transaction
 
-__all__ = ["ALERT_STATES", "Notice", "alert_key", "record_alerts", "track_alerts"]
+if TYPE_CHECKING:
+    from finops.session.session import Session
+
+__all__ = [
+    "ALERT_STATES",
+    "AlertRun",
+    "Notice",
+    "alert_key",
+    "record_alerts",
+    "run_alerts",
+    "track_alerts",
+]
 
 ALERT_STATES = ("new", "worse", "still firing", "resolved")
 _SEVERITY_RANK = {"warning": 1, "critical": 2}
@@ -167,3 +180,51 @@ def record_alerts(con: duckdb.DuckDBPyConnection, notices: list[Notice], day: dt
                 f"INSERT INTO alert_state VALUES ({', '.join('?' * len(_COLUMNS))})", rows
             )
     return True
+
+
+@dataclass(frozen=True)
+class AlertRun:
+    """One run of `finops alerts`: the day judged, what fires, each notice with its state, and
+    the notices to show and deliver (those sent this run, or all of them)."""
+
+    day: dt.date | None
+    fired: list[Alert]
+    notices: list[Notice]
+    shown: list[Notice]
+
+
+def run_alerts(
+    session: Session,
+    *,
+    deliver: Callable[[AlertRun], None],
+    budgets: Budgets | None = None,
+    today: dt.date | None = None,
+    anomaly_days: int = 1,
+    unallocated_limit_pct: Decimal | float | None = Decimal(10),
+    show_all: bool = False,
+) -> AlertRun:
+    """Evaluate what fires on `today` (default: the last day with data), give each alert its
+    state, hand the run to `deliver` (show it, post it), then record the state.
+
+    The state is recorded only after `deliver` returns: when it raises (a webhook that
+    fails), nothing is recorded and the same notices are sent again next run.
+    """
+    day = today or last_day_with_data(session)
+    fired = evaluate_alerts(
+        session,
+        budgets=budgets,
+        today=day,
+        anomaly_days=anomaly_days,
+        unallocated_limit_pct=unallocated_limit_pct,
+    )
+    notices = track_alerts(session.con, fired, day) if day else []
+    run = AlertRun(
+        day=day,
+        fired=fired,
+        notices=notices,
+        shown=[n for n in notices if show_all or n.to_send],
+    )
+    deliver(run)
+    if day:
+        record_alerts(session.con, notices, day)
+    return run

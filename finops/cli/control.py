@@ -13,12 +13,11 @@ from pathlib import Path
 import click
 import polars as pl
 
-from finops.analysis.alert_state import record_alerts, track_alerts
+from finops.analysis.alert_state import AlertRun, run_alerts
 from finops.analysis.alerts import (
     WebhookError,
     alerts_frame,
     check_webhook_url,
-    evaluate_alerts,
     post_webhook,
     slack_payload,
 )
@@ -27,7 +26,6 @@ from finops.analysis.budgets import (
     BASIS_EFFECTIVE,
     budget_status,
     find_budgets,
-    last_day_with_data,
     parse_month,
     showback,
 )
@@ -304,29 +302,36 @@ def alerts_command(
             check_webhook_url(webhook, allow_http=allow_http)
         budgets = find_budgets(db, teams)
         with session.open_session(db, pricing, teams, contracts) as s:
-            day = parse_day(today, "--today") or last_day_with_data(s)
-            fired = evaluate_alerts(
-                s, budgets=budgets, today=day, anomaly_days=days, unallocated_limit_pct=limit
+
+            def deliver(run: AlertRun) -> None:
+                _show_notices(run.shown, fmt, firing=len(run.fired))
+                if webhook and run.shown:
+                    source = f"store {s.db.name} · catalog revision {s.revision_id}"
+                    payload = slack_payload(
+                        [n.alert for n in run.shown],
+                        source=source,
+                        states=[n.state for n in run.shown],
+                    )
+                    used = post_webhook(webhook, payload, allow_http=allow_http)
+                    click.echo(
+                        f"posted {len(run.shown)} alert(s) to the webhook (attempt {used})",
+                        err=True,
+                    )
+
+            run = run_alerts(
+                s,
+                deliver=deliver,
+                budgets=budgets,
+                today=parse_day(today, "--today"),
+                anomaly_days=days,
+                unallocated_limit_pct=limit,
+                show_all=show_all,
             )
-            notices = track_alerts(s.con, fired, day) if day else []
-            shown = [n for n in notices if show_all or n.to_send]
-            _show_notices(shown, fmt, firing=len(fired))
-            if webhook and shown:
-                source = f"store {s.db.name} · catalog revision {s.revision_id}"
-                payload = slack_payload(
-                    [n.alert for n in shown], source=source, states=[n.state for n in shown]
-                )
-                used = post_webhook(webhook, payload, allow_http=allow_http)
-                click.echo(
-                    f"posted {len(shown)} alert(s) to the webhook (attempt {used})", err=True
-                )
-            if day:  # after delivery: a failed post is sent again next run
-                record_alerts(s.con, notices, day)
     except WebhookError as exc:
         raise _AlertsError(str(exc)) from None
     except USER_ERRORS as exc:
         raise _AlertsError(str(exc)) from None
-    if fired:
+    if run.fired:
         sys.exit(1)
 
 
