@@ -26,6 +26,7 @@ from finops.cli.options import (
     teams_option,
 )
 from finops.core import format as fmt
+from finops.views.simulation import left_out
 
 __all__ = ["BLOCKED_EXIT", "simulate"]
 
@@ -101,14 +102,10 @@ _SHORT = {
 
 def _breakdown(frame: pl.DataFrame) -> pl.DataFrame:
     """A by-month or by-team frame for the terminal: short names, the share as a percent."""
-    shares = [_pct(v) for v in frame["savings_pct"]]
+    shares = [fmt.exact_pct(v) for v in frame["savings_pct"]]
     return frame.with_columns(pl.Series("savings_pct", shares, dtype=pl.Utf8)).rename(
         _SHORT, strict=False
     )
-
-
-def _pct(value) -> str:
-    return "—" if value is None else f"{value}%"
 
 
 def _headline(result: sim.SimulationResult) -> list[str]:
@@ -137,7 +134,7 @@ def _headline(result: sim.SimulationResult) -> list[str]:
         f"(range {fmt.usd(m['savings_usd_low'])} to {fmt.usd(m['savings_usd_high'])})"
     )
     of_scope = (
-        f"                  {_pct(m['savings_pct_of_scope'])} of the scope's "
+        f"                  {fmt.exact_pct(m['savings_pct_of_scope'])} of the scope's "
         f"{fmt.usd(m['actual_cost_usd'])}/month"
     )
     return [basis, moved, savings, of_scope]
@@ -163,7 +160,7 @@ def _print_result(result: sim.SimulationResult) -> None:
         f"(range {fmt.usd(result.scenario_cost_usd_low)} to {fmt.usd(result.scenario_cost_usd_high)})"
     )
     click.echo(
-        f"savings:       {fmt.usd(result.savings_usd)} ({_pct(result.savings_pct)}); "
+        f"savings:       {fmt.usd(result.savings_usd)} ({fmt.exact_pct(result.savings_pct)}); "
         f"range {fmt.usd(result.savings_usd_low)} to {fmt.usd(result.savings_usd_high)}"
     )
     if result.effective_savings_usd != result.savings_usd:
@@ -172,13 +169,9 @@ def _print_result(result: sim.SimulationResult) -> None:
             f"{fmt.usd(result.scenario_effective_cost_usd)} scenario, "
             f"savings {fmt.usd(result.effective_savings_usd)}"
         )
-    excluded = result.excluded
-    if excluded["unpriced_actual_rows"] or excluded["unpriced_scenario_rows"]:
-        click.echo(
-            f"left out: {excluded['unpriced_actual_rows']:,} rows unpriced today, "
-            f"{excluded['unpriced_scenario_rows']:,} rows the scenario cannot price "
-            f"({fmt.usd(excluded['unpriced_scenario_actual_cost_usd'])} of actual cost)"
-        )
+    sentence = left_out(result)
+    if sentence:
+        click.echo(sentence)
     if result.by_month:
         emit(_breakdown(result.months_frame()), "table", title="By month")
         emit(_breakdown(result.teams_frame()), "table", title="By team")

@@ -20,6 +20,7 @@ __all__ = [
     "allocate_cents",
     "cents",
     "count",
+    "exact_pct",
     "month_label",
     "pct",
     "plural",
@@ -68,6 +69,15 @@ def pct(value: float | None, *, signed: bool = True) -> str:
         return "—"
     rounded = round(float(value), 1) + 0.0
     return f"{rounded:+.1f}%" if signed else f"{rounded:.1f}%"
+
+
+def exact_pct(value: float | Decimal | None) -> str:
+    """A percentage written as computed, not rounded again: 98.01%, or — for none.
+
+    >>> exact_pct(Decimal("98.01")), exact_pct(None)
+    ('98.01%', '—')
+    """
+    return "—" if value is None else f"{value}%"
 
 
 def rate(value: float | Decimal | None, places: int = 2) -> str:

@@ -46,7 +46,7 @@ def opportunities_table(found: Sequence[Opportunity]) -> pl.DataFrame:
             "what": o.title,
             "per month": fmt.usd(o.savings_usd),
             "range": _range(o),
-            "of moved": "—" if o.savings_pct_of_moved is None else f"{o.savings_pct_of_moved}%",
+            "of moved": fmt.exact_pct(o.savings_pct_of_moved),
             "by": "" if o.deadline is None else o.deadline.isoformat(),
         }
         for index, o in enumerate(found, start=1)

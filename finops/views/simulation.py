@@ -19,6 +19,7 @@ __all__ = [
     "assumptions_table",
     "frontier_figure",
     "headline",
+    "left_out",
     "months_figure",
     "simulator_choices",
 ]
@@ -79,12 +80,24 @@ def headline(result: SimulationResult) -> dict[str, str]:
         "Moved workload today": f"{fmt.usd(m['moved_actual_cost_usd'])}/month",
         "On the scenario": f"{fmt.usd(m['moved_scenario_cost_usd'])}/month",
         "Saving": f"{fmt.usd(m['savings_usd'])}/month",
-        "Saving, share of the moved workload": "—" if moved is None else f"{moved}%",
+        "Saving, share of the moved workload": fmt.exact_pct(moved),
         "Range": f"{fmt.usd(m['savings_usd_low'])} to {fmt.usd(m['savings_usd_high'])}/month",
         "Share of the scope's spend": "—"
         if m["savings_pct_of_scope"] is None
-        else f"{m['savings_pct_of_scope']}% of {fmt.usd(m['actual_cost_usd'])}/month",
+        else f"{fmt.exact_pct(m['savings_pct_of_scope'])} of {fmt.usd(m['actual_cost_usd'])}/month",
     }
+
+
+def left_out(result: SimulationResult) -> str | None:
+    """What the simulation could not price, in a sentence (None when it priced everything)."""
+    excluded = result.excluded
+    if not (excluded["unpriced_actual_rows"] or excluded["unpriced_scenario_rows"]):
+        return None
+    return (
+        f"left out: {excluded['unpriced_actual_rows']:,} rows unpriced today, "
+        f"{excluded['unpriced_scenario_rows']:,} rows the scenario cannot price "
+        f"({fmt.usd(excluded['unpriced_scenario_actual_cost_usd'])} of actual cost)"
+    )
 
 
 def assumptions_table(result: SimulationResult) -> pl.DataFrame:
