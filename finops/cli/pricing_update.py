@@ -17,6 +17,7 @@ from finops.core.today import pinned_today
 from finops.pricing.catalog import load_catalog
 from finops.pricing.catalog_update import apply_update, plan_update, read_reference, stage_update
 from finops.session.session import open_session
+from finops.views.catalog import spend_change_by_model
 
 __all__ = ["pricing_update"]
 
@@ -32,16 +33,15 @@ def _impact(db: Path, before: Path, after: Path) -> tuple[Decimal, Decimal, pl.D
     """(total before, total after, changed models) of the stored usage priced both ways."""
     a = _spend_by_model(db, before)
     b = _spend_by_model(db, after)
-    joined = a.join(b, on=["provider", "model"], how="full", coalesce=True, suffix="_after")
-    zero = pl.lit(Decimal(0), dtype=pl.Decimal(38, 12))
-    joined = joined.with_columns(
-        (pl.col("cost_usd_after").fill_null(zero) - pl.col("cost_usd").fill_null(zero)).alias(
-            "change_usd"
-        )
+    changed = spend_change_by_model(a, b).select(
+        "provider",
+        "model",
+        pl.col("cost_a").alias("cost_usd"),
+        pl.col("unpriced_a").alias("unpriced_rows"),
+        pl.col("cost_b").alias("cost_usd_after"),
+        pl.col("unpriced_b").alias("unpriced_rows_after"),
+        "change_usd",
     )
-    changed = joined.filter(
-        (pl.col("change_usd") != 0) | (pl.col("unpriced_rows") != pl.col("unpriced_rows_after"))
-    ).sort(pl.col("change_usd").abs(), descending=True)
     total_a = Decimal(a["cost_usd"].sum() or 0)
     total_b = Decimal(b["cost_usd"].sum() or 0)
     return total_a, total_b, changed

@@ -21,6 +21,7 @@ __all__ = [
     "catalog_overview",
     "revision_impact",
     "search_models",
+    "spend_change_by_model",
 ]
 
 
@@ -158,6 +159,23 @@ def _side_by_side(a: pl.DataFrame, b: pl.DataFrame, keys: list[str]) -> pl.DataF
     )
 
 
+def spend_change_by_model(a: pl.DataFrame, b: pl.DataFrame) -> pl.DataFrame:
+    """The same usage priced two ways (`a`, `b`: spend by provider and model, or by month,
+    provider and model), side by side per model: provider, model, cost_a, cost_b, change_usd,
+    unpriced_a, unpriced_b; only models whose cost or unpriced rows changed, largest change
+    first."""
+    columns = ["cost_a", "cost_b", "change_usd", "unpriced_a", "unpriced_b"]
+    keys = [k for k in ("month", "provider", "model") if k in a.columns]
+    joined = _side_by_side(a, b, keys)
+    if "month" in keys:
+        joined = joined.group_by("provider", "model").agg(pl.col(c).sum() for c in columns)
+    return (
+        joined.select("provider", "model", *columns)
+        .filter((pl.col("change_usd") != 0) | (pl.col("unpriced_a") != pl.col("unpriced_b")))
+        .sort(pl.col("change_usd").abs(), descending=True)
+    )
+
+
 def revision_impact(
     session: Session,
     rev_a: int,
@@ -179,19 +197,7 @@ def revision_impact(
         .agg(pl.col("cost_a").sum(), pl.col("cost_b").sum(), pl.col("change_usd").sum())
         .sort("month")
     )
-    by_model = (
-        _side_by_side(a, b, ["month", "provider", "model"])
-        .group_by("provider", "model")
-        .agg(
-            pl.col("cost_a").sum(),
-            pl.col("cost_b").sum(),
-            pl.col("change_usd").sum(),
-            pl.col("unpriced_a").sum(),
-            pl.col("unpriced_b").sum(),
-        )
-        .filter((pl.col("change_usd") != 0) | (pl.col("unpriced_a") != pl.col("unpriced_b")))
-        .sort(pl.col("change_usd").abs(), descending=True)
-    )
+    by_model = spend_change_by_model(a, b)
     total_a = a["cost_usd"].sum() if a.height else None
     total_b = b["cost_usd"].sum() if b.height else None
     return RevisionImpact(
