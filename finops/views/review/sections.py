@@ -117,17 +117,16 @@ def _movers_table(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _movers(r: MonthlyReview) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The largest increases and decreases, in the cents every other table shows."""
-    cells = r.cells_in_cents()
+def _movers(cells: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The largest increases and decreases of `cells_in_cents()`, in the cents every other
+    table shows."""
     up = cells.filter(pl.col("change_usd") > 0).sort("change_usd", descending=True)
     down = cells.filter(pl.col("change_usd") < 0).sort("change_usd")
     return up.head(TOP_MOVERS), down.head(TOP_MOVERS)
 
 
-def _model_cents(r: MonthlyReview) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
+def _model_cents(table: pl.DataFrame) -> dict[tuple[str, str], tuple[Decimal, Decimal]]:
     """(provider, model) → (last month, this month) in the By model table's cents."""
-    table = r.effects_table("model")
     return {
         (row["provider"], row["model"]): (row["base_usd"], row["current_usd"])
         for row in table.iter_rows(named=True)
@@ -147,7 +146,8 @@ def _largest(frame: pl.DataFrame, key: str) -> str | None:
     return f"{row[key]} ({signed_usd(row['change_usd'])})"
 
 
-def _summary(r: MonthlyReview) -> list[str]:
+def _summary(r: MonthlyReview, movers_up: pl.DataFrame, movers_down: pl.DataFrame) -> list[str]:
+    """`movers_up`, `movers_down`: :func:`_movers` of `r.cells_in_cents()`."""
     lines = []
     b = r.bridge_cents()
     direction = "up" if b["change_usd"] > 0 else "down" if b["change_usd"] < 0 else "unchanged at"
@@ -176,7 +176,6 @@ def _summary(r: MonthlyReview) -> list[str]:
         )
     else:
         lines.append(f"AI spend in {period} was {usd(b['total_usd'])}; there is no prior month.")
-    movers_up, movers_down = _movers(r)
     up, down = _largest(movers_up, "model"), _largest(movers_down, "model")
     if up:
         row = movers_up.row(0, named=True)
@@ -237,13 +236,12 @@ def _summary(r: MonthlyReview) -> list[str]:
     return lines
 
 
-def _actions(r: MonthlyReview) -> list[str]:
+def _actions(r: MonthlyReview, by_team: pl.DataFrame) -> list[str]:
     """The three things to act on, most pressing first: teams over budget, retiring models
-    and anomalies by the dollars at stake, then the largest savings opportunities."""
+    and anomalies by the dollars at stake, then the largest savings opportunities.
+    `by_team`: `r.effects_table("team")`."""
     pressing: list[tuple[int, Decimal, str]] = []  # (rank, dollars, sentence)
-    current = {
-        row["team"]: row["current_usd"] for row in r.effects_table("team").iter_rows(named=True)
-    }
+    current = {row["team"]: row["current_usd"] for row in by_team.iter_rows(named=True)}
     for team, budget in sorted(r.team_budgets.items()):
         spent = current.get(team)
         if spent is not None and spent > budget:
@@ -346,11 +344,14 @@ def _change_metric(
 def review_sections(r: MonthlyReview) -> list[Section]:
     """The review as sections (in `SECTIONS` order): text, metrics, tables and charts."""
     titles = dict(SECTIONS)
+    # the cents tables, made once: several sections read them
+    by_team = r.effects_table("team")
+    by_model = r.effects_table("model")
+    movers_up, movers_down = _movers(r.cells_in_cents())
     out: list[Section] = []
-    out.append(Section("summary", titles["summary"], text=_summary(r)))
-    out.append(Section("actions", titles["actions"], text=_actions(r)))
-    movers_up, movers_down = _movers(r)
-    model_cents = _model_cents(r)
+    out.append(Section("summary", titles["summary"], text=_summary(r, movers_up, movers_down)))
+    out.append(Section("actions", titles["actions"], text=_actions(r, by_team)))
+    model_cents = _model_cents(by_model)
     new_models = r.new_models.with_columns(
         pl.Series(
             "cost_usd",
@@ -432,17 +433,15 @@ def review_sections(r: MonthlyReview) -> list[Section]:
                 Metric("Price effect", signed_usd(b["price_usd"])),
             ],
             tables=[
-                Table("By team", _effects_table(r.effects_table("team"), {"team": "team"})),
+                Table("By team", _effects_table(by_team, {"team": "team"})),
                 Table(
                     "By model",
-                    _effects_table(
-                        r.effects_table("model"), {"provider": "provider", "model": "model"}
-                    ),
+                    _effects_table(by_model, {"provider": "provider", "model": "model"}),
                 ),
             ],
             figures=[
                 figures.bridge_waterfall(r),
-                charts.effects_by(r.effects_table("team"), "team"),
+                charts.effects_by(by_team, "team"),
             ],
         )
     )
