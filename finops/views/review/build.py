@@ -108,7 +108,7 @@ class MonthlyReview:
     movers_down: pl.DataFrame
     new_models: pl.DataFrame  # provider, model, first_day, cost_usd, requests
     retired_models: pl.DataFrame  # provider, model, last_day, prev_cost_usd
-    anomalies: pl.DataFrame | None  # FINDING_SCHEMA rows of the month; None: not available
+    anomalies: pl.DataFrame  # FINDING_SCHEMA rows of the month
     unallocated_usd: Decimal
     unpriced_rows: int
     unpriced_tokens: int
@@ -308,7 +308,9 @@ def _unit_economics(this: pl.DataFrame, prev: pl.DataFrame) -> pl.DataFrame:
     return current.join(base, on="team", how="left", maintain_order="left")
 
 
-def _anomalies(session: Session, month: dt.date, as_of: dt.date, flt: SpendFilter):
+def _anomalies(
+    session: Session, month: dt.date, as_of: dt.date, flt: SpendFilter
+) -> tuple[pl.DataFrame, str | None]:
     # team and model findings: API-key detail is for the Anomalies page (and costs most)
     found = find_for_filter(
         session,

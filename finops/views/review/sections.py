@@ -201,7 +201,7 @@ def _summary(r: MonthlyReview, movers_up: pl.DataFrame, movers_down: pl.DataFram
                 f"{plural(retired, 'model')} stopped being used ({_names(r.retired_models)})"
             )
         lines.append(" and ".join(parts) + ".")
-    if r.anomalies is not None and r.anomalies.height:
+    if r.anomalies.height:
         n = r.anomalies.height
         lines.append(
             f"{plural(n, 'anomaly', 'anomalies')} {'was' if n == 1 else 'were'} flagged "
@@ -255,7 +255,7 @@ def _actions(r: MonthlyReview, by_team: pl.DataFrame) -> list[str]:
                     ),
                 )
             )
-    found = r.anomalies if r.anomalies is not None else pl.DataFrame()
+    found = r.anomalies
     if found.height:
         seen: set[str] = set()
         ranked = found.filter(pl.col("scope") != "api_key").sort(
@@ -501,54 +501,43 @@ def review_sections(r: MonthlyReview) -> list[Section]:
         )
     )
 
-    if r.anomalies is None:
-        out.append(
-            Section(
-                "anomalies",
-                titles["anomalies"],
-                text=[
-                    "Anomaly detection (finops.analysis.anomalies) is not available in this install."
-                ],
-            )
+    found = r.anomalies
+    out.append(
+        Section(
+            "anomalies",
+            titles["anomalies"],
+            text=[
+                (
+                    "Spikes, unit-cost drift, first use of a model and deprecations, per team "
+                    "and per model (API-key findings are on the Anomalies page)."
+                )
+            ]
+            + [n for n in r.notes if n.startswith("Anomalies")]
+            + ([] if found.height else ["No anomalies were found in the month."]),
+            metrics=[Metric("Findings", str(found.height))],
+            tables=[
+                Table(
+                    "Findings (largest impact first within each day)",
+                    _fmt(
+                        found.head(25),
+                        {
+                            "day": ("day", _str),
+                            "check": ("check", _str),
+                            "scope": ("scope", _str),
+                            "key": ("key", _str),
+                            "impact_usd": (
+                                "impact",
+                                lambda v: "—" if v is None else signed_usd(v),
+                            ),
+                            "detail": ("detail", _str),
+                        },
+                    ),
+                )
+            ]
+            if found.height
+            else [],
         )
-    else:
-        found = r.anomalies
-        out.append(
-            Section(
-                "anomalies",
-                titles["anomalies"],
-                text=[
-                    (
-                        "Spikes, unit-cost drift, first use of a model and deprecations, per team "
-                        "and per model (API-key findings are on the Anomalies page)."
-                    )
-                ]
-                + [n for n in r.notes if n.startswith("Anomalies")]
-                + ([] if found.height else ["No anomalies were found in the month."]),
-                metrics=[Metric("Findings", str(found.height))],
-                tables=[
-                    Table(
-                        "Findings (largest impact first within each day)",
-                        _fmt(
-                            found.head(25),
-                            {
-                                "day": ("day", _str),
-                                "check": ("check", _str),
-                                "scope": ("scope", _str),
-                                "key": ("key", _str),
-                                "impact_usd": (
-                                    "impact",
-                                    lambda v: "—" if v is None else signed_usd(v),
-                                ),
-                                "detail": ("detail", _str),
-                            },
-                        ),
-                    )
-                ]
-                if found.height
-                else [],
-            )
-        )
+    )
 
     out.append(
         Section(
