@@ -13,7 +13,13 @@ from decimal import Decimal
 
 import polars as pl
 
-from finops.analysis.filters import SpendFilter, filtered_spend, monthly_budget, regroup
+from finops.analysis.filters import (
+    SpendFilter,
+    filtered_spend,
+    monthly_budget,
+    regroup,
+    tokens_expr,
+)
 from finops.analysis.forecast.outlook import Projection
 from finops.analysis.forecast.selection import month_projection
 from finops.core.months import month_bounds
@@ -197,10 +203,7 @@ def build_overview(
         last_month_effective_usd=_sum(cube, last_start, month_start, "effective_cost_usd"),
         unpriced_rows=int(in_range["unpriced_rows"].sum()),
         unpriced_tokens=int(in_range["unpriced_tokens"].sum()),
-        tokens=sum(
-            int(in_range[c].sum())
-            for c in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens")
-        ),
+        tokens=int(in_range.select(tokens_expr().sum()).item()),
         revision_id=rev,
         projection=projection,
         budget_usd=monthly_budget(session, flt),
