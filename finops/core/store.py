@@ -48,12 +48,18 @@ def default_db_path() -> Path:
     return Path(os.environ.get("FINOPS_DB") or DEFAULT_DB)
 
 
-def beside_store(name: str, db: str | os.PathLike[str] | None = None) -> Path | None:
-    """The file `name` (teams.yaml, contracts.yaml, evals.csv) in the store's folder, if there.
+def beside_store(
+    name: str, db: str | os.PathLike[str] | None = None, *, env: str | None = None
+) -> Path | None:
+    """The file `name` (teams.yaml, contracts.yaml, evals.csv) in the store's folder, if there;
+    with `env`, the file that environment variable names comes first (FINOPS_TEAMS, ...).
 
     `finops demo` writes its company files there; the app and every command pick them up
     when no option or environment variable names another file.
     """
+    named = os.environ.get(env) if env else None
+    if named:
+        return Path(named)
     path = Path(db or default_db_path()).resolve().parent / name
     return path if path.is_file() else None
 

@@ -190,8 +190,7 @@ class Allocation:
 
 def default_teams_path(db: str | os.PathLike[str] | None = None) -> Path | None:
     """env FINOPS_TEAMS, else a teams.yaml beside the store (`db`, default FINOPS_DB)."""
-    env = os.environ.get("FINOPS_TEAMS")
-    return Path(env) if env else beside_store("teams.yaml", db)
+    return beside_store("teams.yaml", db, env="FINOPS_TEAMS")
 
 
 def _key_value(keys: dict[str, Any], key: str) -> str | None:

@@ -107,8 +107,7 @@ class Contracts:
 
 def default_contracts_path(db: str | os.PathLike[str] | None = None) -> Path | None:
     """env FINOPS_CONTRACTS, else a contracts.yaml beside the store (`db`, default FINOPS_DB)."""
-    env = os.environ.get("FINOPS_CONTRACTS")
-    return Path(env) if env else beside_store("contracts.yaml", db)
+    return beside_store("contracts.yaml", db, env="FINOPS_CONTRACTS")
 
 
 def _decimal(value: Any, err) -> Decimal:

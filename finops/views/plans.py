@@ -23,8 +23,7 @@ __all__ = ["default_plans_path", "planned_outlook"]
 
 def default_plans_path(db: str | os.PathLike[str] | None = None) -> Path | None:
     """env FINOPS_PLANS, else a plans.yaml beside the store (`db`, default FINOPS_DB)."""
-    env = os.environ.get("FINOPS_PLANS")
-    return Path(env) if env else beside_store("plans.yaml", db)
+    return beside_store("plans.yaml", db, env="FINOPS_PLANS")
 
 
 def planned_outlook(
