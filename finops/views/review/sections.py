@@ -699,7 +699,7 @@ def review_sections(r: MonthlyReview) -> list[Section]:
             Metric(
                 f"As planned {fc.period_start:%B %Y}",
                 usd(planned["as_planned_usd"]),
-                f"-{usd(planned['saving_usd'])} planned",
+                f"{signed_usd(-planned['saving_usd'])} planned",
             )
         )
         outlook_text.append(
