@@ -29,8 +29,9 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from finops.analysis.alerts import Alert, evaluate_alerts
-from finops.analysis.budgets import Budgets, last_day_with_data
+from finops.analysis.budgets import Budgets
 from finops.core.store import fetch_one, transaction
+from finops.core.today import resolve_today
 
 if TYPE_CHECKING:
     from finops.session.session import Session
@@ -209,7 +210,7 @@ def run_alerts(
     The state is recorded only after `deliver` returns: when it raises (a webhook that
     fails), nothing is recorded and the same notices are sent again next run.
     """
-    day = today or last_day_with_data(session)
+    day = resolve_today(session.con, today)
     fired = evaluate_alerts(
         session,
         budgets=budgets,

@@ -34,8 +34,9 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from finops.analysis.anomalies import detect_anomalies
-from finops.analysis.budgets import BASIS_EFFECTIVE, Budgets, budget_status, last_day_with_data
+from finops.analysis.budgets import BASIS_EFFECTIVE, Budgets, budget_status
 from finops.core import format as fmt
+from finops.core.today import resolve_today
 from finops.pricing import costing
 
 if TYPE_CHECKING:
@@ -179,7 +180,7 @@ def evaluate_alerts(
     :func:`finops.analysis.budgets.load_budgets` (no budgets, no budget alerts).
     """
 
-    day = today or last_day_with_data(session)
+    day = resolve_today(session.con, today)
     if day is None:
         return []
     first = day.replace(day=1)

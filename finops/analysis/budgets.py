@@ -54,7 +54,6 @@ __all__ = [
     "budget_status",
     "find_budgets",
     "judged_basis",
-    "last_day_with_data",
     "load_budgets",
     "parse_month",
     "showback",
@@ -163,16 +162,11 @@ def find_budgets(
 # -- months and days --------------------------------------------------------------------
 
 
-def last_day_with_data(session: Session) -> dt.date | None:
-    """Today for budgets, alerts and anomalies: `finops.core.today.resolve_today`."""
-    return resolve_today(session.con)
-
-
 def _as_of(
     session: Session, month: dt.date | None, today: dt.date | None
 ) -> tuple[dt.date, dt.date]:
     """(first day of the month, the day the month is judged on)."""
-    last = today or last_day_with_data(session)
+    last = resolve_today(session.con, today)
     if last is None:
         msg = "the store has no usage yet; ingest exports first (finops ingest)"
         raise ValueError(msg)
