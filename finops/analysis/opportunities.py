@@ -24,7 +24,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import shlex
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -574,10 +573,3 @@ def find_opportunities(
             )
             break
     return sorted(found, key=lambda o: (-o.savings_usd, o.kind, o.title))
-
-
-def opportunities_by_kind(found: Sequence[Opportunity]) -> dict[str, list[Opportunity]]:
-    out: dict[str, list[Opportunity]] = defaultdict(list)
-    for o in found:
-        out[o.kind].append(o)
-    return dict(out)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import polars as pl
 
-import finops.analysis.forecast.api  # noqa: F401
 from finops.analysis.forecast.api import forecast_series, period_total
 from finops.core.months import month_end
 

@@ -106,10 +106,8 @@ def select(
     day_bands += [(f"cum_lo{lv}", f"cum_hi{lv}") for lv in INTERVALS]
     month_bands = [(f"lo{lv}", f"hi{lv}") for lv in INTERVALS]
     days_out, months_out, history_out, approximate = [], [], [], []
-    targets: list[tuple[str, str | None]] = [("total", None)]
-    if split is not None:
-        targets.append(("split", split))
-    for _, target in targets:
+    # the total first, then the split asked for
+    for target in (None, split) if split is not None else (None,):
         group = tuple(k for k in HIERARCHY if k in chosen or k == target)
         level = group if group in LEVELS else HIERARCHY
         by = [target] if target else []

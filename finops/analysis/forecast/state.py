@@ -206,7 +206,8 @@ def spend_history(session: Session, as_of: dt.date) -> pl.DataFrame:
     )
     params = {"revision_id": session.revision_id, "from_day": first, "to_day": end}
     at_now = query_pl(session.con, constant, {**params, "price_day": as_of})
-    at_then = session.spend(["day", "provider", "model"], from_day=first, to_day=end)
+    # as priced then, per provider and model: the teams' rows added up (no second spend query)
+    at_then = spent.group_by("day", "provider", "model").agg(pl.col("cost_usd").sum())
     ratio = at_then.join(at_now, on=["day", "provider", "model"], how="left").select(
         "day",
         "provider",
@@ -594,10 +595,6 @@ def _insert(con: duckdb.DuckDBPyConnection, fc: StoreForecast) -> None:
 # -- what changed ---------------------------------------------------------------------------------
 
 
-def _usd(value: Decimal) -> str:
-    return signed_usd(value)
-
-
 def describe_change(old: StoreForecast, new: StoreForecast) -> str | None:
     """'forecast moved +$43.10 since the forecast for data through 2025-12-30: new usage on
     31 Dec (+$85.20)' — None when next month's total did not move."""
@@ -618,7 +615,7 @@ def describe_change(old: StoreForecast, new: StoreForecast) -> str | None:
     )
     if diff.height:
         shown = [
-            f"{r['day']:%d %b %Y} ({_usd(Decimal(r['new'] - r['old']).quantize(_CENT))})"
+            f"{r['day']:%d %b %Y} ({signed_usd(Decimal(r['new'] - r['old']).quantize(_CENT))})"
             for r in diff.head(3).iter_rows(named=True)
         ]
         more = f" and {diff.height - 3} more day(s)" if diff.height > 3 else ""
@@ -627,7 +624,7 @@ def describe_change(old: StoreForecast, new: StoreForecast) -> str | None:
         causes.append(f"today moved from {old.as_of} to {new.as_of}")
     why = "; ".join(causes) or "the teams map or contracts changed"
     return (
-        f"forecast for {month:%B %Y} moved {_usd(moved)} since the forecast for data "
+        f"forecast for {month:%B %Y} moved {signed_usd(moved)} since the forecast for data "
         f"through {old.as_of}: {why}"
     )
 
