@@ -44,14 +44,11 @@ def cents(value: Decimal | float) -> Decimal:
     return amount.quantize(CENT) + 0  # + 0 turns -0.00 into 0.00
 
 
-_cents = cents
-
-
 def usd(value: Decimal | float | None) -> str:
     """$1,234.56 (-$1,234.56 below zero; half-even rounding to the cent), or — for none."""
     if value is None:
         return "—"
-    amount = _cents(value)
+    amount = cents(value)
     return f"-${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"
 
 
@@ -59,7 +56,7 @@ def signed_usd(value: Decimal | float | None) -> str:
     """+$1,234.56 / -$1,234.56."""
     if value is None:
         return "—"
-    amount = _cents(value)
+    amount = cents(value)
     return usd(amount) if amount < 0 else f"+{usd(amount)}"
 
 
@@ -129,7 +126,7 @@ def allocate_cents(values: list[Decimal], total: Decimal | None = None) -> list[
     [Decimal('2.67'), Decimal('-1.33')]
     """
     exact = sum(values, Decimal(0))
-    target = _cents(exact if total is None else total)
+    target = cents(exact if total is None else total)
     floors = [v.quantize(CENT, rounding=ROUND_FLOOR) for v in values]
     left = int((target - sum(floors, Decimal(0))) / CENT)
     order = sorted(range(len(values)), key=lambda i: (floors[i] - values[i], i))

@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_DB",
     "MIGRATIONS",
     "StoreError",
+    "StoreNeedsMigration",
     "beside_store",
     "connect",
     "default_db_path",
