@@ -6,6 +6,7 @@ YAML file per provider; its format is documented in `pricing/README.md`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -128,6 +129,11 @@ class CatalogModel:
     periods: tuple[PricePeriod, ...] = ()
     #: the base model whose fine-tunes this model prices (OpenAI's `ft:BASE` inference rates)
     fine_tuned_of: str | None = None
+
+    @property
+    def latest_period(self) -> PricePeriod:
+        """The period that starts last (the one a price update compares with or closes)."""
+        return max(self.periods, key=lambda p: p.valid_from)
 
 
 @dataclass
@@ -405,18 +411,7 @@ def _parse_model(raw: Any, provider: str, file: str, default_source: str | None)
                     f"period {period.valid_from}..{valid_to} overlaps the one from {nxt.valid_from}",
                 )
             valid_to = valid_to or nxt.valid_from
-        closed.append(
-            PricePeriod(
-                period.valid_from,
-                valid_to,
-                period.source,
-                period.rates,
-                period.usd_per_request,
-                period.usd_per_web_search,
-                period.off_peak_hours,
-                period.off_peak_rates,
-            )
-        )
+        closed.append(dataclasses.replace(period, valid_to=valid_to))
     return CatalogModel(
         provider=provider,
         id=model_id,
@@ -479,33 +474,28 @@ def load_catalog(directory: str | os.PathLike[str] | None = None) -> Catalog:
                 raise CatalogError(
                     name, model.id, "id", f"{model.id!r}: {problem} (provider {provider})"
                 )
-            for name_or_alias in (model.id, *model.aliases):
-                owner = seen_ids.get((provider, name_or_alias))
+            seen_ids[(provider, model.id)] = model.id
+            for alias in model.aliases:  # the id was checked just above
+                owner = seen_ids.get((provider, alias))
                 if owner is not None and owner != model.id:
-                    field_name = "id" if name_or_alias == model.id else "aliases"
                     raise CatalogError(
                         name,
                         model.id,
-                        field_name,
-                        f"{name_or_alias!r} already names model {owner} of provider {provider}",
+                        "aliases",
+                        f"{alias!r} already names model {owner} of provider {provider}",
                     )
-                seen_ids[(provider, name_or_alias)] = model.id
+                seen_ids[(provider, alias)] = model.id
             catalog.models.append(model)
     for model in catalog.models:
-        if model.successor and (model.provider, model.successor) not in seen_ids:
-            raise CatalogError(
-                model.file,
-                model.id,
-                "successor",
-                f"successor {model.successor!r} is not a model of provider {model.provider}",
-            )
-        if model.fine_tuned_of and (model.provider, model.fine_tuned_of) not in seen_ids:
-            raise CatalogError(
-                model.file,
-                model.id,
-                "fine_tuned_of",
-                f"fine_tuned_of {model.fine_tuned_of!r} is not a model of provider {model.provider}",
-            )
+        for field_name in ("successor", "fine_tuned_of"):  # each names a model of its provider
+            other = getattr(model, field_name)
+            if other and (model.provider, other) not in seen_ids:
+                raise CatalogError(
+                    model.file,
+                    model.id,
+                    field_name,
+                    f"{field_name} {other!r} is not a model of provider {model.provider}",
+                )
     catalog.content_hash = digest.hexdigest()
     _LOADED[key] = catalog
     return catalog

@@ -231,10 +231,6 @@ def _per_request(prices: dict[str, Any] | None) -> Decimal | None:
 # --- planning ----------------------------------------------------------------------------------
 
 
-def _latest(model: CatalogModel) -> PricePeriod:
-    return max(model.periods, key=lambda p: p.valid_from)
-
-
 def _differs(reference: ImportedModel, period: PricePeriod) -> bool:
     """Whether a class both sides price has another standard rate, in a band both declare.
 
@@ -283,7 +279,7 @@ def plan_update(
             )  # fmt: skip
             plan.changes.append(change)
             continue
-        latest = _latest(current)
+        latest = current.latest_period
         if not _differs(ref, latest):
             plan.unchanged += 1
             continue

@@ -125,12 +125,8 @@ def _successor_id(model: ImportedModel, names: dict[tuple[str, str], str]) -> st
 # --- writing, and importing over an existing catalog -------------------------------------------
 
 
-def _latest(model: CatalogModel):
-    return max(model.periods, key=lambda p: p.valid_from)
-
-
 def _same_prices(model: ImportedModel, existing: CatalogModel) -> bool:
-    period = _latest(existing)
+    period = existing.latest_period
     return (
         {k: dict(v) for k, v in period.rates.items()} == model.rates
         and period.usd_per_request == model.usd_per_request
@@ -200,7 +196,7 @@ def import_litellm(
         if _same_prices(model, current):
             report.unchanged.append(label)
             continue
-        latest = _latest(current)
+        latest = current.latest_period
         if latest.valid_from >= valid_from or (latest.valid_to and latest.valid_to > valid_from):
             late.append(f"{current.file}: {model_id} (latest period from {latest.valid_from})")
             continue
