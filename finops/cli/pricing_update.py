@@ -106,10 +106,10 @@ def pricing_update(
                 emit(changed.head(limit), "table", title="Change by model (USD)")
         else:
             click.echo(f"impact on stored usage: none ({db} holds no usage yet)")
-    if not yes:
-        click.echo("dry run: nothing written. Run again with --yes to write these changes.")
-        return
-    written = apply_update(catalog, plan)
+        if not yes:
+            click.echo("dry run: nothing written. Run again with --yes to write these changes.")
+            return
+        written = apply_update(catalog, plan, staged=Path(tmp))  # what was checked above
     click.echo(f"wrote {len(written)} files: {', '.join(written)}")
     with open_session(db, catalog.directory) as s:
         click.echo(f"recorded catalog revision {s.revision_id}")

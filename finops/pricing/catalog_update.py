@@ -32,7 +32,7 @@ from typing import Any
 
 from finops.pricing.catalog import Catalog, CatalogModel, PricePeriod, load_catalog
 from finops.pricing.catalog_yaml import dump_catalog_yaml
-from finops.pricing.litellm_convert import ImportedModel, convert_litellm, read_litellm_map
+from finops.pricing.litellm_convert import ImportedModel, convert_litellm
 from finops.pricing.litellm_import import model_doc, period_doc
 from finops.pricing.providers import normalise_provider
 
@@ -109,19 +109,18 @@ def read_reference(path: str | os.PathLike[str]) -> tuple[str, list[ImportedMode
     genai-prices' data (a JSON list of providers)."""
     file = Path(path)
     try:
-        data = json.loads(file.read_text(encoding="utf-8"), parse_float=Decimal)
+        raw = json.loads(file.read_text(encoding="utf-8"), parse_float=Decimal)
     except OSError as exc:
         msg = f"{file}: cannot read ({exc.strerror})"
         raise ValueError(msg) from None
     except json.JSONDecodeError as exc:
         msg = f"{file}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
         raise ValueError(msg) from None
-    if isinstance(data, dict) and "providers" in data:
-        data = data["providers"]
+    data = raw["providers"] if isinstance(raw, dict) and "providers" in raw else raw
     if isinstance(data, list):
         return "genai-prices", _genai_models(data, file.name)
     if isinstance(data, dict):
-        return "LiteLLM", convert_litellm(read_litellm_map(file))
+        return "LiteLLM", convert_litellm(raw)  # parsed once, numbers as exact Decimals
     msg = f"{file}: expected LiteLLM's price map (an object) or genai-prices data (a list)"
     raise ValueError(msg)
 
@@ -394,13 +393,19 @@ def _check_history(before: Catalog, after: Catalog, plan: CatalogUpdate) -> None
             raise RuntimeError(msg)
 
 
-def apply_update(catalog: Catalog, plan: CatalogUpdate) -> list[str]:
-    """Write the update into the catalog folder (after staging and checking it); the files changed."""
+def apply_update(catalog: Catalog, plan: CatalogUpdate, staged: Path | None = None) -> list[str]:
+    """Write the update into the catalog folder; the files changed.
+
+    `staged`: a folder :func:`stage_update` already wrote and checked for this plan (a dry
+    run's); without it the update is staged and checked here first.
+    """
     if not plan.changes:
         return []
     names = sorted({c.file for c in plan.changes})
-    with tempfile.TemporaryDirectory(prefix="finops-update-") as tmp:
-        stage_update(catalog, plan, Path(tmp))
-        for name in names:
-            shutil.copy2(Path(tmp) / name, catalog.directory / name)
+    if staged is None:
+        with tempfile.TemporaryDirectory(prefix="finops-update-") as tmp:
+            stage_update(catalog, plan, Path(tmp))
+            return apply_update(catalog, plan, Path(tmp))
+    for name in names:
+        shutil.copy2(staged / name, catalog.directory / name)
     return names
