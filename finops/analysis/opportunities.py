@@ -326,12 +326,9 @@ def _swap_targets(
 ) -> list[CatalogModel]:
     """Cheaper live models of the same provider and kind: with scores, those meeting the bar
     (cheapest first); without, the smallest steps down first."""
-    current = _blended(use.model, day)
-    if current is None or use.model.kind is None:
-        return []
-    pool = [m for m in models if _like_for_like(m, use.model, day) and _blended(m, day) < current]
+    pool = step_down_targets(models, use.model, day)
     if scores is None:
-        return sorted(pool, key=lambda m: (-_blended(m, day), m.id))
+        return pool
     own = scores.get((use.provider, use.model.id))
     floor = bar if bar is not None else own
     if floor is None:

@@ -8,13 +8,14 @@ so the headline foots.
 from __future__ import annotations
 
 import datetime as dt
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from finops.analysis.forecast.api import forecast_series
 from finops.analysis.simulate.query import Tally
 from finops.analysis.simulate.result import pct
-from finops.analysis.simulate.scenario import CASES, CENT
+from finops.analysis.simulate.scenario import CASES
+from finops.core.format import cents
 
 #: The forward view prices the scope's last this-many days (and the as-billed forecast applies
 #: the savings rate of these days).
@@ -58,9 +59,6 @@ def forward_savings(
     end = frame.row(frame.height - 1, named=True)
     mean, lo, hi = (Decimal(str(round(end[c], 2))) for c in ("cum_mean", "cum_lo80", "cum_hi80"))
     low_share, high_share = min(shares.values()), max(shares.values())
-
-    def cents(value: Decimal) -> Decimal:
-        return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
 
     forecast = {
         "horizon_days": horizon,
@@ -123,7 +121,7 @@ def monthly_rates(
     factor = DAYS_PER_MONTH / days
 
     def rate(value: Decimal) -> Decimal:
-        return (value * factor).quantize(CENT, rounding=ROUND_HALF_EVEN)
+        return cents(value * factor)
 
     def tally(case: str, moved: bool | None) -> Tally:
         out = Tally()

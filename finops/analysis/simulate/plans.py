@@ -24,7 +24,7 @@ import datetime as dt
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +34,12 @@ from finops.analysis.simulate.ratios import TokenRatios
 from finops.analysis.simulate.result import SimulationResult
 from finops.analysis.simulate.run import simulate
 from finops.analysis.simulate.scenario import (
-    CENT,
     Scenario,
     ScenarioError,
     load_yaml,
     scenario_from_dict,
 )
+from finops.core.format import cents
 from finops.core.months import month_bounds
 from finops.core.today import resolve_day
 from finops.session.session import Session
@@ -141,10 +141,6 @@ def plan_savings(
     return out
 
 
-def _cents(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
-
-
 def planned_months(daily: pl.DataFrame, savings: Sequence[PlanSaving]) -> pl.DataFrame:
     """By month of the forecast: "as is" (the daily means, each rounded to the cent, added
     up), each month's planned saving with its range, and "as planned" = as is − saving.
@@ -158,7 +154,7 @@ def planned_months(daily: pl.DataFrame, savings: Sequence[PlanSaving]) -> pl.Dat
     for day, mean in zip(daily["day"], daily["mean"], strict=True):
         month = month_bounds(day)[0]
         by_month.setdefault(month, []).append(day)
-        as_is[month] = as_is.get(month, Decimal(0)) + _cents(Decimal(repr(float(mean))))
+        as_is[month] = as_is.get(month, Decimal(0)) + cents(Decimal(repr(float(mean))))
     rows: list[dict[str, Any]] = []
     for month, days in sorted(by_month.items()):
         first, after = month_bounds(month)
@@ -167,7 +163,7 @@ def planned_months(daily: pl.DataFrame, savings: Sequence[PlanSaving]) -> pl.Dat
         for s in savings:
             share = sum((s.plan.share_on(d) for d in days), Decimal(0)) / month_days
             for side in saving:
-                saving[side] += _cents(s.monthly(side) * share)
+                saving[side] += cents(s.monthly(side) * share)
         rows.append(
             {
                 "month": month,
