@@ -117,14 +117,10 @@ class TokenRatios:
                     f"no source: no published ratio between {source.id} and {target.id}",
                 )
             )
-
-        def divide(a: Decimal, b: Decimal) -> Decimal:
-            return (a / b).quantize(RATIO_PLACES, rounding=ROUND_HALF_EVEN)
-
         estimate = Estimate(
-            divide(per_t.low, per_s.high),
-            divide(per_t.expected, per_s.expected),
-            divide(per_t.high, per_s.low),
+            _places(per_t.low / per_s.high),
+            _places(per_t.expected / per_s.expected),
+            _places(per_t.high / per_s.low),
         )
         sources = dict.fromkeys(f.source for f in (*walk_s, *walk_t) if f.relative_to is not None)
         return self._spread(TokenRatio(estimate, "; ".join(sources)))
@@ -139,14 +135,10 @@ class TokenRatios:
         estimate = ratio.estimate
         if self.spread is None or estimate.low != estimate.high:
             return ratio
-
-        def places(value: Decimal) -> Decimal:
-            return value.quantize(RATIO_PLACES, rounding=ROUND_HALF_EVEN)
-
         widened = Estimate(
-            places(estimate.expected / self.spread),
-            places(estimate.expected),
-            places(estimate.expected * self.spread),
+            _places(estimate.expected / self.spread),
+            _places(estimate.expected),
+            _places(estimate.expected * self.spread),
         )
         return TokenRatio(widened, f"{ratio.source}; range {self.spread_source}")
 
@@ -161,14 +153,15 @@ class TokenRatios:
         if source_model.lower() == target_model.lower():
             return tokenizer
         v, e = self.verbosity, tokenizer.estimate
-
-        def places(value: Decimal) -> Decimal:
-            return value.quantize(RATIO_PLACES, rounding=ROUND_HALF_EVEN)
-
         estimate = Estimate(
-            places(e.low * v.low), places(e.expected * v.expected), places(e.high * v.high)
+            _places(e.low * v.low), _places(e.expected * v.expected), _places(e.high * v.high)
         )
         return TokenRatio(estimate, f"{tokenizer.source}; verbosity {self.verbosity_source}")
+
+
+def _places(value: Decimal) -> Decimal:
+    """A ratio to the table's places (half-even)."""
+    return value.quantize(RATIO_PLACES, rounding=ROUND_HALF_EVEN)
 
 
 def load_token_ratios(path: str | os.PathLike[str] | None = None) -> TokenRatios:
