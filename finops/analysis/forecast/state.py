@@ -212,16 +212,23 @@ def spend_history(session: Session, as_of: dt.date) -> pl.DataFrame:
         "day",
         "provider",
         "model",
-        pl.when(pl.col("cost_usd").cast(pl.Float64) > 0)
-        .then(pl.col("constant_usd").cast(pl.Float64) / pl.col("cost_usd").cast(pl.Float64))
-        .otherwise(1.0)
-        .fill_null(1.0)
-        .alias("ratio"),
+        _ratio("constant_usd", "cost_usd").alias("ratio"),
     )
     history = spent.join(ratio, on=["day", "provider", "model"], how="left").with_columns(
         (pl.col("cost_usd").cast(pl.Float64) * pl.col("ratio").fill_null(1.0)).alias("value")
     )
     return history.drop("ratio")
+
+
+def _ratio(numerator: str, denominator: str) -> pl.Expr:
+    """numerator ÷ denominator as a float, 1 where the denominator is not above zero or null."""
+    den = pl.col(denominator).cast(pl.Float64)
+    return (
+        pl.when(den > 0)
+        .then(pl.col(numerator).cast(pl.Float64) / den)
+        .otherwise(1.0)
+        .fill_null(1.0)
+    )
 
 
 def _price_factors(session: Session, as_of: dt.date, days: list[dt.date]) -> pl.DataFrame:
@@ -253,11 +260,7 @@ def _price_factors(session: Session, as_of: dt.date, days: list[dt.date]) -> pl.
             "day",
             "provider",
             "model",
-            pl.when(pl.col("today_usd").cast(pl.Float64) > 0)
-            .then(pl.col("cost_usd").cast(pl.Float64) / pl.col("today_usd").cast(pl.Float64))
-            .otherwise(1.0)
-            .fill_null(1.0)
-            .alias("price_factor"),
+            _ratio("cost_usd", "today_usd").alias("price_factor"),
         )
     )
 
