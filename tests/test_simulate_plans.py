@@ -163,3 +163,26 @@ def test_the_review_shows_next_months_planned_saving(steady):
         "save $383.51 in May" in line and f"${Decimal(str(may['as_is_usd'])):,.2f} as is" in line
         for line in outlook.text
     ), outlook.text
+
+
+def test_as_is_is_the_month_forecast_the_command_prints_on_the_demo(tmp_path):
+    """On the demo, `forecast --plan`'s "as is" is, month by month, the cents
+    `forecast --period month` prints: one month's forecast, one number (the daily means
+    added up, then rounded once; rounding each day first moved January by 2 cents)."""
+    db = tmp_path / "demo.duckdb"
+    assert _cli("demo", "--db", str(db)).exit_code == 0
+    plan = tmp_path / "plans.yaml"
+    plan.write_text(
+        "plans:\n"
+        "  - name: finance-ops off gpt-4.1\n"
+        "    scope: {teams: [finance-ops]}\n"
+        "    moves: [{from: gpt-4.1, to: gpt-4.1-mini}]\n"
+        "    start: 2026-02-01\n"
+        "    ramp_days: 14\n"
+    )
+    planned = _cli("forecast", "--db", str(db), "--plan", str(plan), "--format", "csv")
+    monthly = _cli("forecast", "--db", str(db), "--period", "month", "--format", "csv")
+    as_is = {r["month"]: r["as_is_usd"] for r in pl.read_csv(planned.output.encode()).to_dicts()}
+    printed = {r["month"]: r["mean"] for r in pl.read_csv(monthly.output.encode()).to_dicts()}
+    assert len(as_is) >= 3
+    assert {m: f"{v:.2f}" for m, v in as_is.items()} == {m: f"{v:.2f}" for m, v in printed.items()}

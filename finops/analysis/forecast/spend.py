@@ -10,6 +10,7 @@ picks the level asked for and, for `finops backtest`, scores each series on its 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -26,7 +27,7 @@ from finops.analysis.forecast.state import (
 from finops.core.today import resolve_today
 from finops.session.session import Session
 
-__all__ = ["BY_KEYS", "SpendForecastResult", "backtest_spend", "forecast_spend"]
+__all__ = ["BY_KEYS", "SpendForecastResult", "backtest_spend", "forecast_spend", "month_sums"]
 
 BY_KEYS = ("total", "provider", "team", "model")
 
@@ -41,19 +42,21 @@ class SpendForecastResult:
     store: StoreForecast  # the store's one forecast the rows are read from (save it, its change)
 
     def by_month(self) -> pl.DataFrame:
-        """The daily forecast rows summed per calendar month (and key): month, the key, days
-        forecast in it, mean and each lo/hi bound summed over those days."""
-        daily = self.forecast
-        keys = [c for c in (self.by,) if c in daily.columns]
-        bounds = [
-            c for c in daily.columns if c == "mean" or c[:2] in ("lo", "hi") and c[2:].isdigit()
-        ]
-        return (
-            daily.with_columns(pl.col("day").dt.truncate("1mo").alias("month"))
-            .group_by("month", *keys)
-            .agg(pl.len().alias("days"), *[pl.col(c).sum() for c in bounds])
-            .sort("month", *keys)
-        )
+        """The daily forecast rows summed per calendar month and key: :func:`month_sums`."""
+        return month_sums(self.forecast, [c for c in (self.by,) if c in self.forecast.columns])
+
+
+def month_sums(daily: pl.DataFrame, keys: Sequence[str] = ()) -> pl.DataFrame:
+    """Daily forecast rows summed per calendar month (and keys): month, the keys, the days
+    forecast in it, mean and each lo/hi bound summed over those days (rounded by whoever
+    shows them, once: `forecast --period month` and the plans' "as is" print the same cents)."""
+    bounds = [c for c in daily.columns if c == "mean" or c[:2] in ("lo", "hi") and c[2:].isdigit()]
+    return (
+        daily.with_columns(pl.col("day").dt.truncate("1mo").alias("month"))
+        .group_by("month", *keys)
+        .agg(pl.len().alias("days"), *[pl.col(c).sum() for c in bounds])
+        .sort("month", *keys)
+    )
 
 
 def forecast_spend(

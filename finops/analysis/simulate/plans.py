@@ -30,6 +30,7 @@ from typing import Any
 
 import polars as pl
 
+from finops.analysis.forecast.spend import month_sums
 from finops.analysis.simulate.ratios import TokenRatios
 from finops.analysis.simulate.result import SimulationResult
 from finops.analysis.simulate.run import simulate
@@ -142,19 +143,21 @@ def plan_savings(
 
 
 def planned_months(daily: pl.DataFrame, savings: Sequence[PlanSaving]) -> pl.DataFrame:
-    """By month of the forecast: "as is" (the daily means, each rounded to the cent, added
-    up), each month's planned saving with its range, and "as planned" = as is − saving.
+    """By month of the forecast: "as is" (the month's daily means added up, then rounded to
+    the cent: the cents `finops forecast --period month` prints), each month's planned saving
+    with its range, and "as planned" = as is − saving.
 
     `daily` has columns day and mean (USD per day). A month's saving is, per plan, the monthly
     saving × (the sum of the plan's share over the month's forecast days) ÷ (the month's days),
     rounded to the cent once, then added over plans.
     """
     by_month: dict[dt.date, list[dt.date]] = {}
-    as_is: dict[dt.date, Decimal] = {}
-    for day, mean in zip(daily["day"], daily["mean"], strict=True):
-        month = month_bounds(day)[0]
-        by_month.setdefault(month, []).append(day)
-        as_is[month] = as_is.get(month, Decimal(0)) + cents(Decimal(repr(float(mean))))
+    for day in daily["day"]:
+        by_month.setdefault(month_bounds(day)[0], []).append(day)
+    sums = month_sums(daily.select("day", "mean"))
+    as_is = {
+        m: cents(Decimal(repr(float(v)))) for m, v in zip(sums["month"], sums["mean"], strict=True)
+    }
     rows: list[dict[str, Any]] = []
     for month, days in sorted(by_month.items()):
         first, after = month_bounds(month)
