@@ -155,17 +155,19 @@ def test_forecast_page_as_admin(app_as):
 def test_budgets_page_as_admin(app_as):
     at = app_as("budgets", ADMIN)
     m = _metrics(at)
-    # budgets judge effective cost: 16.616 ($16.62); search 10.032, ads 6.584
+    # budgets judge effective cost: 16.616 ($16.62); search 10.032, ads 6.584, shown in the
+    # cents `finops budgets` prints, footing to $16.62: search $10.03, ads $6.59 (the spare
+    # cent to the larger remainder, ads' .004); at list ads 7.494 → $7.50 the same way
     assert (m["Spend June 2025 to date"], m["Budget (total)"]) == ("$16.62", "$40.00")
     actual = _column(at, 0, "team", "actual_usd")
     assert {"total" if k == "—" else k: v for k, v in actual.items()} == {
-        "ads": 6.584,
-        "search": 10.032,
-        "total": 16.616,
+        "ads": 6.59,
+        "search": 10.03,
+        "total": 16.62,
     }
     text = _texts(at)
     assert (
-        "team ads: $6.58 spent (effective cost; $7.49 at list) in June 2025 to 2025-06-27" in text
+        "team ads: $6.59 spent (effective cost; $7.50 at list) in June 2025 to 2025-06-27" in text
     )
     assert "82% of its $8.00 budget" in text
     assert "2 usage rows / 18,000 tokens in June 2025 have no price" in text

@@ -143,6 +143,12 @@ JUNE_TOTAL, JUNE_EFFECTIVE = D("17.806"), D("16.616")
 MAY_TOTAL, MAY_EFFECTIVE = D("4.30"), D("3.90")
 JUNE_TEAMS = {"search": D("10.312"), "ads": D("7.494")}
 JUNE_TEAMS_EFFECTIVE = {"search": D("10.032"), "ads": D("6.584")}
+# the teams as every table shows them, in cents footing to the total's (largest remainder):
+# list 10.312 + 7.494 floor to 10.31 + 7.49 = 17.80, the spare cent of $17.81 to ads (.004
+# against .002); effective 10.032 + 6.584 floor to 10.03 + 6.58 = 16.61, $16.62's spare cent
+# to ads (.004 against .002)
+JUNE_TEAMS_CENTS = {"search": D("10.31"), "ads": D("7.50")}
+JUNE_TEAMS_EFFECTIVE_CENTS = {"search": D("10.03"), "ads": D("6.59")}
 JUNE_MODELS = {"alpha": D("11.856"), "thinker": D("5.95"), "mystery": None}
 JUNE_TIERS = {"standard": D("14.506"), "batch": D("3.30"), "priority": None}
 JUNE_PROJECTS = {"web": D("9.337"), "shared": D("1.30"), "ads-app": D("7.169")}
@@ -399,9 +405,9 @@ def test_finops_alerts_fire_for_the_budget_threshold_and_unpriced_usage(env):
     assert out.exit_code == 1, out.output  # something fires
     alerts = {a["kind"]: a["message"] for a in json.loads(out.output)}
     # ads paid 6.584 (7.494 at list) of 8.00 = 82.3% ≥ the 80% threshold; search 50.2% and
-    # the total 41.5% are not
+    # the total 41.5% are not. Its dollars are the cents the budgets table shows for ads
     assert alerts["budget"] == (
-        "team ads: $6.58 spent (effective cost; $7.49 at list) in June 2025 to 2025-06-27, "
+        "team ads: $6.59 spent (effective cost; $7.50 at list) in June 2025 to 2025-06-27, "
         "82% of its $8.00 budget (threshold 80%)"
     )
     assert alerts["unpriced"].startswith("2 usage rows / 18,000 tokens in June 2025 have no price")
@@ -505,11 +511,15 @@ def test_teams_overview_and_team_detail(session):
 def test_budget_view(session, env):
     view = budget_view(session, dt.date(2025, 6, 1))
     rows = {r["team"] or "total": r for r in view.status.to_dicts()}
+    # in the cents the budgets table prints: the teams foot to $16.62 effective, $17.81 list
     assert {k: r["actual_usd"] for k, r in rows.items()} == {
-        **JUNE_TEAMS_EFFECTIVE,
-        "total": JUNE_EFFECTIVE,
+        **JUNE_TEAMS_EFFECTIVE_CENTS,
+        "total": D("16.62"),
     }
-    assert {k: r["list_usd"] for k, r in rows.items()} == {**JUNE_TEAMS, "total": JUNE_TOTAL}
+    assert {k: r["list_usd"] for k, r in rows.items()} == {
+        **JUNE_TEAMS_CENTS,
+        "total": D("17.81"),
+    }
     assert {k: r["budget_usd"] for k, r in rows.items()} == {
         "search": D("20"),
         "ads": D("8"),

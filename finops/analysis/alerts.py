@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from finops.analysis.anomalies import detect_anomalies
-from finops.analysis.budgets import BASIS_EFFECTIVE, Budgets, budget_status
+from finops.analysis.budgets import BASIS_EFFECTIVE, Budgets, budget_status, spend_in_cents
 from finops.core import format as fmt
 from finops.core.today import resolve_today
 from finops.pricing import costing
@@ -92,7 +92,7 @@ def _budget_alerts(
     for r in status.filter(pl.col("budget_usd").is_not_null()).iter_rows(named=True):
         scope = "total" if r["scope"] == "total" else f"team {r['team']}"
         budget, actual = r["budget_usd"], r["actual_usd"]
-        used = Decimal(actual) / budget * 100 if budget else None
+        used = r["used_pct"]  # of the exact spend, as the status is judged
         crossed = [t for t in thresholds_pct if used is not None and used >= t]
         if crossed:
             top = max(crossed)
@@ -186,7 +186,7 @@ def evaluate_alerts(
     first = day.replace(day=1)
     alerts: list[Alert] = []
     if budgets is not None and (budgets.total_usd is not None or budgets.teams):
-        status = budget_status(session, budgets, today=day)
+        status = spend_in_cents(budget_status(session, budgets, today=day))
         alerts += _budget_alerts(status, budget_thresholds_pct, day)
     found = detect_anomalies(session, days=anomaly_days, today=day, config=anomaly_config)
     alerts += _anomaly_alerts(found)

@@ -37,7 +37,7 @@ import yaml
 from finops.analysis.forecast.api import budget_exhaustion
 from finops.analysis.forecast.selection import select
 from finops.analysis.forecast.state import StoreForecast, store_forecast
-from finops.core.format import cents
+from finops.core.format import allocate_cents, cents
 from finops.core.months import month_end, parse_month
 from finops.core.today import resolve_today
 from finops.pricing.allocation import default_teams_path
@@ -57,6 +57,7 @@ __all__ = [
     "load_budgets",
     "parse_month",
     "showback",
+    "spend_in_cents",
 ]
 
 BUDGET_STATUSES = ("over", "at risk", "ok", "no budget")
@@ -296,9 +297,9 @@ _STATUS_SCHEMA: dict[str, pl.DataType] = {
     "actual_usd": pl.Decimal(38, 12),
     "list_usd": pl.Decimal(38, 12),
     "used_pct": pl.Float64(),
-    "projected_usd": pl.Decimal(38, 2),
-    "projected_lo80_usd": pl.Decimal(38, 2),
-    "projected_hi80_usd": pl.Decimal(38, 2),
+    "projected_usd": pl.Decimal(38, 12),  # to the cent, but a month that is over: its spend
+    "projected_lo80_usd": pl.Decimal(38, 12),
+    "projected_hi80_usd": pl.Decimal(38, 12),
     "projected_pct": pl.Float64(),
     "projection": pl.Utf8(),
     "runs_out_on": pl.Date(),
@@ -381,6 +382,29 @@ def budget_status(
     )
 
 
+#: budget_status' money: what spend_in_cents rounds
+_MONEY = ("actual_usd", "list_usd", "projected_usd", "projected_lo80_usd", "projected_hi80_usd")
+
+
+def spend_in_cents(status: pl.DataFrame) -> pl.DataFrame:
+    """`budget_status` rows with their money rounded once to the cent as every table shows
+    it: the teams' cents foot to the total's (largest remainder), the total alone.
+
+    What the Budgets page and the alerts show, and what `finops budgets` prints (its table
+    rounds the same way), so a team's spend reads the same cents in each.
+    """
+    teams = [i for i, scope in enumerate(status["scope"]) if scope == "team"]
+    columns = []
+    for name in _MONEY:
+        exact = status[name].to_list()
+        shown = [None if v is None else cents(v) for v in exact]
+        priced = [i for i in teams if exact[i] is not None]
+        for index, value in zip(priced, allocate_cents([exact[i] for i in priced]), strict=True):
+            shown[index] = value
+        columns.append(pl.Series(name, shown, pl.Decimal(38, 2)))
+    return status.with_columns(columns)
+
+
 def _row(
     scope: str,
     team: str | None,
@@ -408,8 +432,8 @@ def _row(
     if basis == BASIS_EFFECTIVE and proj.forecast is not None:
         proj = _at_effective_rate(proj, actual, list_cost)
     projected, low, high = _cents(proj.mean), _cents(proj.lo80), _cents(proj.hi80)
-    if as_of >= month_end:  # the month is over: its projection is its spend, to the cent
-        projected = low = high = _cents(actual)
+    if as_of >= month_end:  # the month is over: its projection is its spend (rounded with it)
+        projected = low = high = actual
     run_out = (None, None, None)
     if budget is not None and budget > 0:
         run_out = _run_out(budget, month_days, month_values, proj, as_of, month_end)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import polars as pl
 
 from finops.analysis.alerts import alerts_frame, evaluate_alerts
-from finops.analysis.budgets import Budgets, budget_status, find_budgets
+from finops.analysis.budgets import Budgets, budget_status, find_budgets, spend_in_cents
 from finops.session.session import Session
 
 __all__ = ["BudgetView", "budget_view", "for_viewer"]
@@ -23,7 +23,7 @@ __all__ = ["BudgetView", "budget_view", "for_viewer"]
 @dataclass(frozen=True)
 class BudgetView:
     source: str | None  # the teams.yaml the budgets come from
-    status: pl.DataFrame  # budget_status rows: per team, then the total
+    status: pl.DataFrame  # budget_status rows in cents (spend_in_cents): per team, the total
     alerts: pl.DataFrame  # alerts_frame rows, worst first
     alerts_day: dt.date | None
     viewer_teams: tuple[str, ...] | None = None  # a restricted viewer's teams (None: all)
@@ -47,7 +47,7 @@ def budget_view(session: Session, month: dt.date) -> BudgetView:
     budgets = find_budgets(session.db)
     if budgets is not None:
         budgets = for_viewer(budgets, viewer_teams)
-    status = budget_status(session, budgets, month=month)
+    status = spend_in_cents(budget_status(session, budgets, month=month))
     day = status["today"][0] if status.height else None
     alerts = alerts_frame(evaluate_alerts(session, budgets=budgets, today=day) if day else [])
     return BudgetView(
