@@ -6,6 +6,12 @@ is never compared with the library call that drew it. Extra arithmetic for the p
 - Teams page, no date filter (May and June): all teams 4.30 + 17.806 = 22.106 ($22.11);
   search 2.30 + 10.312 = 12.612 ($12.61); ads 2.00 + 7.494 = 9.494. The viewer: ads' own
   rows only, 2.00 + 7.169 = 9.169 ($9.17).
+- Tables show the cents `finops` prints: rows footing to their total's cents, the spare
+  cents to the largest remainders. Teams: 12.612 + 9.494 floor to 12.61 + 9.49 = 22.10, and
+  $22.11's spare cent goes to ads (.004 against .002): $12.61, $9.50. June alone: 10.31 +
+  7.49 = 17.80, the spare cent of $17.81 to ads: $10.31, $7.50. Search's months: 2.30 and
+  10.312 foot to $12.61 as 2.30 + 10.31. Search's projects: 11.637 + 0.975 floor to 11.63 +
+  0.97 = 12.60, $12.61's spare cent to web (.007 against .005): $11.64, $0.97.
 - Price catalog page, spend of the last 30 days of data (05-29..06-27): alpha b1 1.20 + June
   11.856 = 13.056; thinker 5.95; mystery has no price, so no cost (never $0).
 - Anomalies page, last 7 days of data (06-21..06-27): t2 on 06-24 is search's first use of
@@ -22,7 +28,6 @@ from streamlit.testing.v1 import AppTest
 from test_golden_month import (
     CONTRACTS,
     GOLDEN,
-    JUNE_TOTAL,
     PRICING,
     TEAMS,
 )
@@ -119,16 +124,16 @@ def test_teams_page_as_admin(app_as):
     m = _metrics(at)
     assert m["Spend, all teams shown"] == "$22.11"
     assert m["Spend (search)"] == "$12.61"
-    assert _column(at, 0, "team", "cost_usd") == {"search": 12.612, "ads": 9.494}
+    assert _column(at, 0, "team", "cost_usd") == {"search": 12.61, "ads": 9.50}
     monthly = _column(at, 1, "month", "cost_usd")
-    assert list(monthly.values()) == [2.30, 10.312]
-    assert _column(at, 3, "project_id", "cost_usd") == {"web": 11.637, "shared": 0.975}
+    assert list(monthly.values()) == [2.30, 10.31]
+    assert _column(at, 3, "project_id", "cost_usd") == {"web": 11.64, "shared": 0.97}
 
 
 def test_teams_page_for_june_only(app_as):
     at = app_as("teams", ADMIN, {"filter_range": JUNE_RANGE})
     assert _metrics(at)["Spend, all teams shown"] == "$17.81"
-    assert _column(at, 0, "team", "cost_usd") == {"search": 10.312, "ads": 7.494}
+    assert _column(at, 0, "team", "cost_usd") == {"search": 10.31, "ads": 7.50}
 
 
 def test_review_page_for_june_as_admin(app_as):
@@ -148,7 +153,7 @@ def test_review_page_for_june_as_admin(app_as):
 def test_forecast_page_as_admin(app_as):
     at = app_as("forecast", ADMIN)
     months = _column(at, 0, "month", "actual_to_date")
-    assert months[next(iter(months))] == pytest.approx(float(JUNE_TOTAL))
+    assert months[next(iter(months))] == 17.81  # 17.806 to the cent
     assert "through 2025-06-27" in _texts(at)
 
 
@@ -227,7 +232,7 @@ def test_teams_page_as_the_viewer(app_as):
     m = _metrics(at)
     assert (m["Spend, all teams shown"], m["Spend (ads)"]) == ("$9.17", "$9.17")
     assert at.selectbox(key="teams_team").options == ["ads"]
-    assert list(_column(at, 1, "month", "cost_usd").values()) == [2.00, 7.169]
+    assert list(_column(at, 1, "month", "cost_usd").values()) == [2.00, 7.17]  # 7.169
 
 
 def test_review_page_for_june_as_the_viewer(app_as):
@@ -243,7 +248,7 @@ def test_review_page_for_june_as_the_viewer(app_as):
 def test_forecast_and_budget_pages_as_the_viewer(app_as):
     at = app_as("forecast", VIEWER)
     months = _column(at, 0, "month", "actual_to_date")
-    assert months[next(iter(months))] == pytest.approx(7.169)
+    assert months[next(iter(months))] == 7.17  # 7.169 to the cent
     at = app_as("budgets", VIEWER)
     # effective 6.259 ($6.26) is 78.2% of ads' $8.00: under the 80% threshold, no budget alert
     assert _metrics(at)["Spend June 2025 to date"] == "$6.26"

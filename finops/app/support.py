@@ -461,8 +461,14 @@ def show_table(frame: pl.DataFrame, *, money_columns: tuple[str, ...] = ()) -> N
     if not isinstance(frame, pl.DataFrame):
         frame = pl.DataFrame(frame)
     percent = [c for c in _PERCENT_COLUMNS if c in frame.columns]
-    # the table's toolbar downloads CSV: text a spreadsheet would run is made inert first
-    shown = neutralise_frame(frame)
+    money = [
+        name
+        for name, dtype in frame.schema.items()
+        if name not in _RATE_COLUMNS and _is_money(name, dtype, money_columns)
+    ]
+    # the cents the same table prints in the CLI (rows footing to their total), and its
+    # toolbar downloads CSV: text a spreadsheet would run is made inert first
+    shown = neutralise_frame(fmt.frame_in_cents(frame, money))
     config: dict = {}
     columns = []
     for name, dtype in shown.schema.items():

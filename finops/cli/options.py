@@ -205,41 +205,8 @@ def _is_money(frame: pl.DataFrame, name: str, money: tuple[str, ...]) -> bool:
 
 
 def _money_in_cents(frame: pl.DataFrame, money: tuple[str, ...]) -> pl.DataFrame:
-    """Money columns rounded once to the cent, footing to their rounded totals.
-
-    With a time key first (month, day) and other keys after it, each period's rows foot to
-    that period's total, so `--by month,team` shows each month's teams as a month by team
-    shows them; otherwise the whole column foots to its total.
-    """
-    periods = None
-    if frame.width > 1 and frame.columns[0] in ("month", "day", "week"):
-        periods = frame[frame.columns[0]].to_list()
-    first = frame[frame.columns[0]]
-    totals = set()
-    if first.dtype == pl.Utf8:
-        totals = {i for i, v in enumerate(first.to_list()) if v in ("TOTAL", "total", "all teams")}
-    out = []
-    for name in frame.columns:
-        if not _is_money(frame, name, money):
-            continue
-        # interval bounds do not add up: each is rounded alone, like a TOTAL row
-        alone = set(range(frame.height)) if name[:2] in ("lo", "hi") else totals
-        exact = [
-            None if v is None else Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
-            for v in frame[name].to_list()
-        ]
-        groups: dict[object, list[int]] = {}
-        for index, value in enumerate(exact):
-            if value is not None:
-                # a TOTAL row is rounded on its own: the rows above it foot to it
-                group = "total" if index in alone else None if periods is None else periods[index]
-                groups.setdefault((group, index) if group == "total" else group, []).append(index)
-        rounded: list[Decimal | None] = [None] * len(exact)
-        for rows in groups.values():
-            for index, cents in zip(rows, fmt.allocate_cents([exact[i] for i in rows])):
-                rounded[index] = cents
-        out.append(pl.Series(name, rounded, pl.Decimal(38, 2)))
-    return frame.with_columns(out) if out else frame
+    """The frame's money columns to the cent as every table shows them: `fmt.frame_in_cents`."""
+    return fmt.frame_in_cents(frame, [n for n in frame.columns if _is_money(frame, n, money)])
 
 
 def _header(name: str) -> str:

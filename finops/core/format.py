@@ -14,13 +14,17 @@ from exact decimals; a column of rounded rows foots to its rounded total with
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import ROUND_FLOOR, Decimal
+
+import polars as pl
 
 __all__ = [
     "allocate_cents",
     "cents",
     "count",
     "exact_pct",
+    "frame_in_cents",
     "month_label",
     "pct",
     "plural",
@@ -133,3 +137,49 @@ def allocate_cents(values: list[Decimal], total: Decimal | None = None) -> list[
     for i in order[: max(left, 0)]:
         floors[i] += CENT
     return [f + 0 for f in floors]
+
+
+#: values of a table's first column that name its total row (rounded alone; the rows foot to it)
+TOTAL_ROWS = ("TOTAL", "total", "all teams")
+
+
+def frame_in_cents(frame: pl.DataFrame, columns: Iterable[str]) -> pl.DataFrame:
+    """A table's money `columns` rounded once to the cent, footing to their rounded totals:
+    what the CLI's tables and CSV and the app's tables show, so they show the same cents.
+
+    With a time key first (month, day, week) and other keys after it, each period's rows foot
+    to that period's total, so `--by month,team` shows each month's teams as a month by team
+    shows them; otherwise the whole column foots to its total. A total row (first column in
+    :data:`TOTAL_ROWS`) and interval bounds (lo…, hi…) are rounded alone.
+
+    >>> frame = pl.DataFrame({"team": ["a", "b"], "cost_usd": [1.004, 1.004]})
+    >>> frame_in_cents(frame, ["cost_usd"])["cost_usd"].to_list()
+    [Decimal('1.01'), Decimal('1.00')]
+    """
+    periods = None
+    if frame.width > 1 and frame.columns[0] in ("month", "day", "week"):
+        periods = frame[frame.columns[0]].to_list()
+    first = frame[frame.columns[0]]
+    totals = set()
+    if first.dtype == pl.Utf8:
+        totals = {i for i, v in enumerate(first.to_list()) if v in TOTAL_ROWS}
+    out = []
+    for name in columns:
+        # interval bounds do not add up: each is rounded alone, like a TOTAL row
+        alone = set(range(frame.height)) if name[:2] in ("lo", "hi") else totals
+        exact = [
+            None if v is None else Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
+            for v in frame[name].to_list()
+        ]
+        groups: dict[object, list[int]] = {}
+        for index, value in enumerate(exact):
+            if value is not None:
+                # a TOTAL row is rounded on its own: the rows above it foot to it
+                group = "total" if index in alone else None if periods is None else periods[index]
+                groups.setdefault((group, index) if group == "total" else group, []).append(index)
+        rounded: list[Decimal | None] = [None] * len(exact)
+        for rows in groups.values():
+            for index, value in zip(rows, allocate_cents([exact[i] for i in rows]), strict=True):
+                rounded[index] = value
+        out.append(pl.Series(name, rounded, pl.Decimal(38, 2)))
+    return frame.with_columns(out) if out else frame
