@@ -85,7 +85,7 @@ def test_dry_run_prints_the_diff_and_its_impact_and_writes_nothing(setup):
     result = _update(pricing, reference, db)
     assert result.exit_code == 0, result.output
     out = result.output
-    assert "1 new price periods, 1 new models, 1 models unchanged" in out
+    assert "1 new price period, 1 new model, 1 model unchanged" in out
     assert "~ openai/gpt-test from 2026-12-01: input 2, output 8 → input 3, output 8" in out
     assert "+ openai/gpt-new from 2026-12-01: input 0.5, output 1" in out
     assert "impact on stored usage: $20.00 → $22.00 (+2.00)" in out

@@ -30,6 +30,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from finops.core.format import plural
 from finops.pricing.catalog import Catalog, CatalogModel, PricePeriod, load_catalog
 from finops.pricing.catalog_yaml import dump_catalog_yaml
 from finops.pricing.litellm_convert import ImportedModel, convert_litellm
@@ -77,12 +78,16 @@ class CatalogUpdate:
         """The diff as plain lines: one per change, rates per million tokens."""
         added = [c for c in self.changes if c.kind == "new model"]
         periods = [c for c in self.changes if c.kind == "new period"]
-        head = (
-            f"{self.source}: {len(periods):,} new price periods, {len(added):,} new models, "
-            f"{self.unchanged:,} models unchanged ({self.other_providers:,} models of "
-            "providers outside the catalog not considered)"
+        counts = (
+            f"{plural(len(periods), 'new price period')}, {plural(len(added), 'new model')}, "
+            f"{plural(self.unchanged, 'model')} unchanged"
         )
-        lines = [head]
+        lines = [f"{self.source}: {counts}"]
+        if self.other_providers:
+            lines.append(
+                f"  ({plural(self.other_providers, 'model')} of providers outside the catalog "
+                "not considered)"
+            )
         for change in self.changes[:limit]:
             new = _rates_text(change.new)
             what = f"{change.provider}/{change.model_id} from {change.valid_from}"
