@@ -428,6 +428,13 @@ _LABELS = {
     "projected_hi80_usd": "projected, 80% high",
     "list_usd": "list cost",
     "actual_usd": "spent",
+    # forecast tables: the series, its mean and its interval bounds
+    "key": "series",
+    "mean": "expected",
+    "lo80": "80% low",
+    "hi80": "80% high",
+    "lo95": "95% low",
+    "hi95": "95% high",
 }
 
 
