@@ -50,6 +50,21 @@ def test_table_output_reports_unpriced_beside_the_total(opts):
     assert "unpriced usage: 2 rows / 3,500 tokens" in out.output
 
 
+def test_a_window_without_usage_says_where_the_usage_is_instead_of_zero(opts):
+    out = _run("spend", "--by", "team", *opts)
+    assert (
+        out.output == "no usage in the store: load some with finops ingest FILE, or finops demo\n"
+    )
+    _run("ingest", str(HAND_PRICED), *opts)
+    out = _run("spend", "--by", "team", "--from", "2025-04-01", *opts)
+    assert out.exit_code == 0, out.output
+    # the fixture's rows run 2025-03-10 .. 2025-03-21: no table, no "$0.00"
+    assert out.output == (
+        "no usage from 2025-04-01; the store holds usage from 2025-03-10 to 2025-03-21\n"
+    )
+    assert "$0.00" not in out.output
+
+
 def test_bad_input_is_one_line_and_exit_1(opts, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("period_start,provider,model,input_tokens\n2025-01-01,acme,alpha,-5\n")

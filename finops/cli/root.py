@@ -209,6 +209,20 @@ def spend(
         frame = s.spend(keys, revision_id=rev, from_day=start, to_day=end)
         totals = costing.spend_totals(s.con, revision_id=rev, from_day=start, to_day=end)
         warnings = usage_on_deprecated_models(s).to_dicts() if fmt == "table" else []
+        # nothing in the window: say so, and where the usage is, not an empty table and $0.00
+        empty = fmt == "table" and not totals.usage_rows
+        held = costing.spend_totals(s.con, revision_id=rev) if empty else None
+    if held is not None:
+        window = " ".join(f"{w} {d}" for w, d in (("from", from_), ("to", to)) if d)
+        click.echo(
+            f"no usage {window or 'in the store'}"
+            + (
+                f"; the store holds usage from {held.first_day} to {held.last_day}"
+                if held.usage_rows
+                else ": load some with finops ingest FILE, or finops demo"
+            )
+        )
+        return
     emit(frame, fmt, title=f"Spend by {', '.join(keys)} (catalog revision {rev})")
     if fmt == "table":
         click.echo(
