@@ -20,6 +20,7 @@ import datetime as dt
 import functools
 import os
 import sys
+import warnings
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -215,6 +216,11 @@ def spark_session(master: str | None = None, app_name: str = "finops") -> SparkS
         spark = builder.getOrCreate()
     for key, value in SPARK_CONF.items():
         spark.conf.set(key, value)
+    # PySpark warns on pandas 3 at every pandas UDF; the lake's results are checked equal to
+    # the local run to the cent (tests/test_lake.py), so the warning is noise to a user
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+    )
     return spark
 
 
