@@ -10,11 +10,12 @@ import os
 import resource
 import signal
 import zipfile
+from decimal import Decimal
 
 import duckdb
 import pytest
 from click.testing import CliRunner
-from conftest import HAND_PRICED
+from conftest import HAND_PRICED, REPO
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -168,6 +169,45 @@ def test_the_count_maximum_and_time_window_are_configurable(loaded, tmp_path, mo
     monkeypatch.setenv("FINOPS_EARLIEST", "2025-03-02")
     monkeypatch.setenv("FINOPS_LATEST", "2025-12-31")
     assert "outside the accepted time window 2025-03-02 .. 2025-12-31" in _refused(loaded, path)
+
+
+def test_sums_past_int64_stay_exact_when_the_maximum_is_raised(tmp_path, monkeypatch):
+    """12.3: with FINOPS_MAX_COUNT raised to 10^16, 1,100 rows of 9e15 input tokens (the
+    issue's case) add up to 9.9e18, past INT64's 9.22e18: `spend`, `unpriced`, `budgets` and
+    `review` run (they crashed with an INT64 overflow) and `spend` gives the exact sum.
+    gpt-4o-mini at $0.15 per 1M input and $0.60 per 1M output: 9.9e18 × 0.15 / 1e6 =
+    $1,485,000,000,000 plus 1,100 × 0.6 / 1e6 = $0.00066."""
+    monkeypatch.setenv("FINOPS_MAX_COUNT", str(10**16))
+    path = tmp_path / "big.csv"
+    path.write_text(
+        HEADER
+        + "".join(
+            f"2025-03-{1 + i % 28:02d}T00:00:{i // 28:02d}Z,openai,gpt-4o-mini,9000000000000000,1,"
+            "search\n"
+            for i in range(1100)
+        )
+    )
+    db = ["--db", str(tmp_path / "big.duckdb")]
+    run = CliRunner().invoke
+    out = run(main, ["ingest", str(path), *db])
+    assert out.exit_code == 0, out.output
+    out = run(main, ["spend", "--by", "team", "--format", "json", *db])
+    assert out.exit_code == 0, out.output
+    (row,) = json.loads(out.output, parse_float=Decimal)
+    assert (row["input_tokens"], row["output_tokens"]) == (9_900_000_000_000_000_000, 1_100)
+    assert row["cost_usd"] == Decimal("1485000000000.00066")
+    review = ["review", "--month", "2025-03", "--out", str(tmp_path / "review.md")]
+    for args in (["unpriced"], ["budgets"], review):
+        out = run(main, [*args, *db])
+        assert out.exit_code == 0, (args, out.output)
+    # the pages draw them too (the Overview's chart and the Teams tables took only INT64)
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("FINOPS_DB", db[1])
+    for page in ("overview", "teams", "review", "budgets"):
+        at = AppTest.from_file(str(REPO / "app.py"), default_timeout=180).run()
+        at.switch_page(f"finops/app/pages/{page}.py").run()
+        assert not at.exception, (page, at.exception)
 
 
 def test_parquet_typed_values_are_bounded_too(loaded, tmp_path):

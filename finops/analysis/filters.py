@@ -139,7 +139,7 @@ def _empty_spend(by: list[str]) -> pl.DataFrame:
         k: (pl.Date if k in ("day", "month") else pl.Utf8) for k in by
     }
     for m in costing.SPEND_MEASURES:
-        schema[m] = pl.Decimal(38, 12) if m.endswith("_usd") else pl.Int64
+        schema[m] = pl.Decimal(38, 12) if m.endswith("_usd") else pl.Int128  # as spend sums
     return pl.DataFrame(schema=schema)
 
 

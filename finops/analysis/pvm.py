@@ -92,8 +92,8 @@ def price_volume_mix(cells: pl.DataFrame, *, keys: list[str]) -> pl.DataFrame:
     schema = {k: cells.schema[k] for k in keys}
     for name in ("base_usd", "current_usd", "change_usd", *EFFECTS):
         schema[name] = _MONEY
-    schema["base_tokens"] = pl.Int64
-    schema["current_tokens"] = pl.Int64
+    schema["base_tokens"] = pl.Int128  # sums of counts: past INT64 at the per-row maximum
+    schema["current_tokens"] = pl.Int128
     return pl.DataFrame(out, schema=schema, orient="row")
 
 

@@ -462,11 +462,23 @@ def colors(opts: FilterOptions) -> dict[str, str]:
     return charts.color_map([*opts.teams, *opts.providers, *opts.models])
 
 
+_INT64_MAX = 2**63 - 1
+
+
+def _displayable_counts(frame: pl.DataFrame) -> pl.DataFrame:
+    """Sums of counts come as Int128, which the browser's table cannot take: Int64 when every
+    value fits (always, short of 9.2 × 10^18), else Float64 (shown to 15 digits)."""
+    wide = [n for n, d in frame.schema.items() if d == pl.Int128]
+    fits = {n: frame[n].abs().max() is None or frame[n].abs().max() <= _INT64_MAX for n in wide}
+    return frame.with_columns(pl.col(n).cast(pl.Int64 if fits[n] else pl.Float64) for n in wide)
+
+
 def show_table(frame: pl.DataFrame, *, money_columns: tuple[str, ...] = ()) -> None:
     """A frame as a table people read: money as $1,234.56, percentages with %, months as
     "Dec 2025", counts with separators, readable headers, and "—" where there is no value."""
     if not isinstance(frame, pl.DataFrame):
         frame = pl.DataFrame(frame)
+    frame = _displayable_counts(frame)
     percent = [c for c in _PERCENT_COLUMNS if c in frame.columns]
     money = [
         name

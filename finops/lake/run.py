@@ -36,6 +36,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import polars as pl
+
 from finops.core.store import connect
 from finops.lake.source import LakeInput, Partition, canonical_usage, list_partitions
 from finops.lake.spark import (
@@ -288,7 +290,10 @@ def _spend_months(
         revision_id=_REVISION,
         allocation=allocation,
     )
-    table = frame.to_arrow()
+    # the lake's spend files keep BIGINT counts (Spark has no INT128; a cast that overflowed
+    # would raise, not wrap)
+    wide = [n for n, d in frame.schema.items() if d == pl.Int128]
+    table = frame.with_columns(pl.col(wide).cast(pl.Int64)).to_arrow()
     table = table.append_column(
         "month", pa.array([f"{d:%Y-%m}" for d in frame["day"].to_list()], pa.string())
     )

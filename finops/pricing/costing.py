@@ -41,6 +41,7 @@ __all__ = [
     "stored_hourly_providers",
     "unpriced",
     "unpriced_warning",
+    "whole_counts",
 ]
 
 #: Measures `spend` returns beside the keys.
@@ -76,19 +77,46 @@ TOKENS_SQL = (
     " + coalesce(input_image_tokens, 0) + coalesce(output_image_tokens, 0)"
 )
 
+# counts are summed as DECIMAL(38, 0) (DuckDB and Spark alike; BIGINT overflows past 9.2e18):
+# no sum of per-row counts can overflow (a row holds at most FINOPS_MAX_COUNT); they reach
+# polars as Int128 (whole_counts)
 _MEASURES_SQL = f"""
     CAST(sum(cost_usd) AS DECIMAL(38, 12)) AS cost_usd,
     CAST(sum(effective_cost_usd) AS DECIMAL(38, 12)) AS effective_cost_usd,
-    CAST(coalesce(sum(input_tokens), 0) AS BIGINT) AS input_tokens,
-    CAST(coalesce(sum(output_tokens), 0) AS BIGINT) AS output_tokens,
-    CAST(coalesce(sum(cache_read_tokens), 0) AS BIGINT) AS cache_read_tokens,
+    CAST(coalesce(sum(input_tokens), 0) AS DECIMAL(38, 0)) AS input_tokens,
+    CAST(coalesce(sum(output_tokens), 0) AS DECIMAL(38, 0)) AS output_tokens,
+    CAST(coalesce(sum(cache_read_tokens), 0) AS DECIMAL(38, 0)) AS cache_read_tokens,
     CAST(coalesce(sum(coalesce(cache_write_5m_tokens, 0) + coalesce(cache_write_1h_tokens, 0)), 0)
-         AS BIGINT) AS cache_write_tokens,
-    CAST(coalesce(sum(requests), 0) AS BIGINT) AS requests,
-    CAST(coalesce(sum(CASE WHEN cost_usd IS NULL THEN usage_rows END), 0) AS BIGINT) AS unpriced_rows,
-    CAST(coalesce(sum(CASE WHEN cost_usd IS NULL THEN {TOKENS_SQL} END), 0) AS BIGINT)
+         AS DECIMAL(38, 0)) AS cache_write_tokens,
+    CAST(coalesce(sum(requests), 0) AS DECIMAL(38, 0)) AS requests,
+    CAST(coalesce(sum(CASE WHEN cost_usd IS NULL THEN usage_rows END), 0) AS DECIMAL(38, 0))
+         AS unpriced_rows,
+    CAST(coalesce(sum(CASE WHEN cost_usd IS NULL THEN {TOKENS_SQL} END), 0) AS DECIMAL(38, 0))
          AS unpriced_tokens
 """
+
+
+#: count columns spend and unpriced sum as DECIMAL(38, 0)
+_SUMMED_COUNTS = (
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "requests",
+    "unpriced_rows",
+    "unpriced_tokens",
+    "rows",
+    "tokens",
+)
+
+
+def whole_counts(frame: pl.DataFrame) -> pl.DataFrame:
+    """Sums of counts arrive as decimal(38, 0): make them the integers they are (Int128)."""
+    return frame.with_columns(
+        pl.col(c).cast(pl.Int128)
+        for c in _SUMMED_COUNTS
+        if c in frame.columns and isinstance(frame.schema[c], pl.Decimal)
+    )
 
 
 def priced_sql(source: str = "stored_daily_usage") -> str:
@@ -347,7 +375,7 @@ def spend(
     group = "GROUP BY ALL" if group_keys else ""
     order = f"ORDER BY {', '.join(keys)}" if keys else ""
     sql = f"SELECT {select_keys}{_MEASURES_SQL} FROM {source} {where} {group} {order}"
-    frame = query_pl(con, sql, params)
+    frame = whole_counts(query_pl(con, sql, params))
     if not splitting:
         return frame
 
@@ -451,12 +479,12 @@ def unpriced(
     """Unpriced usage by provider, model and reason: rows, tokens, first and last day."""
     sql = (
         f"SELECT provider, model, unpriced_reason AS reason, "
-        f"CAST(sum(usage_rows) AS BIGINT) AS rows, CAST(sum({TOKENS_SQL}) AS BIGINT) AS tokens, "
+        f"CAST(sum(usage_rows) AS BIGINT) AS rows, CAST(sum({TOKENS_SQL}) AS DECIMAL(38, 0)) AS tokens, "
         f"min(day) AS first_day, max(day) AS last_day "
         f"FROM ({priced_source(con, revision_id)}) WHERE cost_usd IS NULL "
         "GROUP BY ALL ORDER BY tokens DESC"
     )
-    return query_pl(con, sql, _params(revision_id, from_day, to_day))
+    return whole_counts(query_pl(con, sql, _params(revision_id, from_day, to_day)))
 
 
 def priced_rows(

@@ -5,12 +5,12 @@
 -- reads: owned
 SELECT
     user_id,
-    CAST(coalesce(sum(requests), 0) AS BIGINT) AS requests,
-    CAST(coalesce(sum(input_tokens), 0) AS BIGINT) AS input_tokens,
-    CAST(coalesce(sum(cache_read_tokens), 0) AS BIGINT) AS cache_read_tokens,
+    CAST(coalesce(sum(requests), 0) AS DECIMAL(38, 0)) AS requests,
+    CAST(coalesce(sum(input_tokens), 0) AS DECIMAL(38, 0)) AS input_tokens,
+    CAST(coalesce(sum(cache_read_tokens), 0) AS DECIMAL(38, 0)) AS cache_read_tokens,
     CAST(coalesce(sum(coalesce(cache_write_5m_tokens, 0) + coalesce(cache_write_1h_tokens, 0)), 0)
-         AS BIGINT) AS cache_write_tokens,
-    CAST(coalesce(sum(output_tokens), 0) AS BIGINT) AS output_tokens,
+         AS DECIMAL(38, 0)) AS cache_write_tokens,
+    CAST(coalesce(sum(output_tokens), 0) AS DECIMAL(38, 0)) AS output_tokens,
     CAST(sum(cost_usd) AS DECIMAL(38, 12)) AS cost_usd,
     CAST(sum(effective_cost_usd) AS DECIMAL(38, 12)) AS effective_cost_usd,
     CAST(coalesce(sum(CASE WHEN cost_usd IS NULL THEN usage_rows END), 0) AS BIGINT)
@@ -20,7 +20,7 @@ SELECT
             coalesce(input_tokens, 0) + coalesce(cache_read_tokens, 0)
             + coalesce(cache_write_5m_tokens, 0) + coalesce(cache_write_1h_tokens, 0)
             + coalesce(output_tokens, 0)
-        END), 0) AS BIGINT) AS unpriced_tokens
+        END), 0) AS DECIMAL(38, 0)) AS unpriced_tokens
 FROM owned
 WHERE owner = CAST($team AS VARCHAR)
   AND (len(CAST($providers AS VARCHAR[])) = 0

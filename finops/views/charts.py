@@ -97,7 +97,9 @@ def color_map(names: list[str] | tuple[str, ...]) -> dict[str, str]:
 
 
 def _money(frame: pl.DataFrame, column: str = "cost_usd") -> pl.DataFrame:
-    return frame.with_columns(pl.col(column).cast(pl.Float64))
+    """Money and the Int128 sums of counts as floats: what a chart draws (and pandas takes)."""
+    wide = [n for n, d in frame.schema.items() if d == pl.Int128 and n != column]
+    return frame.with_columns(pl.col(column, *wide).cast(pl.Float64))
 
 
 def layout(fig: go.Figure, *, height: int = _HEIGHT, y_title: str | None = "USD") -> go.Figure:

@@ -96,7 +96,7 @@ def user_spend(session: Session, team: str, flt: SpendFilter) -> pl.DataFrame:
         "providers": list(flt.providers),
         "models": list(flt.models),
     }
-    frame = query_pl(session.con, sql, params)
+    frame = costing.whole_counts(query_pl(session.con, sql, params))
     return _with_share(with_unit_economics(frame))
 
 
