@@ -7,6 +7,7 @@ tests/test_golden_app.py, on the golden month, as an admin and as a restricted v
 from __future__ import annotations
 
 import datetime as dt
+import sys
 
 import polars as pl
 import pytest
@@ -487,3 +488,36 @@ def test_budgets_page_equals_the_library(demo_env, tmp_path, monkeypatch):
     assert metrics["Spend December 2025 to date"] == fmt.usd(total["actual_usd"])
     assert metrics["Status"] == total["status"] == "over"
     assert any("budget" in e.value for e in at.error)  # over budget: a critical alert
+
+
+def _table_script():
+    from decimal import Decimal
+
+    import polars as pl
+
+    from finops.app import support as ui
+
+    ui.show_table(
+        pl.DataFrame(
+            {
+                "model": ["a", "b", "c", "d"],
+                # 3 × 1.004 = 3.012 → $3.01: the rows foot to it as $1.01, $1.00, $1.00; the
+                # unpriced row reads "—"
+                "cost_usd": [Decimal("1.004"), Decimal("1.004"), Decimal("1.004"), None],
+                # prices per 1M tokens do not add up: never footed
+                "input": [Decimal("0.075")] * 4,
+            },
+            schema_overrides={"cost_usd": pl.Decimal(38, 12), "input": pl.Decimal(38, 6)},
+        )
+    )
+
+
+def test_a_table_with_an_unpriced_row_still_foots_and_prices_are_not_footed(monkeypatch):
+    # AppTest leaves its script as __main__, and a function's script is a temporary file:
+    # later process pools (spawn) would start from a file that is gone
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
+    at = AppTest.from_function(_table_script).run()
+    assert not at.exception, at.exception
+    frame = at.dataframe[0].value
+    assert list(frame["cost_usd"]) == ["$1.01", "$1.00", "$1.00", "—"]
+    assert [float(v) for v in frame["input"]] == [0.075] * 4

@@ -480,10 +480,13 @@ def show_table(frame: pl.DataFrame, *, money_columns: tuple[str, ...] = ()) -> N
         frame = pl.DataFrame(frame)
     frame = _displayable_counts(frame)
     percent = [c for c in _PERCENT_COLUMNS if c in frame.columns]
+    # amounts (by name, not every decimal: a price per 1M tokens does not add up)
     money = [
         name
         for name, dtype in frame.schema.items()
-        if name not in _RATE_COLUMNS and _is_money(name, dtype, money_columns)
+        if name not in _RATE_COLUMNS
+        and dtype.is_numeric()
+        and (name in money_columns or name.endswith("_usd") or name.startswith("usd_"))
     ]
     # the cents the same table prints in the CLI (rows footing to their total), and its
     # toolbar downloads CSV: text a spreadsheet would run is made inert first
@@ -527,7 +530,7 @@ def show_table(frame: pl.DataFrame, *, money_columns: tuple[str, ...] = ()) -> N
             text = str
         if has_nulls:
             # a missing value reads "—", never "None": the column is shown as its text
-            values = [None if v is None else text(v) for v in frame[name].to_list()]
+            values = [None if v is None else text(v) for v in shown[name].to_list()]
             column = pl.Series(name, values, pl.Utf8).fill_null("—")
             kind = st.column_config.TextColumn(label)
         config[name] = kind
