@@ -624,6 +624,10 @@ def test_a_restricted_viewer_sees_only_their_teams_budgets(loaded, trusted_teams
         restrict_to_teams(s, ["ads"])
         assert monthly_budget(s, SpendFilter()) is None
         assert {t.monthly_budget_usd for t in s.allocation.teams.values()} == {None}
+    with open_session(db, pricing, trusted_teams) as s:
+        # a team the map does not list has no budget: search's $100 is not search + growth's
+        restrict_to_teams(s, ["search", "growth"])
+        assert monthly_budget(s, SpendFilter()) is None
     monkeypatch.setenv("FINOPS_DB", str(db))
     monkeypatch.setenv("FINOPS_PRICING", str(pricing))
     monkeypatch.setenv("FINOPS_TEAMS", str(trusted_teams))

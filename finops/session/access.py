@@ -227,7 +227,8 @@ def _viewer_budgets(alloc: Allocation, teams: list[str]) -> Allocation:
         name: team if name in visible else dataclasses.replace(team, monthly_budget_usd=None)
         for name, team in alloc.teams.items()
     }
-    budgets = [kept[t].monthly_budget_usd for t in teams if t in kept]
+    # a viewer's team the map does not list has no budget: then neither has their total
+    budgets = [kept[t].monthly_budget_usd if t in kept else None for t in teams]
     total = sum(budgets) if budgets and None not in budgets else None
     return dataclasses.replace(alloc, teams=kept, monthly_budget_usd=total)
 
