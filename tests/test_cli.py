@@ -144,3 +144,12 @@ def test_pricing_impact_reports_the_dollar_change_by_model(opts, pricing_dir):
     assert [(r["model"], r["change_usd"]) for r in rows] == [("alpha", Decimal("0.03"))]
     out = _run("pricing", "impact", "1", "2", "--from", "2025-03-01", "--to", "2025-03-19", *opts)
     assert "no model's cost changes" in out.output
+
+
+def test_prices_per_million_tokens_print_exactly_never_as_cents():
+    """The bundled catalog's gpt-4o-mini batch input is $0.075 per 1M tokens (half the
+    standard $0.15): the table and the CSV say 0.075, not a cent-rounded 0.08."""
+    args = ["pricing", "show", "gpt-4o-mini", "--provider", "openai"]
+    csv_rows = _run(*args, "--format", "csv").output.splitlines()
+    assert any(",batch,,0.075000,,0.300000," in row for row in csv_rows), csv_rows[:3]
+    assert "$0.075" in _run(*args).output

@@ -190,8 +190,12 @@ def _flag(name: str) -> bool:
 _MONEY_FLOATS = ("mean", "lo80", "hi80", "lo95", "hi95", "lo", "hi")
 
 
-def _is_money(frame: pl.DataFrame, name: str, money: tuple[str, ...]) -> bool:
+def _is_money(
+    frame: pl.DataFrame, name: str, money: tuple[str, ...], rates: tuple[str, ...] = ()
+) -> bool:
     dtype = frame.schema[name]
+    if name in rates:  # a price per unit: exact, never footed
+        return False
     if name in money or isinstance(dtype, pl.Decimal):
         return True
     if not dtype.is_numeric():
@@ -204,9 +208,12 @@ def _is_money(frame: pl.DataFrame, name: str, money: tuple[str, ...]) -> bool:
     )
 
 
-def _money_in_cents(frame: pl.DataFrame, money: tuple[str, ...]) -> pl.DataFrame:
+def _money_in_cents(
+    frame: pl.DataFrame, money: tuple[str, ...], rates: tuple[str, ...] = ()
+) -> pl.DataFrame:
     """The frame's money columns to the cent as every table shows them: `fmt.frame_in_cents`."""
-    return fmt.frame_in_cents(frame, [n for n in frame.columns if _is_money(frame, n, money)])
+    columns = [n for n in frame.columns if _is_money(frame, n, money, rates)]
+    return fmt.frame_in_cents(frame, columns)
 
 
 def _header(name: str) -> str:
@@ -217,9 +224,13 @@ def _header(name: str) -> str:
     return name.replace("_", " ")
 
 
-def _cell(frame: pl.DataFrame, name: str, value, money: tuple[str, ...]) -> str:
+def _cell(
+    frame: pl.DataFrame, name: str, value, money: tuple[str, ...], rates: tuple[str, ...] = ()
+) -> str:
     if value is None:
         return "—"
+    if name in rates:
+        return "$" + format(Decimal(value).normalize(), "f")  # $0.075, $2.5
     if _is_money(frame, name, money):
         return fmt.usd(value)
     if isinstance(value, bool):
@@ -277,27 +288,33 @@ def _fit(names: list[str], widths: dict[str, int], numeric: set[str], room: int)
 
 
 def emit(
-    frame: pl.DataFrame, fmt_name: str, *, title: str | None = None, money: tuple[str, ...] = ()
+    frame: pl.DataFrame,
+    fmt_name: str,
+    *,
+    title: str | None = None,
+    money: tuple[str, ...] = (),
+    rates: tuple[str, ...] = (),
 ) -> None:
     """Print a frame as a table that fits the terminal, CSV or JSON.
 
     JSON is exact. CSV money is rounded once to the cent, each column footing to its rounded
     total (`--exact`: every decimal). The table writes money as $1,234.56 right-aligned and
     keeps the columns that fit the terminal without cutting a number (`--wide`: all of them).
+    `rates` are prices per unit (per 1M tokens): written exactly ($0.075), never footed.
     """
     if fmt_name == "json":
         click.echo(exact_json(frame.to_dicts()))
         return
     if fmt_name == "csv":
-        out = frame if _flag("finops_exact") else _money_in_cents(frame, money)
+        out = frame if _flag("finops_exact") else _money_in_cents(frame, money, rates)
         click.echo(neutralise_frame(out).write_csv(), nl=False)
         return
     from rich.console import Console
     from rich.table import Table
 
-    shown = _money_in_cents(frame, money)
+    shown = _money_in_cents(frame, money, rates)
     cells = {
-        name: [_cell(frame, name, v, money) for v in shown[name].to_list()]
+        name: [_cell(frame, name, v, money, rates) for v in shown[name].to_list()]
         for name in shown.columns
     }
     numeric = {n for n in shown.columns if shown.schema[n].is_numeric()}

@@ -28,6 +28,7 @@ from finops.cli.options import (
 )
 from finops.core.format import usd
 from finops.core.months import parse_month
+from finops.core.schema import TOKEN_CLASSES
 from finops.export.focus import export_focus as write_focus
 from finops.ingest._core import STEPS
 from finops.ingest.mapping import register_mapping
@@ -306,7 +307,7 @@ def pricing_list(provider: str | None, fmt: str, pricing: Path | None) -> None:
       finops pricing list --provider anthropic
     """
     frame = session.catalog_listing(catalog_mod.load_catalog(pricing), provider=provider)
-    emit(frame, fmt, title="Price catalog")
+    emit(frame, fmt, title="Price catalog", rates=TOKEN_CLASSES)
 
 
 @pricing.command("show")
@@ -322,7 +323,9 @@ def pricing_show(model: str, provider: str | None, fmt: str, pricing: Path | Non
       finops pricing show o3
     """
     frame = session.price_history(catalog_mod.load_catalog(pricing), model, provider=provider)
-    emit(frame, fmt, title=f"Price history of {model} (USD per million tokens)")
+    emit(
+        frame, fmt, title=f"Price history of {model} (USD per million tokens)", rates=TOKEN_CLASSES
+    )
 
 
 @pricing.command("impact")
@@ -415,7 +418,8 @@ def pricing_diff(rev_a: str, rev_b: str, fmt: str, db: Path, pricing: Path | Non
     if frame.is_empty():
         click.echo(f"revisions {a} and {b} price everything the same")
         return
-    emit(frame, fmt, title=f"Price changes from revision {a} to {b} (USD per million tokens)")
+    title = f"Price changes from revision {a} to {b} (USD per million tokens)"
+    emit(frame, fmt, title=title, rates=("rate_a", "rate_b"))
 
 
 # --- exports ----------------------------------------------------------------------------------
