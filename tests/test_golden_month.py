@@ -432,6 +432,11 @@ def test_showback_export(env, tmp_path):
     }
     assert {t: int(r["unpriced_rows"]) for t, r in rows.items()} == {"search": 1, "ads": 1}
     assert rows["search"]["top_models"] == "alpha 86.42%; thinker 13.58%"  # 8.912 / 10.312
+    # the table: shares are percentages, not dollars; costs foot to $17.81 (search $10.31,
+    # ads $7.50, the spare cent to the larger remainder)
+    table = _cli("export", "showback", "--month", "2025-06", "--wide")
+    rows = [[c.strip() for c in line.split("│")[1:4]] for line in table.splitlines()]
+    assert ["search", "$10.31", "57.91"] in rows and ["ads", "$7.50", "42.09"] in rows
 
 
 def test_focus_export_totals(env, tmp_path):

@@ -194,7 +194,7 @@ def _is_money(
     frame: pl.DataFrame, name: str, money: tuple[str, ...], rates: tuple[str, ...] = ()
 ) -> bool:
     dtype = frame.schema[name]
-    if name in rates:  # a price per unit: exact, never footed
+    if name in rates or name.endswith("_pct"):  # a price per unit, a percentage: not money
         return False
     if name in money or isinstance(dtype, pl.Decimal):
         return True
@@ -212,7 +212,8 @@ def _money_in_cents(
     frame: pl.DataFrame, money: tuple[str, ...], rates: tuple[str, ...] = ()
 ) -> pl.DataFrame:
     """The frame's money columns to the cent as every table shows them: `fmt.frame_in_cents`."""
-    columns = [n for n in frame.columns if _is_money(frame, n, money, rates)]
+    # a cost per unit (cost_per_1k_requests_usd) is money but does not add up: rounded alone
+    columns = [n for n in frame.columns if _is_money(frame, n, money, rates) and "_per_" not in n]
     return fmt.frame_in_cents(frame, columns)
 
 
