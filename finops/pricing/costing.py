@@ -96,18 +96,8 @@ _MEASURES_SQL = f"""
 """
 
 
-#: count columns spend and unpriced sum as DECIMAL(38, 0)
-_SUMMED_COUNTS = (
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "requests",
-    "unpriced_rows",
-    "unpriced_tokens",
-    "rows",
-    "tokens",
-)
+#: count columns spend (its measures but money) and unpriced sum as DECIMAL(38, 0)
+_SUMMED_COUNTS = (*(m for m in SPEND_MEASURES if not m.endswith("_usd")), "rows", "tokens")
 
 
 def whole_counts(frame: pl.DataFrame) -> pl.DataFrame:
