@@ -451,12 +451,6 @@ def _label(name: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _is_money(name: str, dtype: pl.DataType, money_columns: tuple[str, ...]) -> bool:
-    if name in money_columns or isinstance(dtype, pl.Decimal):
-        return True
-    return dtype.is_numeric() and (name.endswith("_usd") or name.startswith("usd_"))
-
-
 def colors(opts: FilterOptions) -> dict[str, str]:
     """The colour of every team, provider and model in the store: the same on every page."""
     return charts.color_map([*opts.teams, *opts.providers, *opts.models])
@@ -501,10 +495,15 @@ def show_table(frame: pl.DataFrame, *, money_columns: tuple[str, ...] = ()) -> N
             column = column.cast(pl.Float64)
             kind = st.column_config.NumberColumn(label, format="$%.2f")
             text = fmt.rate
-        elif _is_money(name, dtype, money_columns):
+        elif name in money:  # amounts, in the cents rounded above
             column = column.cast(pl.Float64)
             kind = st.column_config.NumberColumn(label, format="dollar")
             text = fmt.usd
+        elif isinstance(dtype, pl.Decimal) and not name.endswith("_pct"):
+            # a price per unit (per 1M tokens): every digit, $0.075, never rounded to a cent
+            column = column.cast(pl.Float64)
+            kind = st.column_config.NumberColumn(label, format="$%g")
+            text = lambda v: "$" + format(v.normalize(), "f")
         elif name in percent:
             column = column.cast(pl.Float64) * 100
             kind = st.column_config.NumberColumn(label, format="%.1f%%")
@@ -519,6 +518,9 @@ def show_table(frame: pl.DataFrame, *, money_columns: tuple[str, ...] = ()) -> N
         elif dtype == pl.Date:
             kind = st.column_config.DateColumn(label, format="YYYY-MM-DD")
             text = str
+        elif isinstance(dtype, pl.Datetime):
+            kind = st.column_config.DatetimeColumn(label, format="YYYY-MM-DD HH:mm")
+            text = lambda v: f"{v:%Y-%m-%d %H:%M}"
         elif dtype.is_integer():
             kind = st.column_config.NumberColumn(label, format="localized")
             text = fmt.count
