@@ -138,21 +138,6 @@ def _sum(frame: pl.DataFrame, start: dt.date, end: dt.date, column: str = "cost_
     return Decimal(total or 0)
 
 
-def _projection(
-    session: Session, flt: SpendFilter, as_of: dt.date, month_start: dt.date
-) -> Projection:
-    """This month's total from the store's one forecast, for the filter's teams, providers
-    and models (`finops.analysis.forecast.state`)."""
-    return month_projection(
-        session,
-        month_start,
-        today=as_of,
-        teams=flt.teams,
-        providers=flt.providers,
-        models=flt.models,
-    )
-
-
 def build_overview(
     session: Session,
     *,
@@ -186,7 +171,7 @@ def build_overview(
     days_elapsed = (anchor - month_start).days + 1
     projection = None
     if project and as_of is not None:
-        projection = _projection(session, flt, as_of, month_start)
+        projection = month_projection(session, month_start, today=as_of, flt=flt)
     return Overview(
         as_of=as_of,
         month_start=month_start,

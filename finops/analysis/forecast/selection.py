@@ -15,6 +15,7 @@ from typing import Any
 
 import polars as pl
 
+from finops.analysis.filters import SpendFilter
 from finops.analysis.forecast.outlook import Projection
 from finops.analysis.forecast.state import (
     HIERARCHY,
@@ -229,12 +230,12 @@ def month_projection(
     month: dt.date,
     *,
     today: dt.date,
-    teams: tuple[str, ...] = (),
-    providers: tuple[str, ...] = (),
-    models: tuple[str, ...] = (),
+    flt: SpendFilter | None = None,
 ) -> Projection:
-    """`projection` of the store's one forecast as of `today` (the Overview's month end, the
-    review's next month), or a projection that says why there is none."""
+    """`projection` of the store's one forecast as of `today` for the filter's teams,
+    providers and models (the Overview's month end, the review's next month), or a projection
+    that says why there is none."""
+    flt = flt or SpendFilter()
     try:
         fc = store_forecast(session, today=today)
     except LookupError as exc:
@@ -247,4 +248,4 @@ def month_projection(
             mean=None,
             note=f"no forecast: {exc}",
         )
-    return projection(fc, month, teams=teams, providers=providers, models=models)
+    return projection(fc, month, teams=flt.teams, providers=flt.providers, models=flt.models)

@@ -334,20 +334,6 @@ def _planned(session: Session, flt: SpendFilter) -> pl.DataFrame | None:
     return planned_outlook(session, path)
 
 
-def _next_month_forecast(
-    session: Session, flt: SpendFilter, as_of: dt.date, next_month: dt.date
-) -> Projection:
-    """Next month from the store's one forecast (the Overview's and the Forecast page's)."""
-    return month_projection(
-        session,
-        next_month,
-        today=as_of,
-        teams=flt.teams,
-        providers=flt.providers,
-        models=flt.models,
-    )
-
-
 def _opportunities(session: Session, as_of: dt.date, flt: SpendFilter) -> list[Opportunity]:
     """Savings the company could act on (store-wide; eval scores from evals.csv beside the
     store when there is one); none for a review narrowed to some teams or models."""
@@ -465,7 +451,7 @@ def build_review(
         .sort("month")
         .tail(6)
     )
-    forecast = _next_month_forecast(session, flt, as_of, next_month)
+    forecast = month_projection(session, next_month, today=as_of, flt=flt)
     total = _decimal_sum(this)
     return MonthlyReview(
         month=month,
