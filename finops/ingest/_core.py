@@ -259,9 +259,10 @@ def _merge(
             raise IngestError(file, overlap_message(overlaps[0]))
         report.rows_replaced += remove_overlaps(con, overlaps)
     # compare with stored rows of the same time span only: keys include the period start
+    con.execute("DELETE FROM merge_plan")
     con.execute(
         f"""
-        CREATE OR REPLACE TEMP TABLE merge_plan AS
+        INSERT INTO merge_plan
         SELECT s.row_key, {_STORED_HASH_SQL} = {_KEYED_HASH_SQL} AS same
         FROM {target} AS s
         JOIN {keyed} AS k USING (row_key)
@@ -398,6 +399,86 @@ def _ingest_memory_limit() -> str:
     return value
 
 
+#: files up to this size on disk are prepared (staged, validated, keyed) before the upload's
+#: transaction opens: DuckDB keeps every table a transaction drops until it commits, so a
+#: folder of thousands of small files staged inside it grew without bound (about 80 kB a file)
+PREPARE_AHEAD_BYTES = 8 << 20
+
+
+def _prepare(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    fmt: SourceFormat,
+    limits: Limits,
+    progress: Progress | None,
+) -> tuple[str, int]:
+    """Stage, validate and key one file: (the relation of its keyed rows, rows skipped)."""
+    name = str(path)
+    try:
+        with _watched(con, progress, name, "reading"):
+            skipped = fmt.stage(con, path, "staged") or 0
+    except IngestError:
+        raise
+    except zipfile.BadZipFile as exc:
+        raise IngestError(name, f"not a readable .zip: {exc}") from None
+    except RecursionError:
+        msg = "values are nested too deeply to be usage (hundreds of levels of [ or {)"
+        raise IngestError(name, msg) from None
+    except (duckdb.Error, UnicodeDecodeError, OSError, EOFError, ValueError) as exc:
+        raise duckdb_error(name, exc) from None
+    has_rows = con.execute("SELECT count(*) FROM staged").fetchall()[0][0]
+    if not has_rows:
+        raise IngestError(name, "the file has no data rows (only a header?)")
+    with _watched(con, progress, name, "validating"):
+        problem = first_problem(con, "staged", limits)
+    if problem is not None:
+        row, field_name, message = problem
+        raise IngestError(name, message, row=row, field=field_name)
+    with _watched(con, progress, name, "keying"):
+        keyed = write_keyed(con, "staged", "keyed")
+    return keyed, skipped
+
+
+def _drop_prepared(con: duckdb.DuckDBPyConnection, keyed: str) -> None:
+    """Free one file's staging tables before the next file is read."""
+    if keyed != "keyed":
+        con.execute(f"DROP TABLE {keyed}")
+    con.execute("DROP TABLE staged")
+
+
+class _Ahead:
+    """Small files prepared before the upload's transaction, kept in one table per row shape.
+
+    Outside a transaction each file's staging tables are freed as they are dropped; the
+    keyed rows wait in `prepared_<n>` (spilling to disk past the memory limit), tagged with
+    their file's place in the upload, until the transaction merges them in upload order.
+    """
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.tables: dict[tuple, str] = {}
+        self.files: dict[int, tuple[str, int]] = {}  # plan index -> (relation, rows skipped)
+
+    def add(self, index: int, keyed: str, skipped: int) -> None:
+        # the keyed columns follow from the staged ones: describing the small staged table
+        # is cheaper than binding the keyed view again
+        shape = (keyed, *self.con.execute("DESCRIBE staged").fetchall())
+        table = self.tables.get(shape)
+        if table is None:
+            table = self.tables[shape] = f"prepared_{len(self.tables)}"
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {table} AS "
+                f"SELECT CAST(0 AS INTEGER) AS upload_file, * FROM {keyed} LIMIT 0"
+            )
+        self.con.execute(f"INSERT INTO {table} SELECT {index}, * FROM {keyed}")
+        relation = f"(SELECT * EXCLUDE (upload_file) FROM {table} WHERE upload_file = {index})"
+        self.files[index] = (relation, skipped)
+
+    def drop(self) -> None:
+        for table in self.tables.values():
+            self.con.execute(f"DROP TABLE IF EXISTS {table}")
+
+
 def _ingest_plans(
     con: duckdb.DuckDBPyConnection,
     plans: list[tuple[Path, SourceFormat]],
@@ -408,34 +489,51 @@ def _ingest_plans(
     limits: Limits,
     replace_overlap: bool,
 ) -> IngestReport:
+    ahead = _Ahead(con)
+    try:
+        for index, (path, fmt) in enumerate(plans):
+            if path.stat().st_size <= PREPARE_AHEAD_BYTES:
+                keyed, skipped = _prepare(con, path, fmt, limits, progress)
+                ahead.add(index, keyed, skipped)
+                _drop_prepared(con, keyed)
+        return _merge_plans(
+            con,
+            plans,
+            ahead,
+            thresholds=thresholds,
+            hourly_providers=hourly_providers,
+            progress=progress,
+            limits=limits,
+            replace_overlap=replace_overlap,
+        )
+    finally:
+        ahead.drop()
+
+
+def _merge_plans(
+    con: duckdb.DuckDBPyConnection,
+    plans: list[tuple[Path, SourceFormat]],
+    ahead: _Ahead,
+    *,
+    thresholds: list[int],
+    hourly_providers: Sequence[str] | None,
+    progress: Progress | None,
+    limits: Limits,
+    replace_overlap: bool,
+) -> IngestReport:
+    """Merge every file in upload order, in one transaction; large files are prepared here."""
     with transaction(con):
         ingest_id = fetch_one(con, "SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests")[0]
+        # one plan table for the whole upload, emptied per file (see PREPARE_AHEAD_BYTES)
+        con.execute("CREATE OR REPLACE TEMP TABLE merge_plan (row_key VARCHAR, same BOOLEAN)")
         reports = []
         lo = hi = None
-        for path, fmt in plans:
+        for index, (path, fmt) in enumerate(plans):
             name = str(path)
-            try:
-                with _watched(con, progress, name, "reading"):
-                    skipped = fmt.stage(con, path, "staged") or 0
-            except IngestError:
-                raise
-            except zipfile.BadZipFile as exc:
-                raise IngestError(name, f"not a readable .zip: {exc}") from None
-            except RecursionError:
-                msg = "values are nested too deeply to be usage (hundreds of levels of [ or {)"
-                raise IngestError(name, msg) from None
-            except (duckdb.Error, UnicodeDecodeError, OSError, EOFError, ValueError) as exc:
-                raise duckdb_error(name, exc) from None
-            has_rows = con.execute("SELECT count(*) FROM staged").fetchall()[0][0]
-            if not has_rows:
-                raise IngestError(name, "the file has no data rows (only a header?)")
-            with _watched(con, progress, name, "validating"):
-                problem = first_problem(con, "staged", limits)
-            if problem is not None:
-                row, field_name, message = problem
-                raise IngestError(name, message, row=row, field=field_name)
-            with _watched(con, progress, name, "keying"):
-                keyed = write_keyed(con, "staged", "keyed")
+            if index in ahead.files:
+                keyed, skipped = ahead.files[index]
+            else:
+                keyed, skipped = _prepare(con, path, fmt, limits, progress)
             # a cost data set is what the provider billed: kept apart for reconciliation,
             # never added to usage
             target = "reported_costs" if fmt.reports_cost_only else "usage"
@@ -443,10 +541,8 @@ def _ingest_plans(
                 report = _merge(
                     con, keyed, ingest_id, fmt.name, name, target, replace_overlap=replace_overlap
                 )
-            # free the file's rows before the next file is read
-            if keyed != "keyed":
-                con.execute(f"DROP TABLE {keyed}")
-            con.execute("DROP TABLE staged")
+            if index not in ahead.files:
+                _drop_prepared(con, keyed)
             report.cost_only = fmt.reports_cost_only
             report.rows_skipped = skipped
             reports.append(report)
