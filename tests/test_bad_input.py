@@ -73,6 +73,21 @@ CASES = [
         "looks like a spreadsheet formula",
     ),
     (
+        # the export guard's rule, after the leading spaces a stored value loses
+        "formula_after_space.csv",
+        (HEADER + GOOD_ROW + '2025-03-01T00:00:00Z,acme,alpha,10,5," =1+1"\n').encode(),
+        2,
+        "team",
+        "looks like a spreadsheet formula",
+    ),
+    (
+        "formula_minus.csv",
+        (HEADER + "2025-03-01T00:00:00Z,acme,alpha,10,5,-1+cmd|' /C calc'!A0\n").encode(),
+        1,
+        "team",
+        "looks like a spreadsheet formula",
+    ),
+    (
         "latin1.csv",
         (HEADER + "2025-03-01T00:00:00Z,acme,alpha,10,5,caf\xe9\n").encode("latin-1"),
         None,
@@ -103,6 +118,22 @@ def test_bad_csv_is_refused_with_file_row_field_and_the_store_unchanged(
     assert _state(db) == before
     with open_session(db, pricing) as s:  # alone, the good file is one new row
         assert ingest(s, [good]).rows_new == 1
+
+
+def test_text_that_only_looks_like_a_sign_is_stored(loaded, tmp_path):
+    """Numbers, a lone placeholder dash and an inner '=' are data, not formulas."""
+    db, pricing = loaded
+    rows = "".join(
+        f"2025-03-0{day}T00:00:00Z,acme,alpha,10,5,{team}\n"
+        for day, team in ((2, "-5"), (3, "-"), (4, "a=b"), (5, "-$1.50"))
+    )
+    path = _write(tmp_path, "signs.csv", (HEADER + rows).encode())
+    with open_session(db, pricing) as s:
+        assert ingest(s, [path]).rows_new == 4
+        stored = s.con.execute(
+            "SELECT team FROM usage WHERE source_file = $f ORDER BY period_start", {"f": str(path)}
+        ).fetchall()
+    assert [t for (t,) in stored] == ["-5", "-", "a=b", "-$1.50"]
 
 
 def test_non_utf8_names_the_encoding_problem(loaded, tmp_path):

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import duckdb
 
+from finops.core.cells import FORMULA_PATTERN, NUMBER_PATTERN
 from finops.core.schema import COUNT_COLUMNS, DIMENSION_COLUMNS, SERVICE_TIERS, TEXT_COLUMNS
 from finops.core.store import fetch_one
 from finops.pricing.providers import gateway_provider, normalise_provider
@@ -135,6 +136,12 @@ class _Columns:
         return f"TRY_CAST(nullif(trim({self.text(name)}), '') AS DECIMAL(38, 6))"
 
 
+# the export guard's own rule (after leading whitespace, since values are stored trimmed), as
+# SQL string literals for DuckDB's RE2
+_FORMULA = "'" + FORMULA_PATTERN.replace("'", "''") + "'"
+_NUMBER = "'" + NUMBER_PATTERN.replace("'", "''") + "'"
+
+
 def _checks(cols: _Columns, limits: Limits) -> list[_Check]:
     """Every check, in the order they are reported when one row fails several."""
     checks: list[_Check] = []
@@ -144,7 +151,10 @@ def _checks(cols: _Columns, limits: Limits) -> list[_Check]:
             checks.append(
                 _Check(
                     name,
-                    f"regexp_matches({cols.text(name)}, '^[=+@\\t\\r]|^-[^0-9.]')",
+                    f"(regexp_matches({cols.text(name)}, {_FORMULA}) "
+                    f"AND NOT regexp_matches({cols.text(name)}, {_NUMBER}) "
+                    # a lone "-" is a placeholder some exports write, not a formula
+                    f"AND length(trim({cols.text(name)})) > 1)",
                     lambda v: (
                         f"{v[:40]!r} looks like a spreadsheet formula; remove the leading "
                         "=, +, - or @ (formula injection is refused)"
