@@ -486,12 +486,26 @@ def _drift(
                 found.append((row[col], row["model"] or "", metric.name, row, judged_value))
     findings = []
     metrics = {m.name: m for m in _DRIFT_METRICS}
+    # each judged pair's rows, split once (not one filter of the whole window per finding)
+    pairs = {}
+    if found:  # only the candidates' rows are split
+        keys = {tuple(f[3][c] for c in pair) for f in found}
+        candidates = pl.DataFrame(
+            list(keys), schema={c: window.schema[c] for c in pair}, orient="row"
+        )
+        pairs = window.join(
+            candidates, on=pair, how="semi", nulls_equal=True, maintain_order="left"
+        ).partition_by(pair, as_dict=True, maintain_order=True)
     for key, _, name, row, (actual_value, expected_value, bound, z) in sorted(
         found, key=lambda f: f[:3]
     ):
         metric, model = metrics[name], row["model"]
-        scoped = window.filter(pl.col(col) == key, pl.col("model").eq_missing(model))
+        scoped = pairs[(key,) if len(pair) == 1 else (key, model)]
         act = scoped.filter(pl.col("day") >= recent_from)
+        # the unit-cost effect is at most the window's whole cost: a pair that cost less
+        # than the smallest impact reported cannot be reported
+        if _cents(act["cost_usd"].sum() or Decimal(0)) < cfg.min_impact_usd:
+            continue
         bas = scoped.filter(pl.col("day") < recent_from)
         scale = Decimal(cfg.drift_window_days) / Decimal(cfg.drift_baseline_days)
         expected_usd = _cents(Decimal(bas["cost_usd"].sum() or 0) * scale)

@@ -20,6 +20,7 @@ __all__ = [
     "Predictions",
     "SeasonalSettings",
     "exceeds",
+    "nan_median",
     "noise",
     "predict",
     "predict_day",
@@ -65,11 +66,11 @@ def predict_day(blocks: np.ndarray, recent: np.ndarray, cfg: SeasonalSettings) -
         ratios = np.where(
             used[:, :, None], blocks / np.where(used, block_mean, 1)[:, :, None], np.nan
         )
-        factor = np.nanmedian(ratios, axis=1)
+        factor = nan_median(ratios, axis=1)
         factor = factor / factor.mean(axis=1, keepdims=True)
         cols = (np.arange(-recent.shape[1], 0)) % 7
         f = factor[:, cols]
-        level = np.nanmedian(np.where(f > 0, recent / np.where(f > 0, f, 1), np.nan), axis=1)
+        level = nan_median(np.where(f > 0, recent / np.where(f > 0, f, 1), np.nan), axis=1)
     expected = np.where(active, level * factor[:, 0], np.nan)
     offset = np.where(active, 0.05 * level, 0.0)
     weekend = active & (factor[:, 0] < 0.75)
@@ -94,6 +95,21 @@ def predict(values: np.ndarray, age: np.ndarray, days: range, cfg: SeasonalSetti
             e, o, k = predict_day(blocks, recent, cfg)
             expected[rows, t], offset[rows, t], weekend_like[rows, t] = e, o, k
     return Predictions(expected, offset, weekend_like, np.zeros(values.shape, dtype=bool))
+
+
+def nan_median(values: np.ndarray, axis: int) -> np.ndarray:
+    """`np.nanmedian(values, axis)` by one sort: numpy's own takes a masked-array path per
+    call on small arrays, which was most of the spike check's time.
+
+    >>> nan_median(np.array([[1.0, np.nan, 3.0, 2.0], [np.nan, 4.0, 5.0, np.nan]]), axis=1)
+    array([2. , 4.5])
+    """
+    ordered = np.sort(np.moveaxis(values, axis, -1), axis=-1)  # NaN sorts last
+    n = np.sum(~np.isnan(ordered), axis=-1, keepdims=True)
+    lo = np.take_along_axis(ordered, np.maximum((n - 1) // 2, 0), axis=-1)[..., 0]
+    hi = np.take_along_axis(ordered, np.maximum(n // 2, 0), axis=-1)[..., 0]
+    # numpy's mean of the two middle values; all-NaN lanes stay NaN (the sort put NaN first)
+    return np.where(n[..., 0] > 0, (lo + hi) / 2, np.nan)
 
 
 def row_quantile(values: np.ndarray, q: float) -> np.ndarray:
