@@ -77,3 +77,116 @@ def test_a_thousand_one_row_files_cost_their_rows_not_their_staging(tmp_path):
     # 1,000 more files staged inside the transaction held ~180 kB each (≈ 180 MB here); now
     # they cost their rows and the store's pages
     assert big_rss - small_rss < 60, (small_rss, big_rss)
+
+
+# --- many small files merged in one pass: the same outcome as one by one ---------------------
+
+HEADER = "period_start,period_end,provider,model,input_tokens,output_tokens,request_id\n"
+
+
+def _file(folder: Path, name: str, *rows: str) -> Path:
+    path = folder / name
+    path.write_text(HEADER + "".join(f"{r}\n" for r in rows))
+    return path
+
+
+def _counts(report) -> list[tuple[str, int, int, int, int]]:
+    return [
+        (Path(f.file).name, f.rows_read, f.rows_new, f.rows_duplicate, f.rows_replaced)
+        for f in report.files
+    ]
+
+
+def _stored(db: Path) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(
+            "SELECT request_id, input_tokens, output_tokens, source_file, ingest_id FROM usage "
+            "ORDER BY request_id, period_start"
+        ).fetchall()
+    finally:
+        con.close()
+
+
+def test_an_upload_of_small_files_keeps_each_files_report_and_refusals(db, pricing_dir, tmp_path):
+    from finops.ingest import IngestError
+    from finops.session.session import ingest, open_session
+
+    day = "2025-03-01T{:02d}:00:00Z"
+    a, b, c = (tmp_path / n for n in ("a", "b", "c"))
+    for folder in (a, b, c):
+        folder.mkdir()
+    first = [
+        _file(a, f"r{i}.csv", f"{day.format(i)},,acme,alpha,{10 * (i + 1)},{i + 1},req-{i}")
+        for i in range(4)
+    ]
+    with open_session(db, pricing_dir) as s:
+        # four new rows: input 10 + 20 + 30 + 40 = 100, output 1 + 2 + 3 + 4 = 10
+        assert _counts(ingest(s, first)) == [(f"r{i}.csv", 1, 1, 0, 0) for i in range(4)]
+        # the same four again beside a fifth: duplicates, and one new row
+        again = [*first, _file(b, "r4.csv", f"{day.format(4)},,acme,alpha,50,5,req-4")]
+        assert _counts(ingest(s, again)) == [
+            *[(f"r{i}.csv", 1, 0, 1, 0) for i in range(4)],
+            ("r4.csv", 1, 1, 0, 0),
+        ]
+        # req-0 again with other counts (a corrected export) replaces the stored row
+        fixed = _file(c, "fix0.csv", f"{day.format(0)},,acme,alpha,11,1,req-0")
+        new5 = _file(c, "r5.csv", f"{day.format(5)},,acme,alpha,60,6,req-5")
+        assert _counts(ingest(s, [fixed, new5])) == [
+            ("fix0.csv", 1, 0, 0, 1),
+            ("r5.csv", 1, 1, 0, 0),
+        ]
+        # one request in two files of one upload: stored once, the second file's a duplicate
+        twice = [_file(c, f"dup{k}.csv", f"{day.format(6)},,acme,alpha,70,7,req-6") for k in (1, 2)]
+        assert _counts(ingest(s, twice)) == [("dup1.csv", 1, 1, 0, 0), ("dup2.csv", 1, 0, 1, 0)]
+        # an hourly and a daily file of the same provider-day in one upload: refused, naming
+        # the second, and nothing of the upload stored
+        hourly = _file(c, "hourly.csv", "2025-03-02T00:00:00Z,2025-03-02T01:00:00Z,acme,alpha,5,1,")
+        daily = _file(c, "daily.csv", "2025-03-02T00:00:00Z,2025-03-03T00:00:00Z,acme,alpha,9,1,")
+        with pytest.raises(IngestError) as info:
+            ingest(s, [hourly, daily])
+        assert info.value.file == str(daily)
+        assert "counted twice" in str(info.value) or "count that usage twice" in str(info.value)
+    stored = _stored(db)
+    assert [(r[0], r[1], r[2]) for r in stored] == [
+        ("req-0", 11, 1),
+        ("req-1", 20, 2),
+        ("req-2", 30, 3),
+        ("req-3", 40, 4),
+        ("req-4", 50, 5),
+        ("req-5", 60, 6),
+        ("req-6", 70, 7),
+    ]
+    # each row names the file it came from and its upload
+    assert [(Path(r[3]).name, r[4]) for r in stored] == [
+        ("fix0.csv", 3),
+        ("r1.csv", 1),
+        ("r2.csv", 1),
+        ("r3.csv", 1),
+        ("r4.csv", 2),
+        ("r5.csv", 3),
+        ("dup1.csv", 4),
+    ]
+
+
+def test_the_first_bad_value_of_the_first_bad_file_is_named(db, pricing_dir, tmp_path):
+    from finops.ingest import IngestError
+    from finops.session.session import ingest, open_session
+
+    good = _file(tmp_path, "a_good.csv", "2025-03-01T00:00:00Z,,acme,alpha,10,1,req-a")
+    bad_late = _file(
+        tmp_path,
+        "b_bad.csv",
+        "2025-03-01T01:00:00Z,,acme,alpha,10,1,req-b",
+        "2025-03-01T02:00:00Z,,acme,alpha,ten,1,req-c",
+        "2025-03-01T03:00:00Z,,acme,,10,1,req-d",
+    )
+    bad_too = _file(tmp_path, "c_bad.csv", "2025-03-01T04:00:00Z,,acme,alpha,-1,1,req-e")
+    with open_session(db, pricing_dir) as s, pytest.raises(IngestError) as info:
+        ingest(s, [good, bad_late, bad_too])
+    assert (info.value.file, info.value.row, info.value.field) == (
+        str(bad_late),
+        2,
+        "input_tokens",
+    )
+    assert _stored(db) == []

@@ -25,8 +25,8 @@ import duckdb
 
 from finops.core.schema import COUNT_COLUMNS, USAGE_COLUMNS
 from finops.core.store import fetch_one, transaction
-from finops.ingest._overlap import find_overlaps, overlap_message, remove_overlaps
-from finops.ingest._prepare import Limits, first_problem, write_keyed
+from finops.ingest._overlap import WIDTH_SQL, find_overlaps, overlap_message, remove_overlaps
+from finops.ingest._prepare import Limits, first_problem, first_problem_by_file, write_keyed
 from finops.pricing.costing import refresh_daily_usage
 
 __all__ = [
@@ -308,6 +308,120 @@ def _merge(
     return report
 
 
+def _merge_together(
+    con: duckdb.DuckDBPyConnection,
+    plans: list[tuple[Path, SourceFormat]],
+    ahead: _Ahead,
+    ingest_id: int,
+    progress: Progress | None,
+) -> list[FileReport] | None:
+    """Merge an upload of many small files in one pass, when that equals merging them one
+    by one: every file was prepared in the same batch, for the same table, no row key is in
+    two files, no provider-day comes at two bucket widths, and none is stored at another.
+    Then no file can meet another's rows, and each file's report is its own rows' counts.
+    None (nothing written) when a condition fails: the caller merges file by file.
+    """
+    if len(plans) < 2 or len(ahead.prepared) != 1 or len(ahead.files) != len(plans):
+        return None
+    if len({fmt.reports_cost_only for _, fmt in plans}) != 1:
+        return None
+    prepared = ahead.prepared[0]
+    target = "reported_costs" if plans[0][1].reports_cost_only else "usage"
+    in_two = con.execute(
+        f"SELECT count(*) FROM (SELECT row_key FROM {prepared} GROUP BY row_key "
+        "HAVING count(DISTINCT upload_file) > 1)"
+    ).fetchall()[0][0]
+    if in_two:
+        return None
+    lo, hi = con.execute(f"SELECT min(period_start), max(period_start) FROM {prepared}").fetchall()[
+        0
+    ]
+    if target == "usage":
+        mixed = con.execute(
+            f"SELECT count(*) FROM (SELECT provider, CAST(period_start AS DATE) FROM {prepared} "
+            f"GROUP BY ALL HAVING count(DISTINCT {WIDTH_SQL}) > 1)"
+        ).fetchall()[0][0]
+        if mixed or find_overlaps(con, prepared, lo, hi):
+            return None
+    label = f"{len(plans):,} small files"
+    with _watched(con, progress, label, "merging"):
+        con.execute(
+            f"""
+            CREATE OR REPLACE TEMP TABLE merge_plan_files AS
+            SELECT k.upload_file, s.row_key, {_STORED_HASH_SQL} = {_KEYED_HASH_SQL} AS same
+            FROM {target} AS s
+            JOIN {prepared} AS k USING (row_key)
+            WHERE s.period_start BETWEEN $lo AND $hi
+            """,
+            {"lo": lo, "hi": hi},
+        )
+        con.execute(
+            f"DELETE FROM {target} WHERE period_start BETWEEN $lo AND $hi AND row_key IN "
+            "(SELECT row_key FROM merge_plan_files WHERE NOT same)",
+            {"lo": lo, "hi": hi},
+        )
+        usage_cols = [c.name for c in USAGE_COLUMNS]
+        select = ", ".join(
+            {
+                "source_kind": "f.source_kind",
+                "source_file": "f.source_file",
+                "ingest_id": "$ingest AS ingest_id",
+            }.get(c, f"k.{c}")
+            for c in usage_cols
+        )
+        files = (
+            "(SELECT unnest($index) AS upload_file, unnest($kind) AS source_kind, "
+            "unnest($file) AS source_file)"
+        )
+        con.execute(
+            f"INSERT INTO {target} ({', '.join(usage_cols)}) SELECT {select} "
+            f"FROM {prepared} AS k JOIN {files} AS f USING (upload_file) "
+            "ANTI JOIN (SELECT row_key FROM merge_plan_files WHERE same) USING (row_key) "
+            "ORDER BY k.period_start",
+            {
+                "ingest": ingest_id,
+                "index": list(range(len(plans))),
+                "kind": [fmt.name for _, fmt in plans],
+                "file": [str(path) for path, _ in plans],
+            },
+        )
+        per_file = con.execute(
+            f"""
+            SELECT k.upload_file, count(*), CAST(min(k.period_start) AS DATE),
+                   CAST(max(k.period_start) AS DATE), list_sort(list(DISTINCT k.model)),
+                   any_value(p.matched), any_value(p.same)
+            FROM {prepared} AS k
+            LEFT JOIN (
+                SELECT upload_file, count(*) AS matched, count(*) FILTER (WHERE same) AS same
+                FROM merge_plan_files GROUP BY ALL
+            ) AS p USING (upload_file)
+            GROUP BY k.upload_file
+            """
+        ).fetchall()
+        con.execute("DROP TABLE merge_plan_files")
+    reports = []
+    found = {row[0]: row for row in per_file}
+    for index, (path, fmt) in enumerate(plans):
+        _, read, first, last, models, matched, same = found[index]
+        matched, same = matched or 0, same or 0
+        reports.append(
+            FileReport(
+                file=str(path),
+                format=fmt.name,
+                rows_read=read,
+                rows_new=read - matched,
+                rows_duplicate=same,
+                rows_replaced=matched - same,
+                first_day=first,
+                last_day=last,
+                models=list(models),
+                cost_only=fmt.reports_cost_only,
+                rows_skipped=ahead.skipped[index],
+            )
+        )
+    return reports
+
+
 #: progress(file, step, percent): called as each file moves through the steps of an ingest
 Progress = Callable[[str, str, float], None]
 STEPS = ("reading", "validating", "keying", "merging", "rollup")
@@ -400,19 +514,16 @@ def _ingest_memory_limit() -> str:
 
 
 #: files up to this size on disk are prepared (staged, validated, keyed) before the upload's
-#: transaction opens: DuckDB keeps every table a transaction drops until it commits, so a
-#: folder of thousands of small files staged inside it grew without bound (about 80 kB a file)
+#: transaction opens, many at once: DuckDB keeps every table a transaction drops until it
+#: commits, so a folder of thousands of small files staged inside it grew without bound
+#: (about 80 kB a file), and each file's own statements cost more than its rows
 PREPARE_AHEAD_BYTES = 8 << 20
 
 
-def _prepare(
-    con: duckdb.DuckDBPyConnection,
-    path: Path,
-    fmt: SourceFormat,
-    limits: Limits,
-    progress: Progress | None,
-) -> tuple[str, int]:
-    """Stage, validate and key one file: (the relation of its keyed rows, rows skipped)."""
+def _stage(
+    con: duckdb.DuckDBPyConnection, path: Path, fmt: SourceFormat, progress: Progress | None
+) -> int:
+    """Stage one file into `staged`: the rows the format skipped (one line when it fails)."""
     name = str(path)
     try:
         with _watched(con, progress, name, "reading"):
@@ -429,6 +540,19 @@ def _prepare(
     has_rows = con.execute("SELECT count(*) FROM staged").fetchall()[0][0]
     if not has_rows:
         raise IngestError(name, "the file has no data rows (only a header?)")
+    return skipped
+
+
+def _prepare(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    fmt: SourceFormat,
+    limits: Limits,
+    progress: Progress | None,
+) -> tuple[str, int]:
+    """Stage, validate and key one file: (the relation of its keyed rows, rows skipped)."""
+    name = str(path)
+    skipped = _stage(con, path, fmt, progress)
     with _watched(con, progress, name, "validating"):
         problem = first_problem(con, "staged", limits)
     if problem is not None:
@@ -447,35 +571,65 @@ def _drop_prepared(con: duckdb.DuckDBPyConnection, keyed: str) -> None:
 
 
 class _Ahead:
-    """Small files prepared before the upload's transaction, kept in one table per row shape.
+    """Small files prepared before the upload's transaction, many at once.
 
-    Outside a transaction each file's staging tables are freed as they are dropped; the
-    keyed rows wait in `prepared_<n>` (spilling to disk past the memory limit), tagged with
-    their file's place in the upload, until the transaction merges them in upload order.
+    Each file is staged alone and its rows appended, tagged with its place in the upload
+    (`upload_file`), to one batch table per row shape; outside a transaction its own staging
+    table is freed as it is dropped. Each batch is then validated and keyed in one pass (the
+    first bad value of the first file that has one is reported; repeated rows are numbered
+    per file) and waits in `prepared_<n>` (spilling to disk past the memory limit) until the
+    transaction merges it.
     """
 
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
-        self.tables: dict[tuple, str] = {}
+        self.batches: dict[tuple, str] = {}  # staged shape -> batch table
+        self.members: dict[str, list[int]] = {}  # batch table -> plan indexes
+        self.skipped: dict[int, int] = {}
+        self.prepared: list[str] = []  # keyed batch tables
         self.files: dict[int, tuple[str, int]] = {}  # plan index -> (relation, rows skipped)
 
-    def add(self, index: int, keyed: str, skipped: int) -> None:
-        # the keyed columns follow from the staged ones: describing the small staged table
-        # is cheaper than binding the keyed view again
-        shape = (keyed, *self.con.execute("DESCRIBE staged").fetchall())
-        table = self.tables.get(shape)
+    def stage(self, index: int, path: Path, fmt: SourceFormat, progress: Progress | None) -> None:
+        self.skipped[index] = _stage(self.con, path, fmt, progress)
+        shape = tuple(self.con.execute("DESCRIBE staged").fetchall())
+        table = self.batches.get(shape)
         if table is None:
-            table = self.tables[shape] = f"prepared_{len(self.tables)}"
+            table = self.batches[shape] = f"staged_batch_{len(self.batches)}"
+            self.members[table] = []
             self.con.execute(
                 f"CREATE OR REPLACE TEMP TABLE {table} AS "
-                f"SELECT CAST(0 AS INTEGER) AS upload_file, * FROM {keyed} LIMIT 0"
+                "SELECT CAST(0 AS INTEGER) AS upload_file, * FROM staged LIMIT 0"
             )
-        self.con.execute(f"INSERT INTO {table} SELECT {index}, * FROM {keyed}")
-        relation = f"(SELECT * EXCLUDE (upload_file) FROM {table} WHERE upload_file = {index})"
-        self.files[index] = (relation, skipped)
+        self.con.execute(f"INSERT INTO {table} SELECT {index}, * FROM staged")
+        self.con.execute("DROP TABLE staged")
+        self.members[table].append(index)
+
+    def prepare(self, names: list[str], limits: Limits, progress: Progress | None) -> None:
+        """Validate and key every batch, first file first."""
+        for table, members in sorted(self.members.items(), key=lambda kv: kv[1][0]):
+            label = names[members[0]] if len(members) == 1 else f"{len(members):,} small files"
+            with _watched(self.con, progress, label, "validating"):
+                problem = first_problem_by_file(self.con, table, limits)
+            if problem is not None:
+                index, row, field_name, message = problem
+                raise IngestError(names[index], message, row=row, field=field_name)
+            with _watched(self.con, progress, label, "keying"):
+                keyed = write_keyed(self.con, table, "keyed")
+            prepared = f"prepared_{len(self.prepared)}"
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {prepared} AS SELECT * FROM {keyed}")
+            self.prepared.append(prepared)
+            if keyed != "keyed":
+                self.con.execute(f"DROP TABLE {keyed}")
+            self.con.execute("DROP VIEW IF EXISTS keyed")
+            self.con.execute(f"DROP TABLE {table}")
+            for index in members:
+                relation = (
+                    f"(SELECT * EXCLUDE (upload_file) FROM {prepared} WHERE upload_file = {index})"
+                )
+                self.files[index] = (relation, self.skipped[index])
 
     def drop(self) -> None:
-        for table in self.tables.values():
+        for table in [*self.batches.values(), *self.prepared]:
             self.con.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -493,9 +647,8 @@ def _ingest_plans(
     try:
         for index, (path, fmt) in enumerate(plans):
             if path.stat().st_size <= PREPARE_AHEAD_BYTES:
-                keyed, skipped = _prepare(con, path, fmt, limits, progress)
-                ahead.add(index, keyed, skipped)
-                _drop_prepared(con, keyed)
+                ahead.stage(index, path, fmt, progress)
+        ahead.prepare([str(p) for p, _ in plans], limits, progress)
         return _merge_plans(
             con,
             plans,
@@ -528,8 +681,16 @@ def _merge_plans(
         con.execute("CREATE OR REPLACE TEMP TABLE merge_plan (row_key VARCHAR, same BOOLEAN)")
         reports = []
         lo = hi = None
+        together = _merge_together(con, plans, ahead, ingest_id, progress)
         for index, (path, fmt) in enumerate(plans):
             name = str(path)
+            if together is not None:
+                report = together[index]
+                if report.first_day and not fmt.reports_cost_only:
+                    lo = min(lo or report.first_day, report.first_day)
+                    hi = max(hi or report.last_day, report.last_day)
+                reports.append(report)
+                continue
             if index in ahead.files:
                 keyed, skipped = ahead.files[index]
             else:

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import duckdb
 
-__all__ = ["Overlap", "find_overlaps", "overlap_message", "remove_overlaps"]
+__all__ = ["WIDTH_SQL", "Overlap", "find_overlaps", "overlap_message", "remove_overlaps"]
 
 # a bucket's width in seconds; NULL (-1 here) for a request row
-_WIDTH = "coalesce(CAST(epoch(period_end - period_start) AS BIGINT), -1)"
+WIDTH_SQL = "coalesce(CAST(epoch(period_end - period_start) AS BIGINT), -1)"
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,11 @@ def find_overlaps(
     rows = con.execute(
         f"""
         WITH incoming AS (
-            SELECT provider, CAST(period_start AS DATE) AS day, list(DISTINCT {_WIDTH}) AS widths
+            SELECT provider, CAST(period_start AS DATE) AS day, list(DISTINCT {WIDTH_SQL}) AS widths
             FROM {keyed} GROUP BY ALL
         ),
         stored AS (
-            SELECT provider, CAST(period_start AS DATE) AS day, list(DISTINCT {_WIDTH}) AS widths
+            SELECT provider, CAST(period_start AS DATE) AS day, list(DISTINCT {WIDTH_SQL}) AS widths
             FROM usage
             WHERE period_start BETWEEN $lo AND $hi + INTERVAL 1 DAY
             GROUP BY ALL

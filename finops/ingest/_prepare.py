@@ -25,6 +25,7 @@ __all__ = [
     "DEFAULT_MAX_COUNT",
     "Limits",
     "first_problem",
+    "first_problem_by_file",
     "write_keyed",
 ]
 
@@ -301,24 +302,52 @@ def first_problem(
 
     One scan answers every check; a row that fails several reports the first in check order.
     """
+    found = _first_problem(con, staged, limits, by_file=False)
+    return None if found is None else found[1:]
+
+
+def first_problem_by_file(
+    con: duckdb.DuckDBPyConnection, staged: str, limits: Limits
+) -> tuple[int, int, str, str] | None:
+    """(upload_file, row, field, message) of the first bad value of the first file with one.
+
+    `staged` holds many files' rows, each tagged with its `upload_file` number; within that
+    file the problem is the one :func:`first_problem` names.
+    """
+    return _first_problem(con, staged, limits, by_file=True)
+
+
+def _first_problem(
+    con: duckdb.DuckDBPyConnection, staged: str, limits: Limits, *, by_file: bool
+) -> tuple[int | None, int, str, str] | None:
     cols = _Columns(con, staged)
     checks = _checks(cols, limits)
+    # structs order field by field: the first file, then its first row
+    at = "{'f': upload_file, 'r': source_row}" if by_file else "source_row"
     # an aggregate is one row: fetchall drains it without fetch_one's extra statement
     firsts = con.execute(
         "SELECT "
-        + ", ".join(f"min(source_row) FILTER (WHERE {c.condition})" for c in checks)
+        + ", ".join(f"min({at}) FILTER (WHERE {c.condition})" for c in checks)
         + f" FROM {staged}"
     ).fetchall()[0]
-    failing = [(row, i) for i, row in enumerate(firsts) if row is not None]
+    failing = [
+        ((v["f"], v["r"]) if by_file else (None, v), i)
+        for i, v in enumerate(firsts)
+        if v is not None
+    ]
     if not failing:
         return None
+    first_file = min(at[0] for at, _ in failing) if by_file else None
+    failing = [(at[1], i) for at, i in failing if at[0] == first_file]
     plain = [f for f in failing if not checks[f[1]].judged_last]
     row, i = min(plain or failing)
     check = checks[i]
-    value = fetch_one(
-        con, f"SELECT {cols.text(check.field)} FROM {staged} WHERE source_row = $r", {"r": row}
-    )[0]
-    return row, check.field, check.message(value or "")
+    where = "source_row = $r" + (" AND upload_file = $f" if by_file else "")
+    params: dict[str, object] = {"r": row} | ({"f": first_file} if by_file else {})
+    value = fetch_one(con, f"SELECT {cols.text(check.field)} FROM {staged} WHERE {where}", params)[
+        0
+    ]
+    return first_file, row, check.field, check.message(value or "")
 
 
 def write_keyed(con: duckdb.DuckDBPyConnection, staged: str, keyed: str) -> str:
@@ -347,6 +376,10 @@ def write_keyed(con: duckdb.DuckDBPyConnection, staged: str, keyed: str) -> str:
     grain = cols.text("grain") if cols.has("grain") else "NULL"
     natural_key = cols.text("natural_key") if cols.has("natural_key") else "NULL"
     cost = cols.text("reported_cost_usd")
+    # many files staged together (`upload_file` tags each row): repeats are numbered per file
+    by_file = cols.has("upload_file")
+    file_column = ",\n                upload_file" if by_file else ""
+    per_file = "upload_file, " if by_file else ""
     con.execute(f"""
         CREATE OR REPLACE TEMP VIEW {keyed} AS
         WITH cast_rows AS (
@@ -367,7 +400,7 @@ def write_keyed(con: duckdb.DuckDBPyConnection, staged: str, keyed: str) -> str:
                 TRY_CAST(nullif(trim({cost}), '') AS DECIMAL(38, 12)) AS reported_cost_usd,
                 {grain} AS staged_grain,
                 {natural_key} AS natural_key,
-                CAST(source_row AS BIGINT) AS source_row
+                CAST(source_row AS BIGINT) AS source_row{file_column}
             FROM {staged}
         )
         , based AS (
@@ -383,7 +416,8 @@ def write_keyed(con: duckdb.DuckDBPyConnection, staged: str, keyed: str) -> str:
     """)
     # a 64-bit hash finds repeats cheaply; a collision only costs the exact path below
     repeated = con.execute(
-        f"SELECT count(*) FROM (SELECT hash(key_basis) FROM {keyed} GROUP BY 1 HAVING count(*) > 1)"
+        f"SELECT count(*) FROM (SELECT {per_file}hash(key_basis) FROM {keyed} "
+        "GROUP BY ALL HAVING count(*) > 1)"
     ).fetchall()[0][0]
     if not repeated:
         return keyed
@@ -395,11 +429,13 @@ def write_keyed(con: duckdb.DuckDBPyConnection, staged: str, keyed: str) -> str:
             SELECT
                 rowid AS staged_at,
                 md5(key_basis || '#' || CAST(
-                    row_number() OVER (PARTITION BY row_key ORDER BY source_row, rowid)
+                    row_number() OVER (PARTITION BY {per_file}row_key ORDER BY source_row, rowid)
                     AS VARCHAR)
                 ) AS row_key
             FROM {table}
-            WHERE row_key IN (SELECT row_key FROM {table} GROUP BY 1 HAVING count(*) > 1)
+            -- a key repeated in one file; its lone copies in other files stay #1
+            WHERE row_key IN (
+                SELECT row_key FROM {table} GROUP BY {per_file}row_key HAVING count(*) > 1)
         ) AS numbered
         WHERE {table}.rowid = numbered.staged_at
     """)
