@@ -66,10 +66,11 @@ __all__ = [
 class Session(Store):
     """A store opened with a catalog revision: the one query surface above `finops.pricing`.
 
-    Every method reads through this session's connection, so a viewer restriction
+    Every method runs on this session's connection, so a viewer restriction
     (`finops.session.access.restrict_to_teams`, temporary views over the usage tables) applies
-    to all of them; the pricing ones price at `revision_id` with this session's ownership map.
-    The generic reads and writes (`query`, `rows`, `records`, `one`, `execute`,
+    to all of them. `spend`, `totals`, `unpriced` and `priced_source` price at `revision_id`
+    (`spend`, `totals` and `unpriced` take another `revision_id=`); `spend` and the ownership
+    methods use this session's ownership map. The generic reads and writes (`query`, `rows`, `records`, `one`, `execute`,
     `transaction`, `register`) come from `finops.session.queries.Store`.
     """
 
@@ -89,7 +90,8 @@ class Session(Store):
         self, today: dt.date | None = None, *, before: dt.date | None = None
     ) -> dt.date | None:
         """`finops.core.today.resolve_today` on this session's usage: `today` if given, else
-        FINOPS_TODAY, else the last day with data (before `before`, exclusive)."""
+        FINOPS_TODAY, else the last day with data; `before` (exclusive) caps the answer.
+        None only when nothing pins a day and the session sees no usage."""
         return resolve_today(self.con, today, before=before)
 
     def day(self, today: dt.date | None = None) -> dt.date:
