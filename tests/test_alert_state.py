@@ -158,8 +158,8 @@ def test_worse_rules_by_hand(db):
     with open_session(db) as s:
 
         def run(*alerts: Alert, on: dt.date = day) -> dict[str, str]:
-            notices = track_alerts(s.con, list(alerts), on)
-            record_alerts(s.con, notices, on)
+            notices = track_alerts(s, list(alerts), on)
+            record_alerts(s, notices, on)
             return {n.alert.kind: n.state for n in notices}
 
         assert run(alert(amount="100")) == {"unallocated": "new"}

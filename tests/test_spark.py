@@ -54,7 +54,7 @@ def exported(loaded, tmp_path):
     db, pricing = loaded
     out = tmp_path / "export"
     with open_session(db, pricing, read_only=True) as s:
-        export_parquet(s.con, out, revision_id=s.revision_id, thresholds=s.catalog.thresholds)
+        export_parquet(s, out)
     return db, pricing, out
 
 
@@ -99,7 +99,7 @@ def test_spark_reads_only_the_days_asked_and_prices_at_an_older_revision(exporte
     acme.write_text(acme.read_text().replace("valid_from: 2025-03-15", "valid_from: 2025-04-15"))
     later = out.with_name("export-rev2")
     with open_session(db, pricing, read_only=True) as s:
-        export_parquet(s.con, later, revision_id=s.revision_id, thresholds=s.catalog.thresholds)
+        export_parquet(s, later)
         assert s.revision_id == 2
         days = {"from_day": dt.date(2025, 3, 15), "to_day": dt.date(2025, 3, 21)}
         for revision in (1, 2):

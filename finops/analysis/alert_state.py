@@ -26,12 +26,8 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-import duckdb
-
 from finops.analysis.alerts import Alert, evaluate_alerts
 from finops.analysis.budgets import Budgets
-from finops.core.store import fetch_one, transaction
-from finops.core.today import resolve_today
 
 if TYPE_CHECKING:
     from finops.session.session import Session
@@ -95,21 +91,22 @@ def _worse(before: dict[str, Any], alert: Alert, worse_pct: Decimal) -> bool:
     return Decimal(alert.amount_usd) >= sent * (1 + worse_pct / 100)
 
 
-def _recorded(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
-    rows = con.execute(f"SELECT {', '.join(_COLUMNS)} FROM alert_state").fetchall()
+def _recorded(session: Session) -> dict[str, dict[str, Any]]:
+    rows = session.rows(f"SELECT {', '.join(_COLUMNS)} FROM alert_state")
     return {row[0]: dict(zip(_COLUMNS, row, strict=True)) for row in rows}
 
 
 def track_alerts(
-    con: duckdb.DuckDBPyConnection,
+    session: Session,
     fired: list[Alert],
     day: dt.date,
     *,
     worse_pct: Decimal | int = 25,
 ) -> list[Notice]:
-    """Each alert firing on `day` with its state, then those that resolved (worst first)."""
+    """Each alert firing on `day` with its state (against the session's recorded alert
+    state), then those that resolved (worst first)."""
     worse_pct = Decimal(worse_pct)
-    recorded = _recorded(con)
+    recorded = _recorded(session)
     last_run = max((r["last_day"] for r in recorded.values()), default=None)
     if last_run is not None and day < last_run:  # a look back: no state applies
         return [Notice(a, "new", day) for a in fired]
@@ -139,12 +136,13 @@ def track_alerts(
     return notices
 
 
-def record_alerts(con: duckdb.DuckDBPyConnection, notices: list[Notice], day: dt.date) -> bool:
-    """Record what this run saw and sent; False (nothing written) for a look back."""
-    last_run = fetch_one(con, "SELECT max(last_day) FROM alert_state")[0]
+def record_alerts(session: Session, notices: list[Notice], day: dt.date) -> bool:
+    """Record what this run saw and sent in the session's store; False (nothing written) for
+    a look back."""
+    last_run = session.one("SELECT max(last_day) FROM alert_state")[0]
     if last_run is not None and day < last_run:
         return False
-    recorded = _recorded(con)
+    recorded = _recorded(session)
     rows = []
     for notice in notices:
         a, key = notice.alert, alert_key(notice.alert)
@@ -171,13 +169,13 @@ def record_alerts(con: duckdb.DuckDBPyConnection, notices: list[Notice], day: dt
                 day if sent else before["sent_day"],
             )
         )
-    with transaction(con):
+    with session.transaction():
         if rows:
-            con.execute(
+            session.execute(
                 "DELETE FROM alert_state WHERE alert_key IN (SELECT unnest($keys))",
                 {"keys": [r[0] for r in rows]},
             )
-            con.executemany(
+            session.execute_many(
                 f"INSERT INTO alert_state VALUES ({', '.join('?' * len(_COLUMNS))})", rows
             )
     return True
@@ -210,7 +208,7 @@ def run_alerts(
     The state is recorded only after `deliver` returns: when it raises (a webhook that
     fails), nothing is recorded and the same notices are sent again next run.
     """
-    day = resolve_today(session.con, today)
+    day = session.today(today)
     fired = evaluate_alerts(
         session,
         budgets=budgets,
@@ -218,7 +216,7 @@ def run_alerts(
         anomaly_days=anomaly_days,
         unallocated_limit_pct=unallocated_limit_pct,
     )
-    notices = track_alerts(session.con, fired, day) if day else []
+    notices = track_alerts(session, fired, day) if day else []
     run = AlertRun(
         day=day,
         fired=fired,
@@ -227,5 +225,5 @@ def run_alerts(
     )
     deliver(run)
     if day:
-        record_alerts(session.con, notices, day)
+        record_alerts(session, notices, day)
     return run

@@ -36,8 +36,6 @@ import polars as pl
 from finops.analysis.anomalies import detect_anomalies
 from finops.analysis.budgets import BASIS_EFFECTIVE, Budgets, budget_status, spend_in_cents
 from finops.core import format as fmt
-from finops.core.today import resolve_today
-from finops.pricing import costing
 
 if TYPE_CHECKING:
     from finops.analysis.anomalies import AnomalyConfig
@@ -180,7 +178,7 @@ def evaluate_alerts(
     :func:`finops.analysis.budgets.load_budgets` (no budgets, no budget alerts).
     """
 
-    day = resolve_today(session.con, today)
+    day = session.today(today)
     if day is None:
         return []
     first = day.replace(day=1)
@@ -208,7 +206,7 @@ def evaluate_alerts(
                     Decimal(unowned or 0),
                 )
             )
-    missing = costing.unpriced(session.con, revision_id=session.revision_id, **month)
+    missing = session.unpriced(**month)
     if not missing.is_empty():
         models = ", ".join(dict.fromkeys(missing["model"].to_list()[:5]))
         alerts.append(

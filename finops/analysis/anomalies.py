@@ -50,7 +50,6 @@ import numpy as np
 import polars as pl
 
 from finops.analysis.seasonal import exceeds, predict
-from finops.core.today import resolve_today
 
 if TYPE_CHECKING:
     from finops.pricing.catalog import Catalog
@@ -758,7 +757,7 @@ def detect_anomalies(
 ) -> pl.DataFrame:
     """Findings of the last `days` days ending on `today` (default: the last day with data)."""
     cfg = config or AnomalyConfig()
-    today = resolve_today(session.con, today)
+    today = session.today(today)
     if today is None:
         return pl.DataFrame(schema=FINDING_SCHEMA)
     # all history, so "first use" of a model means first ever, not first in a window

@@ -39,7 +39,6 @@ from finops.analysis.forecast.selection import select
 from finops.analysis.forecast.state import StoreForecast, store_forecast
 from finops.core.format import allocate_cents, cents
 from finops.core.months import month_end, parse_month
-from finops.core.today import resolve_today
 from finops.pricing.allocation import default_teams_path
 
 if TYPE_CHECKING:
@@ -167,7 +166,7 @@ def _as_of(
     session: Session, month: dt.date | None, today: dt.date | None
 ) -> tuple[dt.date, dt.date]:
     """(first day of the month, the day the month is judged on)."""
-    last = resolve_today(session.con, today)
+    last = session.today(today)
     if last is None:
         msg = "the store has no usage yet; ingest exports first (finops ingest)"
         raise ValueError(msg)

@@ -6,7 +6,6 @@ import datetime as dt
 
 import polars as pl
 
-from finops.core.today import resolve_today
 from finops.session.session import Session
 
 __all__ = ["usage_on_deprecated_models"]
@@ -23,7 +22,7 @@ def usage_on_deprecated_models(
     within `within_days` of `as_of` (default: the last day with usage), with their successor
     and the recent spend at stake. `days_left` is negative once a model is retired."""
     if as_of is None:
-        as_of = resolve_today(session.con)
+        as_of = session.today()
     if as_of is None:
         return pl.DataFrame()
     deprecated = {

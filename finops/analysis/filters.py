@@ -16,7 +16,6 @@ from decimal import Decimal
 
 import polars as pl
 
-from finops.core.store import fetch_one
 from finops.pricing import costing
 from finops.session.session import Session
 
@@ -77,7 +76,7 @@ class FilterOptions:
 def filter_options(session: Session) -> FilterOptions:
     """Every team, provider and (catalog-resolved) model in the store, and the days it spans."""
     frame = session.spend(["team", "provider", "model"])
-    first_day, last_day = fetch_one(session.con, "SELECT min(day), max(day) FROM daily_usage")
+    first_day, last_day = session.day_span()
     return FilterOptions(
         teams=sorted(frame["team"].unique().to_list()),
         providers=sorted(frame["provider"].unique().to_list()),

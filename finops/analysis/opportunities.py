@@ -46,7 +46,6 @@ from finops.analysis.simulate import (
 from finops.analysis.simulate.evals import eval_scores
 from finops.analysis.simulate.profile import scope_profile
 from finops.analysis.simulate.scenario import Scope
-from finops.core.today import resolve_day
 from finops.pricing.catalog import CatalogModel
 from finops.session.session import Session
 
@@ -528,7 +527,7 @@ def find_opportunities(
 
     Batch-eligible scopes: `batch_teams` (default: teams.yaml's ``batch_eligible: true``
     teams) and `batch_projects`, besides traffic already partly sent as batch."""
-    today = resolve_day(session.con, today)
+    today = session.day(today)
     table = token_ratios or load_token_ratios()
     _window, rows = scope_profile(session, Scope(), today=today)
     uses = _usage(session, rows)

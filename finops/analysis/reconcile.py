@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from finops.core.store import query_pl, relation
+from finops.core.store import relation
 from finops.pricing.costing import priced_sql
 from finops.session.session import Session
 
@@ -65,7 +65,7 @@ def reconcile(
     """
     params = {"revision_id": session.revision_id, "from_day": from_day, "to_day": to_day}
     sql = relation("reconciliation", priced=priced_sql())
-    frame = query_pl(session.con, sql, params)
+    frame = session.query(sql, params)
     rows = []
     limit = Decimal(str(threshold_pct)) / 100
     for row in frame.to_dicts():

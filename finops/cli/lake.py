@@ -155,7 +155,7 @@ def lake_attach_command(rollup: Path, db: Path, pricing: Path | None) -> None:
     """
 
     with session.open_session(db, pricing) as s:
-        report = attach_rollup(s.con, rollup)
+        report = attach_rollup(s, rollup)
         same = s.catalog.content_hash == report.catalog_hash
     span = f"{report.first_day} .. {report.last_day}" if report.first_day else "no days"
     click.echo(

@@ -33,7 +33,6 @@ from finops.export.focus import export_focus as write_focus
 from finops.ingest._core import STEPS
 from finops.ingest.mapping import register_mapping
 from finops.pricing import catalog as catalog_mod
-from finops.pricing import costing
 from finops.pricing.allocation import default_teams_path
 from finops.session import session
 from finops.session.access import check_binding, load_access
@@ -206,13 +205,13 @@ def spend(
     keys = [k.strip() for k in by.split(",") if k.strip()]
     start, end = day_range(from_, to)
     with reading_session(db, pricing, teams, contracts) as s:
-        rev = catalog_mod.resolve_revision(s.con, revision) if revision else s.revision_id
+        rev = s.resolve_revision(revision) if revision else s.revision_id
         frame = s.spend(keys, revision_id=rev, from_day=start, to_day=end)
-        totals = costing.spend_totals(s.con, revision_id=rev, from_day=start, to_day=end)
+        totals = s.totals(revision_id=rev, from_day=start, to_day=end)
         warnings = usage_on_deprecated_models(s).to_dicts() if fmt == "table" else []
         # nothing in the window: say so, and where the usage is, not an empty table and $0.00
         empty = fmt == "table" and not totals.usage_rows
-        held = costing.spend_totals(s.con, revision_id=rev) if empty else None
+        held = s.totals(revision_id=rev) if empty else None
     if held is not None:
         window = " ".join(f"{w} {d}" for w, d in (("from", from_), ("to", to)) if d)
         click.echo(
@@ -265,7 +264,7 @@ def unpriced(from_: str | None, to: str | None, fmt: str, db: Path, pricing: Pat
     """
     start, end = day_range(from_, to)
     with reading_session(db, pricing) as s:
-        frame = costing.unpriced(s.con, revision_id=s.revision_id, from_day=start, to_day=end)
+        frame = s.unpriced(from_day=start, to_day=end)
         frame = session.suggest_models(s, frame)
     if frame.is_empty():
         click.echo("no unpriced usage")
@@ -346,8 +345,8 @@ def pricing_impact(rev_a: str, rev_b: str, from_, to, fmt: str, db: Path, pricin
 
     start, end = day_range(from_, to)
     with reading_session(db, pricing) as s:
-        a = catalog_mod.resolve_revision(s.con, rev_a)
-        b = catalog_mod.resolve_revision(s.con, rev_b)
+        a = s.resolve_revision(rev_a)
+        b = s.resolve_revision(rev_b)
         impact = revision_impact(s, a, b, from_day=start, to_day=end)
     if fmt != "table":
         emit(impact.by_model, fmt)
@@ -394,7 +393,7 @@ def pricing_revisions(fmt: str, db: Path, pricing: Path | None) -> None:
       finops pricing revisions
     """
     with reading_session(db, pricing) as s:
-        frame = catalog_mod.list_revisions(s.con)
+        frame = s.revisions()
     emit(frame, fmt, title="Catalog revisions")
 
 
@@ -412,9 +411,9 @@ def pricing_diff(rev_a: str, rev_b: str, fmt: str, db: Path, pricing: Path | Non
       finops pricing diff 1 2
     """
     with reading_session(db, pricing) as s:
-        a = catalog_mod.resolve_revision(s.con, rev_a)
-        b = catalog_mod.resolve_revision(s.con, rev_b)
-        frame = catalog_mod.diff_revisions(s.con, a, b)
+        a = s.resolve_revision(rev_a)
+        b = s.resolve_revision(rev_b)
+        frame = s.diff_revisions(a, b)
     if frame.is_empty():
         click.echo(f"revisions {a} and {b} price everything the same")
         return

@@ -20,14 +20,12 @@ from finops.cli.options import (
     teams_option,
 )
 from finops.core.format import usd
-from finops.core.store import connect
 from finops.export.parquet import export_parquet
 from finops.export.spark_engine import spark_spend
 from finops.pricing.allocation import load_allocation
-from finops.pricing.catalog import sync_catalog
 from finops.pricing.contracts import load_contracts
-from finops.pricing.rollup import rebuild_rollup
 from finops.session import session
+from finops.session.scratch import rollup_rebuilder
 
 __all__ = ["export_parquet_command", "spark_spend_command"]
 
@@ -36,13 +34,7 @@ def _export(db: Path, pricing: Path | None, out: Path, overwrite: bool):
 
     with session.open_session(db, pricing, read_only=True) as s:
         try:
-            return export_parquet(
-                s.con,
-                out,
-                revision_id=s.revision_id,
-                thresholds=s.catalog.thresholds,
-                overwrite=overwrite,
-            )
+            return export_parquet(s, out, overwrite=overwrite)
         except FileExistsError as exc:
             raise click.ClickException(str(exc)) from None
 
@@ -178,19 +170,17 @@ def rollup_rebuild_command(db: Path, pricing: Path | None) -> None:
       finops rollup rebuild --pricing pricing/
     """
 
-    con = connect(db)
-    try:
-        catalog, _revision = sync_catalog(con, pricing)
-        with click.progressbar(length=1, label="rebuilding the daily rollup") as bar:
+    with (
+        rollup_rebuilder(db, pricing) as (catalog, rebuild),
+        click.progressbar(length=1, label="rebuilding the daily rollup") as bar,
+    ):
 
-            def progress(month, done, total, seconds) -> None:
-                bar.length = total
-                bar.label = f"rebuilt {month:%Y-%m} ({seconds:.0f}s)"
-                bar.update(1)
+        def progress(month, done, total, seconds) -> None:
+            bar.length = total
+            bar.label = f"rebuilt {month:%Y-%m} ({seconds:.0f}s)"
+            bar.update(1)
 
-            report = rebuild_rollup(con, catalog.thresholds, progress=progress)
-    finally:
-        con.close()
+        report = rebuild(progress=progress)
     click.echo(
         f"rollup rebuilt: {report.usage_rows:,} usage rows in {report.months} "
         f"month{'s' if report.months != 1 else ''} → "

@@ -19,8 +19,7 @@ import polars as pl
 
 from finops.core.cells import neutralise_frame
 from finops.core.schema import TOKEN_CLASSES
-from finops.core.store import query_pl
-from finops.pricing.allocation import SPLIT_PREFIX, apply_splits, owned_rows_sql
+from finops.pricing.allocation import SPLIT_PREFIX, apply_splits
 from finops.pricing.costing import priced_sql
 from finops.session.session import Session
 
@@ -143,8 +142,8 @@ def focus_rows(session: Session, *, from_day: dt.date, to_day: dt.date) -> tuple
     source = priced_sql()
     if session.allocation is not None:
         # the team is the one teams.yaml gives (as in finops spend), shared rows split below
-        source = owned_rows_sql(session.con, session.allocation, source)
-    priced = query_pl(session.con, f"SELECT * FROM ({source})", params)
+        source = session.owned_rows_sql(source)
+    priced = session.query(f"SELECT * FROM ({source})", params)
     if "owner" in priced.columns:
         priced = priced.with_columns(pl.col("owner").alias("team"))
     unpriced = int(priced.filter(pl.col("cost_usd").is_null())["usage_rows"].sum() or 0)
@@ -276,11 +275,10 @@ def _split_shared(session: Session, frame: pl.DataFrame, params: dict) -> pl.Dat
     is_split = pl.col("x_Team").str.starts_with(SPLIT_PREFIX)
     if session.allocation is None or frame.filter(is_split).is_empty():
         return frame
-    direct = query_pl(
-        session.con,
+    direct = session.query(
         "SELECT CAST(date_trunc('month', day) AS DATE) AS month, owner AS team, "
         "sum(cost_usd) AS cost_usd FROM "
-        f"({owned_rows_sql(session.con, session.allocation, priced_sql())}) "
+        f"({session.owned_rows_sql(priced_sql())}) "
         f"WHERE NOT starts_with(owner, '{SPLIT_PREFIX}') GROUP BY ALL",
         params,
     )

@@ -22,11 +22,12 @@ import os
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
-import duckdb
+from typing import TYPE_CHECKING
 
 from finops.core.schema import USAGE_COLUMNS
-from finops.core.store import fetch_one
+
+if TYPE_CHECKING:
+    from finops.session.session import Session
 
 __all__ = ["EXPORT_FORMAT", "ExportReport", "export_parquet"]
 
@@ -60,20 +61,16 @@ def _usage_select() -> str:
 
 
 def export_parquet(
-    con: duckdb.DuckDBPyConnection,
-    out: str | os.PathLike[str],
-    *,
-    revision_id: int,
-    thresholds: list[int],
-    overwrite: bool = False,
+    session: Session, out: str | os.PathLike[str], *, overwrite: bool = False
 ) -> ExportReport:
     """Write usage (by month) and the catalog to `out` as Parquet, with a manifest.
 
-    `revision_id` and `thresholds` are the session's catalog revision and long-context
-    thresholds: an engine reading the export prices at that revision by default and bands
-    prompts by those thresholds, as this store does. The export is written beside `out`
+    The manifest holds the session's catalog revision and long-context thresholds: an
+    engine reading the export prices at that revision by default and bands prompts by
+    those thresholds, as this store does. The export is written beside `out`
     and moved into place when complete, so a reader never sees half an export.
     """
+    revision_id, thresholds = session.revision_id, session.catalog.thresholds
     target = Path(out)
     if target.exists() and any(target.iterdir()) and not overwrite:
         msg = f"{target} is not empty: choose another folder, or pass --overwrite to replace it"
@@ -82,24 +79,24 @@ def export_parquet(
     shutil.rmtree(staging, ignore_errors=True)
     (staging / "catalog").mkdir(parents=True)
     try:
-        con.execute(
+        session.execute(
             f"COPY ({_usage_select()}) TO '{_sql_path(staging / 'usage')}' "
             "(FORMAT parquet, PARTITION_BY (month), COMPRESSION zstd)"
         )
         for name, table in _CATALOG_TABLES.items():
-            con.execute(
+            session.execute(
                 f"COPY (SELECT * FROM {table}) TO '{_sql_path(staging / 'catalog' / f'{name}.parquet')}' "
                 "(FORMAT parquet)"
             )
-        usage_rows = fetch_one(con, "SELECT count(*) FROM usage")[0]
+        usage_rows = session.one("SELECT count(*) FROM usage")[0]
         months = [
             r[0]
-            for r in con.execute(
+            for r in session.rows(
                 "SELECT DISTINCT strftime(period_start, '%Y-%m') FROM usage ORDER BY 1"
-            ).fetchall()
+            )
         ]
-        price_rows = fetch_one(
-            con, "SELECT count(*) FROM catalog_prices WHERE revision_id = $r", {"r": revision_id}
+        price_rows = session.one(
+            "SELECT count(*) FROM catalog_prices WHERE revision_id = $r", {"r": revision_id}
         )[0]
         report = ExportReport(
             out=str(target),

@@ -17,11 +17,12 @@ import datetime as dt
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
-
-from finops.core.store import fetch_one, transaction
 from finops.lake.run import ROLLUP_COLUMNS, STATE_FILE
+
+if TYPE_CHECKING:
+    from finops.session.session import Session
 
 __all__ = ["AttachReport", "attach_rollup", "source_note"]
 
@@ -46,7 +47,7 @@ def _state(folder: Path) -> dict:
     return json.loads(path.read_text())
 
 
-def attach_rollup(con: duckdb.DuckDBPyConnection, out: str | Path) -> AttachReport:
+def attach_rollup(session: Session, out: str | Path) -> AttachReport:
     """Load the lake output's daily rollup into the store, in one transaction.
 
     `out` is a local (or mounted) folder; copy it down from object storage first.
@@ -63,15 +64,12 @@ def attach_rollup(con: duckdb.DuckDBPyConnection, out: str | Path) -> AttachRepo
         else "(SELECT * FROM daily_usage WHERE false)"
     )
     location = str(folder)
-    with transaction(con):
-        con.execute(
+    with session.transaction():
+        session.execute(
             f"CREATE OR REPLACE TEMP TABLE lake_rollup AS SELECT * FROM {source}", {"glob": glob}
         )
-        days = [
-            r[0] for r in con.execute("SELECT DISTINCT day FROM lake_rollup ORDER BY 1").fetchall()
-        ]
-        clash = fetch_one(
-            con,
+        days = [r[0] for r in session.rows("SELECT DISTINCT day FROM lake_rollup ORDER BY 1")]
+        clash = session.one(
             "SELECT count(DISTINCT CAST(period_start AS DATE)), min(CAST(period_start AS DATE)) "
             "FROM usage WHERE CAST(period_start AS DATE) IN (SELECT day FROM lake_rollup)",
         )
@@ -82,38 +80,38 @@ def attach_rollup(con: duckdb.DuckDBPyConnection, out: str | Path) -> AttachRepo
                 "so nothing is counted twice"
             )
             raise ValueError(msg)
-        stored = fetch_one(con, "SELECT thresholds FROM rollup_state")
-        has_usage = fetch_one(con, "SELECT count(*) > 0 FROM (SELECT 1 FROM usage LIMIT 1)")[0]
+        stored = session.one("SELECT thresholds FROM rollup_state")
+        has_usage = session.one("SELECT count(*) > 0 FROM (SELECT 1 FROM usage LIMIT 1)")[0]
         if stored is not None and has_usage and list(stored[0]) != thresholds:
             msg = (
                 f"the lake rollup is banded for long-context thresholds {thresholds}, this "
                 f"store's for {list(stored[0])}: rerun finops lake run with this store's catalog"
             )
             raise ValueError(msg)
-        before = con.execute(
+        before = session.rows(
             "SELECT days FROM data_sources WHERE kind = 'lake' AND location = $l", {"l": location}
-        ).fetchall()
+        )
         old_days = sorted({d for (row,) in before for d in row})
-        con.execute(
+        session.execute(
             "DELETE FROM daily_usage WHERE day IN (SELECT day FROM lake_rollup) "
             "OR list_contains(CAST($old AS DATE[]), day)",
             {"old": old_days},
         )
-        con.execute("INSERT INTO daily_usage BY NAME SELECT * FROM lake_rollup")
+        session.execute("INSERT INTO daily_usage BY NAME SELECT * FROM lake_rollup")
         if stored is None or list(stored[0]) != thresholds:
-            con.execute("DELETE FROM rollup_state")
-            con.execute(
+            session.execute("DELETE FROM rollup_state")
+            session.execute(
                 "INSERT INTO rollup_state (thresholds, built_at) "
                 "VALUES (CAST($t AS BIGINT[]), now()::TIMESTAMP)",
                 {"t": thresholds},
             )
-        rows, usage_rows = fetch_one(
-            con, "SELECT count(*), coalesce(sum(usage_rows), 0) FROM lake_rollup"
+        rows, usage_rows = session.one(
+            "SELECT count(*), coalesce(sum(usage_rows), 0) FROM lake_rollup"
         )
-        con.execute(
+        session.execute(
             "DELETE FROM data_sources WHERE kind = 'lake' AND location = $l", {"l": location}
         )
-        con.execute(
+        session.execute(
             "INSERT INTO data_sources VALUES ('lake', $l, now()::TIMESTAMP, $h, "
             "CAST($t AS BIGINT[]), $first, $last, CAST($days AS DATE[]), $rows, $usage)",
             {
@@ -127,7 +125,7 @@ def attach_rollup(con: duckdb.DuckDBPyConnection, out: str | Path) -> AttachRepo
                 "usage": usage_rows,
             },
         )
-        con.execute("DROP TABLE lake_rollup")
+        session.execute("DROP TABLE lake_rollup")
     return AttachReport(
         location=location,
         days=len(days),
@@ -140,12 +138,12 @@ def attach_rollup(con: duckdb.DuckDBPyConnection, out: str | Path) -> AttachRepo
     )
 
 
-def source_note(con: duckdb.DuckDBPyConnection) -> str | None:
+def source_note(session: Session) -> str | None:
     """One sentence on where the store's data came from when some of it came from a lake."""
-    rows = con.execute(
+    rows = session.rows(
         "SELECT location, first_day, last_day, usage_rows, attached_at FROM data_sources "
         "WHERE kind = 'lake' ORDER BY attached_at"
-    ).fetchall()
+    )
     if not rows:
         return None
     parts = [
@@ -154,6 +152,6 @@ def source_note(con: duckdb.DuckDBPyConnection) -> str | None:
         for location, first, last, usage, attached in rows
         if first is not None
     ]
-    uploads = fetch_one(con, "SELECT count(*) FROM (SELECT 1 FROM usage LIMIT 1)")[0]
+    uploads = session.one("SELECT count(*) FROM (SELECT 1 FROM usage LIMIT 1)")[0]
     tail = "; the rest was uploaded." if uploads else "."
     return ("Data source: " + "; ".join(parts) + tail) if parts else None

@@ -29,16 +29,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import tempfile
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from finops.core.store import connect
 from finops.lake.source import LakeInput, Partition, canonical_usage, list_partitions
 from finops.lake.spark import (
     SparkConnection,
@@ -50,7 +47,8 @@ from finops.lake.spark import (
 )
 from finops.pricing import costing
 from finops.pricing.allocation import owned_rows_sql
-from finops.pricing.catalog import Catalog, sync_catalog
+from finops.pricing.catalog import Catalog
+from finops.session.scratch import catalog_tables
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -178,22 +176,8 @@ def _install_catalog(
 ) -> Catalog:
     """Record the catalog in a private DuckDB store and hand its tables to Spark as views."""
     con_spark = SparkConnection(spark)
-    with tempfile.TemporaryDirectory(prefix="finops-lake-") as tmp:
-        con = connect(Path(tmp) / "catalog.duckdb")
-        try:
-            catalog, revision_id = sync_catalog(con, pricing)
-            assert revision_id == _REVISION
-            tables = {
-                name: con.sql(f"SELECT * FROM {name}").arrow().read_all()
-                for name in (
-                    "catalog_prices",
-                    "catalog_aliases",
-                    "catalog_revisions",
-                    "catalog_models",
-                )
-            }
-        finally:
-            con.close()
+    catalog, revision_id, tables = catalog_tables(pricing)
+    assert revision_id == _REVISION
     for name, table in tables.items():
         con_spark.register(name, table)
     con_spark.register("contract_terms", contract_terms(contracts))

@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from finops.core.store import read_sql
-from finops.pricing.contracts import install_contracts
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -226,15 +225,9 @@ def spark_session(master: str | None = None, app_name: str = "finops") -> SparkS
 
 def contract_terms(contracts: Contracts | None):
     """The contract_terms rows finops.pricing.contracts installs, made by the same code in DuckDB."""
-    import duckdb
+    from finops.session.scratch import contract_terms_table
 
-    con = duckdb.connect()
-    try:
-        con.execute(read_sql("contract_terms"))
-        install_contracts(con, contracts)
-        return con.sql("SELECT * FROM contract_terms").arrow()
-    finally:
-        con.close()
+    return contract_terms_table(contracts)
 
 
 def build_rollup(

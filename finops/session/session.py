@@ -15,14 +15,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 import polars as pl
 
 from finops.core import demo
 from finops.core.demo import generate_demo
 from finops.core.schema import TOKEN_CLASSES
 from finops.core.store import connect, default_db_path
-from finops.core.today import pinned_today
+from finops.core.today import pinned_today, resolve_day, resolve_today
 from finops.ingest import IngestReport, ingest_files
 from finops.ingest._core import Progress
 from finops.pricing import costing
@@ -30,15 +29,25 @@ from finops.pricing.allocation import (
     Allocation,
     default_teams_path,
     load_allocation,
+    owned_rows_sql,
+    owner_map,
     record_allocation,
+    register_owner_map,
 )
-from finops.pricing.catalog import Catalog, sync_catalog
+from finops.pricing.catalog import (
+    Catalog,
+    diff_revisions,
+    list_revisions,
+    resolve_revision,
+    sync_catalog,
+)
 from finops.pricing.contracts import (
     Contracts,
     default_contracts_path,
     install_contracts,
     load_contracts,
 )
+from finops.session.queries import Store
 from finops.session.readers import prepare_read_only
 
 __all__ = [
@@ -54,8 +63,17 @@ __all__ = [
 
 
 @dataclass
-class Session:
-    con: duckdb.DuckDBPyConnection
+class Session(Store):
+    """A store opened with a catalog revision: the one query surface above `finops.pricing`.
+
+    Every method runs on this session's connection, so a viewer restriction
+    (`finops.session.access.restrict_to_teams`, temporary views over the usage tables) applies
+    to all of them. `spend`, `totals`, `unpriced` and `priced_source` price at `revision_id`
+    (`spend`, `totals` and `unpriced` take another `revision_id=`); `spend` and the ownership
+    methods use this session's ownership map. The generic reads and writes (`query`, `rows`, `records`, `one`, `execute`,
+    `transaction`, `register`) come from `finops.session.queries.Store`.
+    """
+
     catalog: Catalog
     revision_id: int
     db: Path
@@ -66,11 +84,76 @@ class Session:
     # set by finops.session.access.restrict_to_teams: the only teams this session sees
     viewer_teams: tuple[str, ...] | None = None
 
+    # -- days -------------------------------------------------------------------------------
+
+    def today(
+        self, today: dt.date | None = None, *, before: dt.date | None = None
+    ) -> dt.date | None:
+        """`finops.core.today.resolve_today` on this session's usage: `today` if given, else
+        FINOPS_TODAY, else the last day with data; `before` (exclusive) caps the answer.
+        None only when nothing pins a day and the session sees no usage."""
+        return resolve_today(self.con, today, before=before)
+
+    def day(self, today: dt.date | None = None) -> dt.date:
+        """`finops.core.today.resolve_day`: `today()`, or the calendar's day without usage."""
+        return resolve_day(self.con, today)
+
+    def day_span(self) -> tuple[dt.date | None, dt.date | None]:
+        """The first and last day with usage this session sees; (None, None) when empty."""
+        first, last = self.one("SELECT min(day), max(day) FROM daily_usage")
+        return first, last
+
+    # -- spend ------------------------------------------------------------------------------
+
     def spend(self, by: list[str], **kwargs) -> pl.DataFrame:
         """`costing.spend` at this session's catalog revision and allocation map."""
         kwargs.setdefault("revision_id", self.revision_id)
         kwargs.setdefault("allocation", self.allocation)
         return costing.spend(self.con, by=by, **kwargs)
+
+    def totals(self, **window) -> costing.SpendTotals:
+        """`costing.spend_totals` (cost, unpriced rows and tokens, days) at this session's
+        revision unless `revision_id` is given; `from_day`/`to_day` bound the days."""
+        window.setdefault("revision_id", self.revision_id)
+        return costing.spend_totals(self.con, **window)
+
+    def unpriced(self, **window) -> pl.DataFrame:
+        """`costing.unpriced`: usage the catalog revision cannot price, per provider and model."""
+        window.setdefault("revision_id", self.revision_id)
+        return costing.unpriced(self.con, **window)
+
+    def priced_source(self) -> str:
+        """SQL for the rollup priced at this session's revision (`costing.priced_source`),
+        with parameters `revision_id`, `from_day` and `to_day`."""
+        return costing.priced_source(self.con, self.revision_id)
+
+    # -- ownership --------------------------------------------------------------------------
+
+    def owner_map(self) -> pl.DataFrame:
+        """`allocation.owner_map` of this session's map (which must be set) over its usage."""
+        return owner_map(self.con, self.allocation)
+
+    def register_owner_map(self) -> None:
+        """Make the owner map of this session's map readable as `owner_map_view`."""
+        register_owner_map(self.con, self.allocation)
+
+    def owned_rows_sql(self, rows_sql: str) -> str:
+        """`allocation.owned_rows_sql`: `rows_sql` with each row's `owner` from the map."""
+        return owned_rows_sql(self.con, self.allocation, rows_sql)
+
+    # -- catalog revisions ------------------------------------------------------------------
+
+    def revisions(self) -> pl.DataFrame:
+        """Every catalog revision the store has recorded, newest first."""
+        return list_revisions(self.con)
+
+    def resolve_revision(self, ref: str | int | None) -> int:
+        """A revision id from its number, content-hash prefix or label; None → the latest."""
+        return resolve_revision(self.con, ref)
+
+    def diff_revisions(self, rev_a: int, rev_b: int) -> pl.DataFrame:
+        """Price rows added, removed or changed between two revisions."""
+        return diff_revisions(self.con, rev_a, rev_b)
 
 
 @dataclass

@@ -9,10 +9,7 @@ from decimal import Decimal
 
 import polars as pl
 
-from finops.core.store import fetch_one
-from finops.core.today import resolve_day
-from finops.pricing import costing
-from finops.pricing.catalog import Catalog, diff_revisions, list_revisions
+from finops.pricing.catalog import Catalog
 from finops.session.session import Session, catalog_listing
 
 __all__ = [
@@ -58,8 +55,8 @@ def catalog_overview(session: Session, *, today: dt.date | None = None) -> Catal
     "Recent" is the last 30 (spend) and 90 (deprecations) days of data; a model concerns us
     when it was used in those 90 days and its `deprecated_on` is past or within 180 days.
     """
-    today = resolve_day(session.con, today)
-    last = fetch_one(session.con, "SELECT max(day) FROM daily_usage")[0]
+    today = session.day(today)
+    last = session.day_span()[1]
     catalog = session.catalog
     by_model = {(m.provider, m.id): m for m in catalog.models}
     empty = pl.DataFrame(
@@ -118,7 +115,7 @@ def catalog_overview(session: Session, *, today: dt.date | None = None) -> Catal
         revision_id=session.revision_id,
         models=len(catalog.models),
         providers=len({m.provider for m in catalog.models}),
-        revisions=list_revisions(session.con),
+        revisions=session.revisions(),
         in_use=in_use,
         deprecations=deprecations,
     )
@@ -187,10 +184,9 @@ def revision_impact(
     """What moving from revision `rev_a` to `rev_b` does to the stored history, in dollars:
     every stored day in [from_day, to_day) priced by each revision (effective-dated both
     times), by month and model."""
-    con = session.con
-    span = {"from_day": from_day, "to_day": to_day}
-    a = costing.spend(con, by=["month", "provider", "model"], revision_id=rev_a, **span)
-    b = costing.spend(con, by=["month", "provider", "model"], revision_id=rev_b, **span)
+    span = {"from_day": from_day, "to_day": to_day, "allocation": None}
+    a = session.spend(["month", "provider", "model"], revision_id=rev_a, **span)
+    b = session.spend(["month", "provider", "model"], revision_id=rev_b, **span)
     by_month = (
         _side_by_side(a, b, ["month", "provider", "model"])
         .group_by("month")
@@ -205,7 +201,7 @@ def revision_impact(
         rev_b=rev_b,
         total_a_usd=Decimal(total_a or 0),
         total_b_usd=Decimal(total_b or 0),
-        price_changes=diff_revisions(con, rev_a, rev_b),
+        price_changes=session.diff_revisions(rev_a, rev_b),
         by_month=by_month,
         by_model=by_model,
         unpriced_a=int(a["unpriced_rows"].sum()),

@@ -19,7 +19,6 @@ from finops.analysis.forecast.outlook import period_from_forecast, standard_hori
 from finops.analysis.forecast.selection import select
 from finops.analysis.forecast.state import HORIZON_DAYS, store_forecast
 from finops.core.months import month_end
-from finops.core.today import resolve_today
 from finops.session.session import Session
 
 __all__ = ["SPLITS", "SpendForecast", "backtest_total", "build_forecast"]
@@ -107,7 +106,7 @@ def build_forecast(
     if split not in SPLITS:
         msg = f"cannot split a forecast by {split!r}; choose {', '.join(str(s) for s in SPLITS)}"
         raise ValueError(msg)
-    today = resolve_today(session.con, before=flt.to_day)
+    today = session.today(before=flt.to_day)
     if today is None:
         msg = "no priced spend in the filter's range to forecast from"
         raise LookupError(msg)

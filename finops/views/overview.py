@@ -23,7 +23,6 @@ from finops.analysis.filters import (
 from finops.analysis.forecast.outlook import Projection
 from finops.analysis.forecast.selection import month_projection
 from finops.core.months import month_bounds
-from finops.core.today import resolve_today
 from finops.lake.attach import source_note
 from finops.pricing.costing import unpriced_warning
 from finops.session.session import Session
@@ -149,9 +148,9 @@ def build_overview(
     (at or before the filter's end), compared with last month; the month end is projected
     with `finops.analysis.forecast.api` when the month is not over (`project=False` skips it)."""
     flt = filters or SpendFilter()
-    con, rev = session.con, session.revision_id
+    rev = session.revision_id
     if as_of is None:
-        as_of = resolve_today(con, before=flt.to_day)
+        as_of = session.today(before=flt.to_day)
     anchor = as_of or dt.date.today()  # an empty store: the calendar month frames nothing
     month_start, next_month = month_bounds(anchor)
     last_start, _ = month_bounds(month_start - dt.timedelta(days=1))
@@ -195,5 +194,5 @@ def build_overview(
         daily=in_range.select("day", "team", "provider", "model", "cost_usd"),
         by_model_month=by_model,
         filter=flt,
-        source=source_note(con),
+        source=source_note(session),
     )

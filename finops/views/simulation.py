@@ -11,7 +11,6 @@ import polars as pl
 from finops.analysis.opportunities import is_live, step_down_targets
 from finops.analysis.simulate import FORWARD_RATE_DAYS, SimulationResult, frontier_points
 from finops.core import format as fmt
-from finops.core.today import resolve_day
 from finops.session.session import Session
 
 __all__ = [
@@ -40,7 +39,7 @@ class SimulatorChoices:
 
 def simulator_choices(session: Session, *, today: dt.date | None = None) -> SimulatorChoices:
     """The Simulator's choices on `today` (default: the store's today)."""
-    today = resolve_day(session.con, today)
+    today = session.day(today)
     first = today - dt.timedelta(days=FORWARD_RATE_DAYS - 1)
     recent = session.spend(
         ["provider", "model"], from_day=first, to_day=today + dt.timedelta(days=1)

@@ -14,9 +14,9 @@ import polars as pl
 
 from finops.analysis.filters import SpendFilter, filtered_spend, regroup
 from finops.analysis.unit_economics import with_unit_economics
-from finops.core.store import query_pl, relation
+from finops.core.store import relation
 from finops.pricing import costing
-from finops.pricing.allocation import UNALLOCATED, owner_map
+from finops.pricing.allocation import UNALLOCATED
 from finops.session.session import Session
 
 __all__ = ["TeamDetail", "TeamsOverview", "team_detail", "teams_overview", "user_spend"]
@@ -75,10 +75,10 @@ def user_spend(session: Session, team: str, flt: SpendFilter) -> pl.DataFrame:
     The team is the one the session's allocation map assigns (the source's team without a
     map). Usage shared out by a split rule belongs to no single team and is not listed.
     """
-    priced = costing.priced_source(session.con, session.revision_id)
+    priced = session.priced_source()
     if session.allocation is not None:
-        owners = owner_map(session.con, session.allocation)
-        session.con.register("team_owner_map", owners.to_arrow())
+        owners = session.owner_map()
+        session.register("team_owner_map", owners)
         keys = [c for c in owners.columns if c not in ("owner", "owner_rule")]
         on = " AND ".join(f"p.{k} IS NOT DISTINCT FROM o.{k}" for k in keys)
         owned = (
@@ -96,7 +96,7 @@ def user_spend(session: Session, team: str, flt: SpendFilter) -> pl.DataFrame:
         "providers": list(flt.providers),
         "models": list(flt.models),
     }
-    frame = costing.whole_counts(query_pl(session.con, sql, params))
+    frame = costing.whole_counts(session.query(sql, params))
     return _with_share(with_unit_economics(frame))
 
 

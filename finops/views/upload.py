@@ -10,16 +10,15 @@ transaction for all files, all rows or none.
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
 
-from finops.core.store import connect, query_pl
 from finops.ingest import IngestError, detect_format
 from finops.ingest._core import STEPS, Progress
 from finops.pricing.catalog import Catalog
+from finops.session.scratch import scratch_session
 from finops.session.session import Session, UploadReport, ingest
 
 __all__ = [
@@ -91,8 +90,8 @@ def describe_error(exc: IngestError, names: dict[str, str] | None = None) -> str
     return f"{where}: {exc.problem}"
 
 
-def _columns(con, table: str) -> set[str]:
-    return {r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()}
+def _columns(session: Session, table: str) -> set[str]:
+    return {r[0] for r in session.rows(f"DESCRIBE {table}")}
 
 
 def preview_file(path: Path, catalog: Catalog, *, name: str | None = None) -> FilePreview:
@@ -102,16 +101,12 @@ def preview_file(path: Path, catalog: Catalog, *, name: str | None = None) -> Fi
         fmt = detect_format(path)
     except IngestError as exc:
         return FilePreview(name=name, error=describe_error(exc, {str(path): name}))
-    with tempfile.TemporaryDirectory(prefix="finops-preview-") as tmp:
-        scratch_db = Path(tmp) / "preview.duckdb"
-        con = connect(scratch_db)
+    with scratch_session(catalog) as scratch:
         try:
-            scratch = Session(con=con, catalog=catalog, revision_id=0, db=scratch_db)
             report = ingest(scratch, [path])
             table = "reported_costs" if report.files[0].cost_only else "usage"
-            columns = [c for c in _SAMPLE_COLUMNS if c in _columns(con, table)]
-            sample = query_pl(
-                con,
+            columns = [c for c in _SAMPLE_COLUMNS if c in _columns(scratch, table)]
+            sample = scratch.query(
                 f"SELECT {', '.join(columns)} FROM {table} ORDER BY source_row "
                 f"LIMIT {_SAMPLE_ROWS}",
             )
@@ -122,8 +117,6 @@ def preview_file(path: Path, catalog: Catalog, *, name: str | None = None) -> Fi
                 description=fmt.description,
                 error=describe_error(exc, {str(path): name}),
             )
-        finally:
-            con.close()
     file = report.files[0]
     return FilePreview(
         name=name,

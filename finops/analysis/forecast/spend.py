@@ -24,7 +24,6 @@ from finops.analysis.forecast.state import (
     level_name,
     store_forecast,
 )
-from finops.core.today import resolve_today
 from finops.session.session import Session
 
 __all__ = ["BY_KEYS", "SpendForecastResult", "backtest_spend", "forecast_spend", "month_sums"]
@@ -124,7 +123,7 @@ def backtest_spend(
         msg = f"cannot backtest by {by!r}; choose from {', '.join(BY_KEYS)}"
         raise ValueError(msg)
     # the store forecast's history, without computing the forecast itself
-    as_of = resolve_today(session.con)
+    as_of = session.today()
     if as_of is None:
         raise LookupError(NO_USAGE)
     keys = [] if by == "total" else [by]

@@ -36,14 +36,13 @@ from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-import duckdb
 import polars as pl
 
 from finops.analysis.forecast.api import forecast_hierarchy
 from finops.core.format import allocate_cents, signed_usd
 from finops.core.months import month_end
-from finops.core.store import StoreError, connect, fetch_one, query_pl, read_sql, transaction
-from finops.core.today import resolve_today
+from finops.core.store import StoreError, read_sql
+from finops.session.queries import Store, open_writer
 from finops.session.session import Session
 
 __all__ = [
@@ -166,9 +165,7 @@ def largest_remainder_cents(values: list[float | Decimal]) -> list[Decimal]:
 
 def _state_key(session: Session, as_of: dt.date) -> str:
     """A digest of everything the forecast depends on."""
-    count, digest = fetch_one(
-        session.con, "SELECT count(*), coalesce(sum(hash(d)), 0) FROM daily_usage AS d"
-    )
+    count, digest = session.one("SELECT count(*), coalesce(sum(hash(d)), 0) FROM daily_usage AS d")
     parts = [
         FORECAST_VERSION,
         str(as_of),
@@ -205,7 +202,7 @@ def spend_history(session: Session, as_of: dt.date) -> pl.DataFrame:
         f"sum(cost_usd) AS constant_usd FROM ({read_sql('priced_usage')}) GROUP BY ALL"
     )
     params = {"revision_id": session.revision_id, "from_day": first, "to_day": end}
-    at_now = query_pl(session.con, constant, {**params, "price_day": as_of})
+    at_now = session.query(constant, {**params, "price_day": as_of})
     # as priced then, per provider and model: the teams' rows added up (no second spend query)
     at_then = spent.group_by("day", "provider", "model").agg(pl.col("cost_usd").sum())
     ratio = at_then.join(at_now, on=["day", "provider", "model"], how="left").select(
@@ -240,8 +237,7 @@ def _price_factors(session: Session, as_of: dt.date, days: list[dt.date]) -> pl.
         f"SELECT day, provider, coalesce(model_id, model) AS model, sum(cost_usd) AS cost_usd "
         f"FROM ({read_sql('priced_usage')}) GROUP BY ALL"
     )
-    priced = query_pl(
-        session.con,
+    priced = session.query(
         sql,
         {
             "revision_id": session.revision_id,
@@ -498,8 +494,7 @@ _PARTS = ("days", "months", "month_bounds", "history")
 
 
 def _has_cache_table(session: Session) -> bool:
-    found = fetch_one(
-        session.con,
+    found = session.one(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'forecast_cache'",
     )
     return bool(found and found[0])
@@ -508,11 +503,11 @@ def _has_cache_table(session: Session) -> bool:
 def _read_cached(session: Session, state_key: str) -> StoreForecast | None:
     if not _has_cache_table(session):
         return None
-    rows = session.con.execute(
+    rows = session.rows(
         "SELECT part, body, as_of, horizon_end, revision_id, change FROM forecast_cache "
         "WHERE state_key = $key",
         {"key": state_key},
-    ).fetchall()
+    )
     parts = {r[0]: pl.read_parquet(io.BytesIO(r[1])) for r in rows}
     if set(parts) != set(_PARTS):
         return None
@@ -531,8 +526,7 @@ def _previous(session: Session, state_key: str) -> StoreForecast | None:
     """The store's most recent other forecast, to say what moved."""
     if not _has_cache_table(session):
         return None
-    row = fetch_one(
-        session.con,
+    row = session.one(
         "SELECT state_key FROM forecast_cache WHERE state_key <> $key "
         "ORDER BY made_at DESC LIMIT 1",
         {"key": state_key},
@@ -542,7 +536,7 @@ def _previous(session: Session, state_key: str) -> StoreForecast | None:
 
 def _write(session: Session, fc: StoreForecast) -> None:
     if not session.read_only and _has_cache_table(session):
-        _insert(session.con, fc)
+        _insert(session, fc)
 
 
 def save_forecast(
@@ -555,27 +549,27 @@ def save_forecast(
     is busy (the forecast is simply made again next time).
     """
     try:
-        con = connect(db, wait_seconds=wait_seconds)
+        store = open_writer(db, wait_seconds=wait_seconds)
     except StoreError:
         return False
     try:
-        found = fetch_one(
-            con, "SELECT count(*) FROM forecast_cache WHERE state_key = $key", {"key": fc.state_key}
+        found = store.one(
+            "SELECT count(*) FROM forecast_cache WHERE state_key = $key", {"key": fc.state_key}
         )
         if not found[0]:
-            _insert(con, fc)
+            _insert(store, fc)
     finally:
-        con.close()
+        store.close()
     return True
 
 
-def _insert(con: duckdb.DuckDBPyConnection, fc: StoreForecast) -> None:
-    with transaction(con):
-        con.execute("DELETE FROM forecast_cache WHERE state_key = $key", {"key": fc.state_key})
+def _insert(store: Store, fc: StoreForecast) -> None:
+    with store.transaction():
+        store.execute("DELETE FROM forecast_cache WHERE state_key = $key", {"key": fc.state_key})
         for part in _PARTS:
             buffer = io.BytesIO()
             getattr(fc, part).write_parquet(buffer)
-            con.execute(
+            store.execute(
                 "INSERT INTO forecast_cache VALUES ($key, now()::TIMESTAMP, $as_of, $end, "
                 "$rev, $change, $part, $body)",
                 {
@@ -588,7 +582,7 @@ def _insert(con: duckdb.DuckDBPyConnection, fc: StoreForecast) -> None:
                     "body": buffer.getvalue(),
                 },
             )
-        con.execute(
+        store.execute(
             "DELETE FROM forecast_cache WHERE state_key NOT IN (SELECT state_key FROM "
             "(SELECT state_key, max(made_at) AS t FROM forecast_cache GROUP BY state_key "
             f"ORDER BY t DESC LIMIT {_KEEP_RUNS}))"
@@ -642,7 +636,7 @@ def store_forecast(session: Session, *, today: dt.date | None = None) -> StoreFo
     FINOPS_TODAY); the forecast runs ``HORIZON_DAYS`` days from the day after it.
     Raises LookupError when the store has no priced spend to forecast from.
     """
-    as_of = resolve_today(session.con, today)
+    as_of = session.today(today)
     if as_of is None:
         raise LookupError(NO_USAGE)
     key = _state_key(session, as_of)

@@ -35,7 +35,7 @@ def capability_profiles(
         "check_output_ratio": [c[3] for c in checks],
     }
     rows = query_rows(
-        session.con,
+        session,
         over_scope_sql(
             "scenario_capability", grain="row", allocated=session.allocation is not None
         ),

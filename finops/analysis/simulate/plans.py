@@ -42,7 +42,6 @@ from finops.analysis.simulate.scenario import (
 )
 from finops.core.format import cents
 from finops.core.months import month_bounds
-from finops.core.today import resolve_day
 from finops.session.session import Session
 
 __all__ = ["Plan", "PlanSaving", "load_plans", "plan_savings", "planned_months"]
@@ -131,7 +130,7 @@ def plan_savings(
 ) -> list[PlanSaving]:
     """Each plan's forward saving per month, priced at the prices in force on its start day
     (or today, for a plan already under way)."""
-    today = resolve_day(session.con, today)
+    today = session.day(today)
     out = []
     for plan in plans:
         day = max(plan.start, today)

@@ -8,7 +8,6 @@ from typing import Any
 from finops.analysis.simulate.forward import FORWARD_RATE_DAYS, forward_window, until
 from finops.analysis.simulate.query import base_params, over_scope_sql, query_rows
 from finops.analysis.simulate.scenario import Scope
-from finops.pricing.allocation import register_owner_map
 from finops.session.session import Session
 
 __all__ = ["scope_profile"]
@@ -27,12 +26,12 @@ def scope_profile(
     params = base_params(session, scope, [])
     allocated = session.allocation is not None
     if allocated:
-        register_owner_map(session.con, session.allocation)
+        session.register_owner_map()
     days_sql = over_scope_sql("scenario_scope_days", grain="day", allocated=allocated)
-    span = query_rows(session.con, days_sql, until(params, today))[0]
+    span = query_rows(session, days_sql, until(params, today))[0]
     window = forward_window(span["first_day"], span["last_day"], window_days)
     if window is None:
         return None, []
     params |= {"from_day": window[0], "to_day": window[1] + dt.timedelta(days=1)}
     profile_sql = over_scope_sql("scenario_profile", grain="day", allocated=allocated)
-    return window, query_rows(session.con, profile_sql, params)
+    return window, query_rows(session, profile_sql, params)

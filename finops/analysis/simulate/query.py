@@ -11,8 +11,6 @@ from dataclasses import dataclass, fields
 from decimal import Decimal
 from typing import Any
 
-import duckdb
-
 from finops.analysis.simulate.scenario import Assumptions, ModelRef, Move, ScenarioError, Scope
 from finops.core.store import relation
 from finops.pricing.catalog import Catalog, CatalogModel
@@ -78,18 +76,14 @@ def model_keys(catalog: Catalog, name: str, provider: str | None) -> list[str]:
 # --- running the SQL ---------------------------------------------------------------------------
 
 
-def query_rows(
-    con: duckdb.DuckDBPyConnection, sql: str, params: dict[str, Any]
-) -> list[dict[str, Any]]:
+def query_rows(session: Session, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     """Run a query with the parameters it names (DuckDB refuses unused ones), as dicts."""
     used = set(_SQL_PARAM.findall(sql))
     missing = used - set(params)
     if missing:
         msg = f"no value for SQL parameter(s) {', '.join(sorted(missing))}"
         raise KeyError(msg)
-    cursor = con.execute(sql, {k: v for k, v in params.items() if k in used})
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return session.records(sql, {k: v for k, v in params.items() if k in used})
 
 
 def scoped_usage_sql(*, grain: str, allocated: bool) -> str:
@@ -198,7 +192,7 @@ def price_variants(
         "plan_service_tier": [p.service_tier for _, _, p in plan_rows],
         "plan_discount_factor": [p.discount_factor for _, _, p in plan_rows],
     }
-    return query_rows(session.con, comparison_sql(allocated), params | plan_params)
+    return query_rows(session, comparison_sql(allocated), params | plan_params)
 
 
 @dataclass

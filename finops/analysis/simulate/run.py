@@ -42,8 +42,6 @@ from finops.analysis.simulate.query import (
 from finops.analysis.simulate.ratios import TokenRatios, load_token_ratios
 from finops.analysis.simulate.result import Finding, SimulationResult, pct
 from finops.analysis.simulate.scenario import CASES, HUNDRED, ONE, Estimate, Scenario, ScenarioError
-from finops.core.today import resolve_day
-from finops.pricing.allocation import register_owner_map
 from finops.pricing.catalog import Catalog, CatalogModel
 from finops.session.session import Session
 
@@ -296,7 +294,7 @@ def simulate(
     `evals` (see :func:`load_evals`) adds the cost–quality view; by default the scenario's
     ``quality.evals`` file is read when it names one. `today` dates the deprecation check.
     """
-    today = resolve_day(session.con, today)
+    today = session.day(today)
     table = token_ratios or load_token_ratios()
     catalog = session.catalog
     if evals is None and scenario.quality.evals_file is not None:
@@ -305,11 +303,11 @@ def simulate(
     params = base_params(session, scenario.scope, resolved)
     allocated = session.allocation is not None
     if allocated:  # teams are the owners the allocation map gives, as in every spend report
-        register_owner_map(session.con, session.allocation)
+        session.register_owner_map()
     source_providers = {
         row["move_index"]: row["providers"]
         for row in query_rows(
-            session.con,
+            session,
             over_scope_sql("scenario_source_providers", grain="day", allocated=allocated),
             params,
         )
@@ -321,7 +319,7 @@ def simulate(
     if not as_billed:
         pricing_day = pricing_day or today
         days_sql = over_scope_sql("scenario_scope_days", grain="day", allocated=allocated)
-        span = query_rows(session.con, days_sql, until(params, today))[0]
+        span = query_rows(session, days_sql, until(params, today))[0]
         window = forward_window(span["first_day"], span["last_day"], window_days)
         if window is not None:
             params |= {

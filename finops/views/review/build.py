@@ -33,8 +33,7 @@ from finops.analysis.pvm import (
 from finops.analysis.simulate import load_evals
 from finops.analysis.unit_economics import with_unit_economics
 from finops.core.months import month_end
-from finops.core.store import beside_store, fetch_one
-from finops.core.today import resolve_today
+from finops.core.store import beside_store
 from finops.pricing import costing
 from finops.session.session import Session
 from finops.views.anomalies import find_for_filter
@@ -80,7 +79,7 @@ def default_month_for(first: dt.date, last: dt.date) -> dt.date:
 
 def default_month(session: Session) -> dt.date | None:
     """The month to review by default: the last complete month with usage."""
-    first, last = fetch_one(session.con, "SELECT min(day), max(day) FROM daily_usage")
+    first, last = session.day_span()
     return None if last is None else default_month_for(first, last)
 
 
@@ -371,10 +370,9 @@ def build_review(
     flt = (filters or SpendFilter()).without_dates()
     next_month = _next_month(month)
     prev = _prev_month(month)
-    as_of = resolve_today(session.con, before=next_month)
+    as_of = session.today(before=next_month)
     if as_of is None or as_of < month:
-        first = fetch_one(session.con, "SELECT min(day) FROM daily_usage")[0]
-        last = fetch_one(session.con, "SELECT max(day) FROM daily_usage")[0]
+        first, last = session.day_span()
         span = f"it holds {first} to {last}" if first else "it holds no usage yet"
         msg = f"no usage in {month:%Y-%m} in the store ({span})"
         raise LookupError(msg)
@@ -431,9 +429,7 @@ def build_review(
     anomalies, anomaly_note = _anomalies(session, month, as_of, flt)
     notes = [n for n in (anomaly_note,) if n]
 
-    unpriced = costing.unpriced(
-        session.con, revision_id=session.revision_id, from_day=month, to_day=next_month
-    )
+    unpriced = session.unpriced(from_day=month, to_day=next_month)
     if flt.providers:
         unpriced = unpriced.filter(pl.col("provider").is_in(list(flt.providers)))
     if flt.teams:
