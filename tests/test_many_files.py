@@ -190,3 +190,21 @@ def test_the_first_bad_value_of_the_first_bad_file_is_named(db, pricing_dir, tmp
         "input_tokens",
     )
     assert _stored(db) == []
+
+
+def test_the_command_lists_ten_files_and_sums_the_rest(tmp_path):
+    from click.testing import CliRunner
+
+    from finops.cli import main
+
+    folder = _folder(tmp_path, 14)
+    db = tmp_path / "cli.duckdb"
+    result = CliRunner().invoke(main, ["ingest", "--db", str(db), str(folder)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert sum(line.startswith(str(folder)) for line in lines) == 10
+    # files 10..13 are days 11..14 of June 2025, one row each
+    assert (
+        "… and 4 more files: 4 rows read — 4 new, 0 duplicate, 0 replaced; 2025-06-11 .. 2025-06-14"
+    ) in lines
+    assert lines[-1] == "ingest 1: 14 new, 0 duplicate, 0 replaced"

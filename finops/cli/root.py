@@ -44,6 +44,11 @@ __all__ = ["main"]
 # --- ingest and spend --------------------------------------------------------------------------
 
 
+#: files with a progress bar of their own, and with a line of their own in the summary
+_PROGRESS_BARS = 8
+_LISTED_FILES = 10
+
+
 @contextmanager
 def _ingest_progress():
     """A rich progress bar per file on a terminal (stderr); silent otherwise."""
@@ -61,10 +66,16 @@ def _ingest_progress():
         disable=not console.is_terminal,
     )
     tasks: dict[str, int] = {}
+    shared: list[int] = []  # past the first few files, one bar shows the file at work
 
     def on_progress(file: str, step: str, pct: float) -> None:
         if file not in tasks:
-            tasks[file] = bar.add_task(Path(file).name, total=len(STEPS) * 100)
+            if len(tasks) < _PROGRESS_BARS:
+                tasks[file] = bar.add_task(Path(file).name, total=len(STEPS) * 100)
+            else:
+                if not shared:
+                    shared.append(bar.add_task("", total=len(STEPS) * 100))
+                tasks[file] = shared[0]
         done = STEPS.index(step) * 100 + min(pct, 100.0)
         bar.update(tasks[file], completed=done, description=f"{Path(file).name}: {step}")
 
@@ -120,7 +131,10 @@ def ingest(
             progress=on_progress,
             replace_overlap=replace_overlap,
         )
-    for f in report.files:
+    listed = (
+        report.files if len(report.files) <= _LISTED_FILES + 2 else report.files[:_LISTED_FILES]
+    )
+    for f in listed:
         span = f"{f.first_day} .. {f.last_day}" if f.first_day else "no rows"
         if f.cost_only:
             span += " (a cost data set: kept to reconcile against, never added to usage)"
@@ -132,6 +146,17 @@ def ingest(
         )
         if f.models:
             click.echo(f"  models: {', '.join(f.models[:12])}{' …' if len(f.models) > 12 else ''}")
+    rest = report.files[len(listed) :]
+    if rest:
+        days = [d for f in rest for d in (f.first_day, f.last_day) if d is not None]
+        span = f"{min(days)} .. {max(days)}" if days else "no rows"
+        click.echo(
+            f"… and {len(rest):,} more files: {sum(f.rows_read for f in rest):,} rows read — "
+            f"{sum(f.rows_new for f in rest):,} new, {sum(f.rows_duplicate for f in rest):,} "
+            f"duplicate, {sum(f.rows_replaced for f in rest):,} replaced; {span}"
+        )
+        models = sorted({m for f in rest for m in f.models})
+        click.echo(f"  models: {', '.join(models[:12])}{' …' if len(models) > 12 else ''}")
     for model in report.unpriced_models:
         click.echo(f"  unpriced: {model} (no catalog price; see finops unpriced)")
     if report.unpriced_warning:
