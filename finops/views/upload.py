@@ -29,6 +29,7 @@ __all__ = [
     "preview_file",
     "report_frame",
     "save_uploads",
+    "upload_order",
 ]
 
 _SAMPLE_ROWS = 20
@@ -142,13 +143,25 @@ def load_files(
     return ingest(session, [str(p) for p in paths], progress=progress)
 
 
-def overall_fraction(paths: list[Path], file: str, step: str, percent: float) -> float:
-    """Where an upload is, 0..1, from an ingest progress report on one of its files."""
-    names = [str(p) for p in paths]
-    index = names.index(file) if file in names else 0
+def overall_fraction(order: dict[str, int], file: str, step: str, percent: float) -> float:
+    """Where an upload is, 0..1, from an ingest progress report on one of its files.
+
+    `order` is each file's place in the upload (:func:`upload_order`). A report on work that
+    spans the upload (many small files at once, the rollup) counts as the last file's.
+
+    >>> order = upload_order([Path("a.csv"), Path("b.csv")])
+    >>> overall_fraction(order, "b.csv", "reading", 0.0), overall_fraction(order, "all files", "rollup", 100.0)
+    (0.5, 1.0)
+    """
+    index = order.get(file, len(order) - 1)
     position = STEPS.index(step) if step in STEPS else 0
     done = index * len(STEPS) + position + min(max(percent, 0.0), 100.0) / 100
-    return min(done / (len(names) * len(STEPS)), 1.0)
+    return min(done / (max(len(order), 1) * len(STEPS)), 1.0)
+
+
+def upload_order(paths: list[Path]) -> dict[str, int]:
+    """Each file's place in the upload, by the name ingest reports it under."""
+    return {str(path): i for i, path in enumerate(paths)}
 
 
 def report_frame(report: UploadReport, names: dict[str, str]) -> pl.DataFrame:

@@ -103,13 +103,14 @@ if st.button(f"Load {len(previews)} file(s), {rows:,} rows, into the store", typ
     with tempfile.TemporaryDirectory(prefix="finops-upload-") as tmp:
         paths = upload.save_uploads([(f.name, f.getvalue()) for f in files], Path(tmp))
         names = {str(path): f.name for path, f in zip(paths, files, strict=True)}
+        order = upload.upload_order(paths)
         progress.progress(0.0, text=f"Loading {len(paths)} file(s) as one upload…")
 
         def on_progress(file: str, step: str, percent: float) -> None:
             # DuckDB progress polls arrive from a worker thread, which cannot draw
             if get_script_run_ctx(suppress_warning=True) is not None:
                 progress.progress(
-                    upload.overall_fraction(paths, file, step, percent),
+                    upload.overall_fraction(order, file, step, percent),
                     text=f"{names.get(file, file)}: {step}…",
                 )
 
