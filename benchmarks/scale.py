@@ -282,16 +282,18 @@ def forecast(db: Path, report) -> dict | None:
 
 @contextmanager
 def _phase_timers(phases: dict[str, float]):
-    """Time the ingest core's steps (stage+validate+key, merge, rollup refresh) by wrapping them."""
-    from finops.ingest import _core
+    """Time the upload's steps (validate, key, merge, rollup refresh) by wrapping them."""
+    from finops.ingest import _upload
 
     names = {
-        "_typed_table": "validate",
-        "_keyed_table": "key",
+        "first_problem": "validate",
+        "first_problem_by_file": "validate",
+        "write_keyed": "key",
         "_merge": "merge",
+        "_merge_together": "merge",
         "refresh_daily_usage": "refresh",
     }
-    saved = {n: getattr(_core, n) for n in names}
+    saved = {n: getattr(_upload, n) for n in names}
 
     def wrap(name: str, fn):
         def timed_fn(*args, **kwargs):
@@ -304,12 +306,12 @@ def _phase_timers(phases: dict[str, float]):
         return timed_fn
 
     for n, fn in saved.items():
-        setattr(_core, n, wrap(n, fn))
+        setattr(_upload, n, wrap(n, fn))
     try:
         yield
     finally:
         for n, fn in saved.items():
-            setattr(_core, n, fn)
+            setattr(_upload, n, fn)
 
 
 def incremental(

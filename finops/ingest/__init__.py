@@ -24,9 +24,9 @@ from finops.ingest._core import (
     SourceFormat,
     detect_format,
     formats,
-    ingest_files,
     register_format,
 )
+from finops.ingest._upload import ingest_files
 
 __all__ = [
     "FileReport",
