@@ -400,6 +400,30 @@ def test_a_team_past_its_budget_is_over(env, tmp_path, monkeypatch):
     assert status == {"search": "ok", "ads": "over", "total": "ok"}
 
 
+def test_the_review_judges_budgets_on_effective_cost_like_the_budgets_page(
+    env, tmp_path, monkeypatch
+):
+    teams = tmp_path / "teams.yaml"
+    teams.write_text(
+        TEAMS.read_text().replace("monthly_budget_usd: 8,", "monthly_budget_usd: 6.58,")
+    )
+    monkeypatch.setenv("FINOPS_TEAMS", str(teams))
+    out = tmp_path / "review.md"
+    _cli("review", "--month", "2025-06", "--out", str(out))
+    text = out.read_text()
+    # ads paid 6.584 (effective: 20% off thinker) > 6.58, shown in the Budgets page's cents:
+    # 10.032 + 6.584 floor to 10.03 + 6.58 and the spare cent of $16.62 goes to ads' larger
+    # remainder; its list 7.494 shows as $7.50 the same way
+    assert (
+        "Team ads spent $6.59 at effective cost ($7.50 at list) against its $6.58 budget "
+        "($0.01 over)"
+    ) in text
+    # next month is judged against the $40 budget at June's effective rate:
+    # 16.616 / 17.806 = 93.3% of list
+    assert "at list prices; after contract discounts at June's rate (93.3% of list) about $" in text
+    assert "Against the budget (effective cost: the forecast at June's 93.3% of list" in text
+
+
 def test_finops_alerts_fire_for_the_budget_threshold_and_unpriced_usage(env):
     out = CliRunner().invoke(main, ["alerts", "--format", "json"], catch_exceptions=False)
     assert out.exit_code == 1, out.output  # something fires

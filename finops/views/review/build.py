@@ -10,10 +10,12 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 import polars as pl
 
 from finops.analysis.anomalies import AnomalyConfig
+from finops.analysis.budgets import BASIS_EFFECTIVE, budget_status, judged_basis, spend_in_cents
 from finops.analysis.filters import (
     SpendFilter,
     filtered_spend,
@@ -42,6 +44,7 @@ from finops.views.plans import default_plans_path, planned_outlook
 __all__ = [
     "TOP_MOVERS",
     "MonthlyReview",
+    "TeamSpend",
     "build_review",
     "default_month",
     "default_month_for",
@@ -83,6 +86,14 @@ def default_month(session: Session) -> dt.date | None:
     return None if last is None else default_month_for(first, last)
 
 
+class TeamSpend(NamedTuple):
+    """A team's month to date as budgets judge it (effective cost with contracts)."""
+
+    paid: Decimal  # on the budget's basis, in the cents the Budgets page shows
+    listed: Decimal  # at list prices, likewise
+    exact: Decimal  # on the budget's basis, exact: what is compared with the budget
+
+
 @dataclass(frozen=True)
 class MonthlyReview:
     month: dt.date  # first day
@@ -122,10 +133,26 @@ class MonthlyReview:
     budget_usd: Decimal | None  # monthly budget for the filter's teams (teams.yaml)
     notes: list[str] = field(default_factory=list)
     team_budgets: dict[str, Decimal] = field(default_factory=dict)  # teams.yaml, per team
+    #: what budgets are judged on: "effective cost" with contracts, else "list cost"
+    budget_basis: str = "list cost"
+    #: per team: its month as the Budgets page and `finops budgets` show and judge it
+    team_spent: dict[str, TeamSpend] = field(default_factory=dict)
     opportunities: list[Opportunity] = field(default_factory=list)  # savings, largest first
     #: with a plans.yaml beside the store (or FINOPS_PLANS) and no filter: as is and as
     #: planned by month (finops.views.plans.planned_outlook)
     planned: pl.DataFrame | None = None
+
+    @property
+    def judged_on_effective(self) -> bool:
+        """Budgets are judged on effective cost (contracts) and it differs from list."""
+        return self.budget_basis == BASIS_EFFECTIVE and self.effective_usd != self.total_usd
+
+    @property
+    def effective_rate(self) -> Decimal:
+        """This month's effective cost per dollar of list cost (1 without contracts)."""
+        if not self.judged_on_effective or not self.total_usd:
+            return Decimal(1)
+        return self.effective_usd / self.total_usd
 
     @property
     def complete(self) -> bool:
@@ -343,6 +370,26 @@ def _opportunities(session: Session, as_of: dt.date, flt: SpendFilter) -> list[O
     return find_opportunities(session, today=as_of, evals=evals)
 
 
+def _team_spent(session: Session, month: dt.date, as_of: dt.date) -> dict[str, TeamSpend]:
+    """Each team's month to `as_of` as the Budgets page shows and judges it."""
+    if session.allocation is None:
+        return {}
+    exact = budget_status(session, month=month, today=as_of)
+    shown = spend_in_cents(exact)
+    return {
+        team: TeamSpend(paid, listed, judged)
+        for scope, team, paid, listed, judged in zip(
+            shown["scope"],
+            shown["team"],
+            shown["actual_usd"],
+            shown["list_usd"],
+            exact["actual_usd"],
+            strict=True,
+        )
+        if scope == "team"
+    }
+
+
 def _team_budgets(session: Session) -> dict[str, Decimal]:
     alloc = session.allocation
     if alloc is None:
@@ -487,6 +534,8 @@ def build_review(
         budget_usd=monthly_budget(session, flt),
         notes=notes,
         team_budgets=_team_budgets(session),
+        budget_basis=judged_basis(session),
+        team_spent=_team_spent(session, month, as_of),
         opportunities=_opportunities(session, as_of, flt) if opportunities else [],
         planned=_planned(session, flt),
     )

@@ -5,6 +5,7 @@ The Streamlit page, the Markdown export and the HTML export all render these sam
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -229,8 +230,15 @@ def _summary(r: MonthlyReview, movers_up: pl.DataFrame, movers_down: pl.DataFram
         if fc.lo80 is not None:
             text += f" (80% interval {usd(fc.lo80)} to {usd(fc.hi80)})"
         if r.budget_usd is not None:
+            judged = _on_budget_basis(r, fc)
+            if judged is not fc:
+                text += (
+                    f" at list prices; after contract discounts at {r.month:%B}'s rate "
+                    f"({_rate_pct(r)} of list) about {usd(judged.mean)}"
+                )
             text += (
-                f", against a budget of {usd(r.budget_usd)} ({_budget_verdict(fc, r.budget_usd)})"
+                f", against a budget of {usd(r.budget_usd)} "
+                f"({_budget_verdict(judged, r.budget_usd)})"
             )
         lines.append(text + ".")
     return lines
@@ -243,14 +251,20 @@ def _actions(r: MonthlyReview, by_team: pl.DataFrame) -> list[str]:
     pressing: list[tuple[int, Decimal, str]] = []  # (rank, dollars, sentence)
     current = {row["team"]: row["current_usd"] for row in by_team.iter_rows(named=True)}
     for team, budget in sorted(r.team_budgets.items()):
-        spent = current.get(team)
-        if spent is not None and spent > budget:
+        # judged as the Budgets page judges it: effective cost with contracts, list beside
+        spend = r.team_spent.get(team)
+        spent = spend.paid if spend else current.get(team)
+        judged = spend.exact if spend else spent
+        if judged is not None and judged > budget:
+            paid = usd(spent)
+            if r.judged_on_effective and spend and spend.listed != spend.paid:
+                paid += f" at effective cost ({usd(spend.listed)} at list)"
             pressing.append(
                 (
                     0,
                     spent - budget,
                     (
-                        f"Team {team} spent {usd(spent)} against its {usd(budget)} budget "
+                        f"Team {team} spent {paid} against its {usd(budget)} budget "
                         f"({usd(spent - budget)} over): agree a higher budget or a cut with its owner."
                     ),
                 )
@@ -306,6 +320,23 @@ def _actions(r: MonthlyReview, by_team: pl.DataFrame) -> list[str]:
     chosen = sorted(chosen, key=lambda p: (p[0], -p[1]))[:3]
     chosen += rest[: 3 - len(chosen)]
     return [f"{i}. {text}" for i, (_, _, text) in enumerate(chosen, start=1)]
+
+
+def _on_budget_basis(r: MonthlyReview, fc: Projection) -> Projection:
+    """The forecast on the basis budgets are judged on: with contracts, the list forecast at
+    the review month's effective rate (as the Budgets page projects the days left)."""
+    if not r.judged_on_effective:
+        return fc
+    rate = float(r.effective_rate)
+
+    def scaled(value: float | None) -> float | None:
+        return None if value is None else value * rate
+
+    return dataclasses.replace(fc, mean=scaled(fc.mean), lo80=scaled(fc.lo80), hi80=scaled(fc.hi80))
+
+
+def _rate_pct(r: MonthlyReview) -> str:
+    return f"{r.effective_rate * 100:.1f}%"
 
 
 def _budget_verdict(fc: Projection, budget: Decimal) -> str:
@@ -711,7 +742,19 @@ def review_sections(r: MonthlyReview) -> list[Section]:
     if r.budget_usd is not None:
         outlook_metrics.append(Metric("Monthly budget", usd(r.budget_usd)))
         if fc is not None and fc.available:
-            outlook_text.append(f"Against the budget: {_budget_verdict(fc, r.budget_usd)}.")
+            judged = _on_budget_basis(r, fc)
+            basis = ""
+            if judged is not fc:
+                outlook_metrics.append(
+                    Metric("After contract discounts (forecast)", usd(judged.mean))
+                )
+                basis = (
+                    f" (effective cost: the forecast at {r.month:%B}'s {_rate_pct(r)} of list, "
+                    "as budgets are judged)"
+                )
+            outlook_text.append(
+                f"Against the budget{basis}: {_budget_verdict(judged, r.budget_usd)}."
+            )
     else:
         outlook_text.append("No monthly budget is set (monthly_budget_usd in teams.yaml).")
     out.append(
