@@ -21,10 +21,9 @@ The pipeline for one series, as plain numpy so it can run in worker processes:
 
 from __future__ import annotations
 
-import itertools
 import math
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from typing import Literal
@@ -535,16 +534,55 @@ def forecast_many(
     if workers <= 1 or len(series) < 2:
         with single_threaded():
             return _forecast_chunk(jobs, options)
-    # Several chunks per worker keep both busy to the end; chunks keep pickling cheap.
-    n_chunks = min(len(series), workers * 8)
-    edges = np.linspace(0, len(series), n_chunks + 1).astype(int)
-    chunks = [jobs[a:b] for a, b in itertools.pairwise(edges)]
+    return _forecast_parallel(jobs, workers, options)
+
+
+# Series per chunk sent to a worker (at most): small chunks even out the end of a run,
+# several series per chunk keep pickling and inter-process round trips cheap.
+_CHUNK_SERIES = 8
+
+
+def _forecast_parallel(
+    jobs: list[tuple[np.ndarray, np.ndarray | None]], workers: int, options: dict
+) -> list[SeriesForecast]:
+    """Forecast ``jobs`` with ``workers`` processes: this one and ``workers - 1`` spawned.
+
+    A spawned worker spends ~1.5 s of CPU importing statsmodels before its first series;
+    this process has done so already. So the workers take chunks from the front while this
+    process forecasts series one by one from the back, topping the workers up between
+    series (each has a chunk queued behind the one it runs, so it does not wait for this
+    process). Which process forecasts a series does not change its numbers.
+    """
+    size = max(1, min(_CHUNK_SERIES, len(jobs) // (workers * 16)))
+    front, back = 0, len(jobs)  # jobs[front:back] are not started yet
+    mine: dict[int, SeriesForecast] = {}
+    theirs: list[tuple[int, Future]] = []
+    in_flight = 2 * (workers - 1)
     # "spawn": forking a process that runs polars' thread pool can deadlock.
     with ProcessPoolExecutor(
-        max_workers=workers, mp_context=get_context("spawn"), initializer=_init_worker
+        max_workers=workers - 1, mp_context=get_context("spawn"), initializer=_init_worker
     ) as pool:
-        results = pool.map(_forecast_chunk, chunks, [options] * len(chunks))
-        return [fc for chunk in results for fc in chunk]
+
+        def top_up() -> None:
+            nonlocal front
+            busy = sum(not f.done() for _, f in theirs[-in_flight:])
+            while busy < in_flight and back - front > 1:
+                end = min(front + size, back - 1)
+                theirs.append((front, pool.submit(_forecast_chunk, jobs[front:end], options)))
+                front, busy = end, busy + 1
+
+        top_up()
+        with single_threaded():
+            while back > front:
+                back -= 1
+                y, h = jobs[back]
+                mine[back] = forecast_array(y, holidays=h, **options)
+                top_up()
+        out: list[SeriesForecast] = []
+        for start, future in theirs:
+            assert start == len(out)
+            out += future.result()
+    return out + [mine[i] for i in range(len(out), len(jobs))]
 
 
 def recenter(fc: SeriesForecast, mean: np.ndarray, nonnegative: bool) -> SeriesForecast:
