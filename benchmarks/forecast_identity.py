@@ -22,9 +22,9 @@ import numpy as np
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).parent))
-from forecast_scale import spend_frame  # noqa: E402
+from forecast_scale import spend_frame
 
-from finops.analysis.forecast.api import (  # noqa: E402
+from finops.analysis.forecast.api import (
     forecast_frame,
     forecast_hierarchy,
     forecast_series,
@@ -58,7 +58,9 @@ def outputs(workers: int = 1) -> dict[str, pl.DataFrame]:
     out["short10"] = forecast_series(y[:10], start=START)
     out["short3"] = forecast_series(y[:3], start=START)
     out["neg"] = forecast_series(y - y.mean(), start=START)
-    out["mostly_zero"] = forecast_series(np.where(np.arange(300) % 9 == 0, y[:300], 0.0), start=START)
+    out["mostly_zero"] = forecast_series(
+        np.where(np.arange(300) % 9 == 0, y[:300], 0.0), start=START
+    )
     out["holidays"] = forecast_series(y, start=START, holidays="US", horizon=92)
     out["stl_ses"] = forecast_series(y, start=START, method="stl_ses")
     out["ets"] = forecast_series(y[:120], start=START, method="ets")
@@ -109,8 +111,10 @@ def main() -> int:
         elif a.dtype.kind == "f":
             same = (a == b) | (np.isnan(a) & np.isnan(b))
             if not same.all():
-                bad.append(f"{key}: {int((~same).sum())} values differ, max |d| "
-                           f"{np.nanmax(np.abs(a - b)):.3g}")
+                bad.append(
+                    f"{key}: {int((~same).sum())} values differ, max |d| "
+                    f"{np.nanmax(np.abs(a - b)):.3g}"
+                )
         elif not (a == b).all():
             bad.append(f"{key}: {int((a != b).sum())} values differ")
     n_values = sum(ref[k].size for k in ref.files)
