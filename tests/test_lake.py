@@ -322,6 +322,20 @@ def test_bad_values_are_named_by_file_row_and_field(spark, tmp_path):
     )
 
 
+def test_formulas_are_refused_as_ingest_refuses_them(spark, tmp_path):
+    """The lake judges text as `finops ingest` does: the export guard's rule after trimming."""
+    from finops.lake.run import run_lake
+    from finops.lake.source import LakeInput
+
+    row = _hand_priced().filter(pl.col("request_id") == "r1")
+    for k, value in enumerate((" =1+1", "-1+cmd|' /C calc'!A0")):
+        lake = _make_lake(tmp_path / str(k))
+        file = _write(lake, "2025-03-10", "part-9.parquet", row.with_columns(team=pl.lit(value)))
+        with pytest.raises(IngestError) as caught:
+            run_lake(spark, LakeInput(str(lake)), str(tmp_path / f"out{k}"), pricing=str(PRICING))
+        assert str(caught.value).startswith(f"{file}, row 1, field team: {value!r} looks like")
+
+
 def test_forecasts_on_spark_equal_the_local_run_to_the_cent(spark):
     """Three teams × 120 days (a weekly shape, a trend, seeded noise): the hierarchy forecast
     with every node forecast on a Spark executor equals the local run, reconciliation and

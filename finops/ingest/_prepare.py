@@ -152,8 +152,10 @@ def _checks(cols: _Columns, limits: Limits) -> list[_Check]:
             checks.append(
                 _Check(
                     name,
-                    f"(regexp_matches({cols.text(name)}, {_FORMULA}) "
-                    f"AND NOT regexp_matches({cols.text(name)}, {_NUMBER}) "
+                    # judged as stored: trimmed (DuckDB's trim also takes no-break spaces,
+                    # which the pattern's \s does not)
+                    f"(regexp_matches(trim({cols.text(name)}), {_FORMULA}) "
+                    f"AND NOT regexp_matches(trim({cols.text(name)}), {_NUMBER}) "
                     # a lone "-" is a placeholder some exports write, not a formula
                     f"AND length(trim({cols.text(name)})) > 1)",
                     lambda v: (

@@ -30,6 +30,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from finops.core.cells import FORMULA_PATTERN, NUMBER_PATTERN
 from finops.core.schema import (
     COUNT_COLUMNS,
     DIMENSION_COLUMNS,
@@ -292,7 +293,14 @@ def _checks(cols: set[str], partition_column: str | None) -> list[tuple[str, Col
             checks.append(
                 (
                     name,
-                    F.coalesce(t(name).rlike("^[=+@\\t\\r]|^-[^0-9.]"), F.lit(False)),
+                    # ingest's rule (finops.ingest._prepare): the export guard's patterns
+                    # on the value as stored, trimmed; a lone "-" is a placeholder
+                    F.coalesce(
+                        F.trim(t(name)).rlike(FORMULA_PATTERN)
+                        & ~F.trim(t(name)).rlike(NUMBER_PATTERN)
+                        & (F.length(F.trim(t(name))) > 1),
+                        F.lit(False),
+                    ),
                     (
                         "{!r} looks like a spreadsheet formula; remove the leading =, +, - or @ "
                         "(formula injection is refused)"
