@@ -81,6 +81,14 @@ CASES = [
         "looks like a spreadsheet formula",
     ),
     (
+        # DuckDB's trim takes the no-break space too: stored, this would read '=1+1'
+        "formula_after_nbsp.csv",
+        (HEADER + "2025-03-01T00:00:00Z,acme,alpha,10,5,\u00a0=1+1\n").encode(),
+        1,
+        "team",
+        "looks like a spreadsheet formula",
+    ),
+    (
         "formula_minus.csv",
         (HEADER + "2025-03-01T00:00:00Z,acme,alpha,10,5,-1+cmd|' /C calc'!A0\n").encode(),
         1,
