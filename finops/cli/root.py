@@ -141,7 +141,8 @@ def ingest(
         if f.rows_skipped:
             span += f"; {f.rows_skipped:,} rows passed over (not AI token usage)"
         click.echo(
-            f"{f.file}: {f.format}, {f.rows_read:,} rows read — {f.rows_new:,} new, "
+            f"{f.file}: {f.format}, {f.rows_read:,} row{'' if f.rows_read == 1 else 's'} read — "
+            f"{f.rows_new:,} new, "
             f"{f.rows_duplicate:,} duplicate, {f.rows_replaced:,} replaced; {span}"
         )
         if f.models:
