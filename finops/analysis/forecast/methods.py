@@ -13,13 +13,15 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from statsmodels.tsa.ar_model import AutoReg
-from statsmodels.tsa.exponential_smoothing.ets import ETSModel
-from statsmodels.tsa.seasonal import STL
-from statsmodels.tsa.statespace.sarimax import SARIMAX
+
+if TYPE_CHECKING:
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+# statsmodels (with pandas, about 0.45 s to import) is imported where a model is fitted: a
+# command that reads a cached forecast (budgets, review, `finops forecast`) never needs it
 
 __all__ = [
     "AUTO_CANDIDATES",
@@ -62,6 +64,8 @@ def _robust_adjust(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     cached = _STL_CACHE.get(key)  # get(): safe if another thread clears the cache
     if cached is not None:
         return cached
+    from statsmodels.tsa.seasonal import STL
+
     fit = STL(y, period=PERIOD, seasonal=STL_SEASONAL, robust=True).fit(
         inner_iter=STL_INNER_ITER, outer_iter=STL_OUTER_ITER
     )
@@ -78,6 +82,8 @@ def _robust_adjust(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _ets(y: np.ndarray, *, trend: bool) -> ETSModel:
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
     if trend:
         return ETSModel(y, error="add", trend="add", damped_trend=True)
     return ETSModel(y, error="add")
@@ -176,6 +182,8 @@ def _stl_ensemble(
 def _ets_seasonal(
     y: np.ndarray, horizon: int, params: Any, estimate: bool
 ) -> tuple[np.ndarray, Any]:
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
     model = ETSModel(
         y, error="add", trend="add", damped_trend=True, seasonal="add", seasonal_periods=PERIOD
     )
@@ -188,6 +196,8 @@ _SARIMAX_SEASONAL_ORDER = (0, 1, 1, PERIOD)
 
 
 def _sarimax(y: np.ndarray, horizon: int, params: Any, estimate: bool) -> tuple[np.ndarray, Any]:
+    from statsmodels.tsa.statespace.sarimax import SARIMAX
+
     model = SARIMAX(y, order=_SARIMAX_ORDER, seasonal_order=_SARIMAX_SEASONAL_ORDER)
     result = model.fit(start_params=params, disp=False) if estimate else model.filter(params)
     return np.asarray(result.forecast(horizon)), np.asarray(result.params)
@@ -197,6 +207,8 @@ _AR_LAGS = [1, 2, 3, 4, 5, 6, 7, 14]
 
 
 def _autoreg(y: np.ndarray, horizon: int, params: Any, estimate: bool) -> tuple[np.ndarray, Any]:
+    from statsmodels.tsa.ar_model import AutoReg
+
     model = AutoReg(y, lags=_AR_LAGS, trend="c")
     fitted = np.asarray(model.fit().params) if estimate else params
     path = model.predict(fitted, start=len(y), end=len(y) + horizon - 1)
