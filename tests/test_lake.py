@@ -397,3 +397,17 @@ def test_a_column_mapping_reads_the_lake_as_ingest_reads_the_csv(spark, tmp_path
         400,
         '{"Env": "prod"}',
     )
+
+
+def test_a_local_master_shuffles_into_a_few_partitions_per_core(monkeypatch):
+    """Spark's 200 shuffle partitions are a cluster's; on one machine 4 per core, or
+    FINOPS_SPARK_PARTITIONS."""
+    from finops.lake.spark import _local_partitions
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.delenv("FINOPS_SPARK_PARTITIONS", raising=False)
+    assert _local_partitions() == 8
+    monkeypatch.setenv("FINOPS_SPARK_PARTITIONS", "3")
+    assert _local_partitions() == 3
+    monkeypatch.setenv("FINOPS_SPARK_PARTITIONS", "lots")
+    assert _local_partitions() == 8
