@@ -44,6 +44,20 @@ _STORED_HASH_SQL = "hash({})".format(", ".join(f"s.{m}" for m in _MEASURES))
 _KEYED_HASH_SQL = "hash({})".format(", ".join(f"k.{m}" for m in _MEASURES))
 
 
+_USAGE_LIST = ", ".join(c.name for c in USAGE_COLUMNS)
+
+
+def _usage_select(kind: str, file: str, *, rows: str = "") -> str:
+    """The SELECT list writing keyed rows (columns prefixed `rows`) as usage rows: their
+    source kind and file from the SQL `kind` and `file`, the upload from $ingest."""
+    own = {
+        "source_kind": f"{kind} AS source_kind",
+        "source_file": f"{file} AS source_file",
+        "ingest_id": "$ingest AS ingest_id",
+    }
+    return ", ".join(own.get(c.name, f"{rows}{c.name}") for c in USAGE_COLUMNS)
+
+
 def _merge(
     con,
     keyed: str,
@@ -98,15 +112,6 @@ def _merge(
             "(SELECT row_key FROM merge_plan WHERE NOT same)",
             {"lo": span[1], "hi": span[2]},
         )
-    usage_cols = [c.name for c in USAGE_COLUMNS]
-    select = ", ".join(
-        {
-            "source_kind": "$kind AS source_kind",
-            "source_file": "$file AS source_file",
-            "ingest_id": "$ingest AS ingest_id",
-        }.get(c, c)
-        for c in usage_cols
-    )
     rows = keyed
     if same:
         rows = f"(SELECT * FROM {keyed} ANTI JOIN (SELECT row_key FROM merge_plan WHERE same) USING (row_key))"
@@ -114,7 +119,8 @@ def _merge(
     # exports mostly come in time order already, and then need no sort
     order = " ORDER BY period_start" if span[5] else ""
     con.execute(
-        f"INSERT INTO {target} ({', '.join(usage_cols)}) SELECT {select} FROM {rows}{order}",
+        f"INSERT INTO {target} ({_USAGE_LIST}) SELECT {_usage_select('$kind', '$file')} "
+        f"FROM {rows}{order}",
         {"kind": source_kind, "file": file, "ingest": ingest_id},
     )
     report.first_day, report.last_day = span[3], span[4]
@@ -176,21 +182,13 @@ def _merge_together(
             "(SELECT row_key FROM merge_plan_files WHERE NOT same)",
             {"lo": lo, "hi": hi},
         )
-        usage_cols = [c.name for c in USAGE_COLUMNS]
-        select = ", ".join(
-            {
-                "source_kind": "f.source_kind",
-                "source_file": "f.source_file",
-                "ingest_id": "$ingest AS ingest_id",
-            }.get(c, f"k.{c}")
-            for c in usage_cols
-        )
         files = (
             "(SELECT unnest($index) AS upload_file, unnest($kind) AS source_kind, "
             "unnest($file) AS source_file)"
         )
         con.execute(
-            f"INSERT INTO {target} ({', '.join(usage_cols)}) SELECT {select} "
+            f"INSERT INTO {target} ({_USAGE_LIST}) "
+            f"SELECT {_usage_select('f.source_kind', 'f.source_file', rows='k.')} "
             f"FROM {prepared} AS k JOIN {files} AS f USING (upload_file) "
             "ANTI JOIN (SELECT row_key FROM merge_plan_files WHERE same) USING (row_key) "
             "ORDER BY k.period_start",
@@ -398,7 +396,7 @@ class _Ahead:
         self.members: dict[str, list[int]] = {}  # batch table -> plan indexes
         self.skipped: dict[int, int] = {}
         self.prepared: list[str] = []  # keyed batch tables
-        self.files: dict[int, tuple[str, int]] = {}  # plan index -> (relation, rows skipped)
+        self.files: dict[int, str] = {}  # plan index -> relation of its keyed rows
 
     def stage(self, index: int, path: Path, fmt: SourceFormat, progress: Progress | None) -> None:
         self.skipped[index] = _stage(self.con, path, fmt, progress)
@@ -434,10 +432,9 @@ class _Ahead:
             self.con.execute("DROP VIEW IF EXISTS keyed")
             self.con.execute(f"DROP TABLE {table}")
             for index in members:
-                relation = (
+                self.files[index] = (
                     f"(SELECT * EXCLUDE (upload_file) FROM {prepared} WHERE upload_file = {index})"
                 )
-                self.files[index] = (relation, self.skipped[index])
 
     def drop(self) -> None:
         for table in [*self.batches.values(), *self.prepared]:
@@ -454,98 +451,84 @@ def _ingest_plans(
     limits: Limits,
     replace_overlap: bool,
 ) -> IngestReport:
+    """Prepare the small files, then merge every file in upload order in one transaction."""
     ahead = _Ahead(con)
     try:
         for index, (path, fmt) in enumerate(plans):
             if path.stat().st_size <= PREPARE_AHEAD_BYTES:
                 ahead.stage(index, path, fmt, progress)
         ahead.prepare([str(p) for p, _ in plans], limits, progress)
-        return _merge_plans(
-            con,
-            plans,
-            ahead,
-            thresholds=thresholds,
-            hourly_providers=hourly_providers,
-            progress=progress,
-            limits=limits,
-            replace_overlap=replace_overlap,
-        )
+        with transaction(con):
+            ingest_id = fetch_one(con, "SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests")[0]
+            reports = _merge_together(con, plans, ahead, ingest_id, progress)
+            if reports is None:
+                reports = _merge_each(
+                    con, plans, ahead, ingest_id, limits, progress, replace_overlap
+                )
+            days = [(r.first_day, r.last_day) for r in reports if r.first_day and not r.cost_only]
+            if days:
+                with _watched(con, progress, "all files", "rollup"):
+                    refresh_daily_usage(
+                        con,
+                        thresholds,
+                        min(first for first, _ in days),
+                        max(last for _, last in days) + dt.timedelta(days=1),
+                        hourly_providers=None
+                        if hourly_providers is None
+                        else list(hourly_providers),
+                    )
+            con.execute(
+                "INSERT INTO ingests VALUES ($id, now()::TIMESTAMP, now()::TIMESTAMP, $kind, "
+                "$files, $read, $new, $dup, $rep)",
+                {
+                    "id": ingest_id,
+                    "kind": ",".join(sorted({f.format for f in reports})),
+                    "files": [r.file for r in reports],
+                    "read": sum(r.rows_read for r in reports),
+                    "new": sum(r.rows_new for r in reports),
+                    "dup": sum(r.rows_duplicate for r in reports),
+                    "rep": sum(r.rows_replaced for r in reports),
+                },
+            )
+        return IngestReport(ingest_id=ingest_id, files=reports)
     finally:
         ahead.drop()
 
 
-def _merge_plans(
+def _merge_each(
     con: duckdb.DuckDBPyConnection,
     plans: list[tuple[Path, SourceFormat]],
     ahead: _Ahead,
-    *,
-    thresholds: list[int],
-    hourly_providers: Sequence[str] | None,
-    progress: Progress | None,
+    ingest_id: int,
     limits: Limits,
+    progress: Progress | None,
     replace_overlap: bool,
-) -> IngestReport:
-    """Merge every file in upload order, in one transaction; large files are prepared here."""
-    with transaction(con):
-        ingest_id = fetch_one(con, "SELECT coalesce(max(ingest_id), 0) + 1 FROM ingests")[0]
-        # one plan table for the whole upload, emptied per file (see PREPARE_AHEAD_BYTES)
-        con.execute("CREATE OR REPLACE TEMP TABLE merge_plan (row_key VARCHAR, same BOOLEAN)")
-        reports = []
-        lo = hi = None
-        together = _merge_together(con, plans, ahead, ingest_id, progress)
-        for index, (path, fmt) in enumerate(plans):
-            name = str(path)
-            if together is not None:
-                report = together[index]
-                if report.first_day and not fmt.reports_cost_only:
-                    lo = min(lo or report.first_day, report.first_day)
-                    hi = max(hi or report.last_day, report.last_day)
-                reports.append(report)
-                continue
-            if index in ahead.files:
-                keyed, skipped = ahead.files[index]
-            else:
-                keyed, skipped = _prepare(con, path, fmt, limits, progress)
-            # a cost data set is what the provider billed: kept apart for reconciliation,
-            # never added to usage
-            target = "reported_costs" if fmt.reports_cost_only else "usage"
-            with _watched(con, progress, name, "merging"):
-                report = _merge(
-                    con, keyed, ingest_id, fmt.name, name, target, replace_overlap=replace_overlap
-                )
-            if index not in ahead.files:
-                _drop_prepared(con, keyed)
-            report.cost_only = fmt.reports_cost_only
-            report.rows_skipped = skipped
-            reports.append(report)
-            if report.first_day and not fmt.reports_cost_only:
-                lo = min(lo or report.first_day, report.first_day)
-                hi = max(hi or report.last_day, report.last_day)
-        if lo is not None:
-            with _watched(con, progress, "all files", "rollup"):
-                refresh_daily_usage(
-                    con,
-                    thresholds,
-                    lo,
-                    hi + dt.timedelta(days=1),
-                    hourly_providers=None if hourly_providers is None else list(hourly_providers),
-                )
-        con.execute(
-            "INSERT INTO ingests VALUES ($id, now()::TIMESTAMP, now()::TIMESTAMP, $kind, $files, "
-            "$read, $new, $dup, $rep)",
-            {
-                "id": ingest_id,
-                "kind": ",".join(sorted({f.format for f in reports})),
-                "files": [r.file for r in reports],
-                "read": sum(r.rows_read for r in reports),
-                "new": sum(r.rows_new for r in reports),
-                "dup": sum(r.rows_duplicate for r in reports),
-                "rep": sum(r.rows_replaced for r in reports),
-            },
-        )
-        con.execute("DROP VIEW IF EXISTS keyed")
-        con.execute("DROP TABLE IF EXISTS merge_plan")
-    return IngestReport(ingest_id=ingest_id, files=reports)
+) -> list[FileReport]:
+    """Merge file by file, in upload order; large files are prepared here, in the transaction."""
+    # one plan table for the whole upload, emptied per file (see PREPARE_AHEAD_BYTES)
+    con.execute("CREATE OR REPLACE TEMP TABLE merge_plan (row_key VARCHAR, same BOOLEAN)")
+    reports = []
+    for index, (path, fmt) in enumerate(plans):
+        name = str(path)
+        if index in ahead.files:
+            keyed, skipped = ahead.files[index], ahead.skipped[index]
+        else:
+            keyed, skipped = _prepare(con, path, fmt, limits, progress)
+        # a cost data set is what the provider billed: kept apart for reconciliation, never
+        # added to usage
+        target = "reported_costs" if fmt.reports_cost_only else "usage"
+        with _watched(con, progress, name, "merging"):
+            report = _merge(
+                con, keyed, ingest_id, fmt.name, name, target, replace_overlap=replace_overlap
+            )
+        if index not in ahead.files:
+            _drop_prepared(con, keyed)
+        report.cost_only = fmt.reports_cost_only
+        report.rows_skipped = skipped
+        reports.append(report)
+    con.execute("DROP VIEW IF EXISTS keyed")
+    con.execute("DROP TABLE merge_plan")
+    return reports
 
 
 def _expand(paths: Sequence[str | Path]) -> list[Path]:
