@@ -70,8 +70,9 @@ class Session(Store):
     (`finops.session.access.restrict_to_teams`, temporary views over the usage tables) applies
     to all of them. `spend`, `totals`, `unpriced` and `priced_source` price at `revision_id`
     (`spend`, `totals` and `unpriced` take another `revision_id=`); `spend` and the ownership
-    methods use this session's ownership map. The generic reads and writes (`query`, `rows`, `records`, `one`, `execute`,
-    `transaction`, `register`) come from `finops.session.queries.Store`.
+    methods use this session's ownership map. The generic reads and writes (`query`, `rows`,
+    `records`, `one`, `execute`, `transaction`, `register`) come from
+    `finops.session.queries.Store`.
     """
 
     catalog: Catalog
@@ -100,8 +101,7 @@ class Session(Store):
 
     def day_span(self) -> tuple[dt.date | None, dt.date | None]:
         """The first and last day with usage this session sees; (None, None) when empty."""
-        first, last = self.one("SELECT min(day), max(day) FROM daily_usage")
-        return first, last
+        return self.one("SELECT min(day), max(day) FROM daily_usage")
 
     # -- spend ------------------------------------------------------------------------------
 
