@@ -354,6 +354,52 @@ def test_upload_error_names_file_row_and_field_and_leaves_the_store_untouched(fr
     assert _usage_rows(fresh_demo) == before
 
 
+OVERLAP_HEADER = "period_start,period_end,provider,model,input_tokens,output_tokens\n"
+# March 1st 2025 of a provider the demo does not use: two hourly buckets (100 + 200 input
+# tokens), then the same day as one daily bucket (300)
+HOURLY = (
+    OVERLAP_HEADER
+    + "2025-03-01T00:00:00Z,2025-03-01T01:00:00Z,mistral,mistral-large-latest,100,10\n"
+    + "2025-03-01T01:00:00Z,2025-03-01T02:00:00Z,mistral,mistral-large-latest,200,20\n"
+)
+DAILY = (
+    OVERLAP_HEADER
+    + "2025-03-01T00:00:00Z,2025-03-02T00:00:00Z,mistral,mistral-large-latest,300,30\n"
+)
+
+
+def _mistral_input(db) -> tuple:
+    with open_session(db) as s:
+        return fetch_one(
+            s.con, "SELECT count(*), sum(input_tokens) FROM usage WHERE provider = 'mistral'"
+        )
+
+
+def test_upload_refuses_an_overlap_and_replaces_it_when_asked(fresh_demo):
+    """The refusal names the page's own choice, not a command-line flag; ticking it keeps the
+    daily file's one row for the day in place of the two hourly ones: 1 row, 300 tokens."""
+    at = _open("upload.py")
+    at.file_uploader[0].set_value(("hourly.csv", HOURLY.encode(), "text/csv")).run()
+    next(b for b in at.button if b.label.startswith("Load 1 file(s)")).click().run()
+    assert _mistral_input(fresh_demo) == (2, 300)
+    at.file_uploader[0].set_value(("daily.csv", DAILY.encode(), "text/csv")).run()
+    next(b for b in at.button if b.label.startswith("Load 1 file(s)")).click().run()
+    errors = [e.value for e in at.error]
+    assert any(
+        e.startswith("daily.csv: mistral usage on 2025-03-01 is already stored 1-hour buckets")
+        and "Tick “Replace overlapping days” and load again to keep this file's rows" in e
+        and "--replace-overlap" not in e
+        and e.endswith("nothing was loaded.")
+        for e in errors
+    ), errors
+    assert _mistral_input(fresh_demo) == (2, 300)
+    next(c for c in at.checkbox if c.label == "Replace overlapping days").check().run()
+    next(b for b in at.button if b.label.startswith("Load 1 file(s)")).click().run()
+    assert not at.exception
+    assert "1 new, 0 duplicate, 2 replaced rows from 1 file(s)" in at.success[0].value
+    assert _mistral_input(fresh_demo) == (1, 300)
+
+
 # --- all pages --------------------------------------------------------------------------------
 
 

@@ -94,7 +94,8 @@ def _ingest_progress():
 @click.option(
     "--replace-overlap",
     is_flag=True,
-    help="Where stored usage of a provider-day has another bucket width, keep this upload's.",
+    help="Where this upload counts stored usage again (another bucket width, or another "
+    "account export of the same bill), keep this upload's rows for those days.",
 )
 @db_option
 @pricing_option
@@ -114,8 +115,9 @@ def ingest(
 ) -> None:
     """Load usage exports (files, folders or globs) into the store, as one all-or-nothing upload.
 
-    Usage a provider already has stored at another bucket width (hourly vs daily, per request
-    vs bucketed) is refused, naming the days; --replace-overlap keeps this upload's rows there.
+    Usage already stored at another bucket width (hourly vs daily, per request vs bucketed),
+    or from another account export of the same bill (a FOCUS file over the CUR it came from),
+    is refused, naming the days; --replace-overlap keeps this upload's rows there.
 
     \b
     Example:

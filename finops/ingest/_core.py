@@ -30,6 +30,7 @@ __all__ = [
     "Limits",
     "Sniff",
     "SourceFormat",
+    "account_exports",
     "detect_format",
     "formats",
     "register_format",
@@ -78,6 +79,12 @@ class SourceFormat:
     # stage(con, file, table name) -> rows it passed over (None = 0)
     stage: Callable[[duckdb.DuckDBPyConnection, Path, str], int | None]
     reports_cost_only: bool = False  # a cost data set: stored in reported_costs, never in usage
+    # an account's own export from the provider or the cloud bill (usage API, cost and usage
+    # report, FOCUS), named by its family: it holds all of an account's usage of a day, so
+    # an export of another family for the same provider, account and day is that usage again
+    # (see `_overlap`). One family's formats (a usage API page and the dashboard's CSV of it)
+    # share row keys: they meet as duplicates.
+    account_export: str = ""
 
 
 _FORMATS: list[SourceFormat] = []
@@ -94,6 +101,11 @@ def register_format(fmt: SourceFormat) -> SourceFormat:
 
 def formats() -> list[SourceFormat]:
     return list(_FORMATS)
+
+
+def account_exports() -> dict[str, str]:
+    """Each format that is an account's own export, by name: its family (`account_export`)."""
+    return {f.name: f.account_export for f in _FORMATS if f.account_export}
 
 
 @dataclass

@@ -1,10 +1,23 @@
-"""Overlap at another bucket width: the same usage exported twice, never counted twice.
+"""The same usage exported twice, never counted twice.
 
-Row keys include the period, so an hourly and a daily export of the same day get different
-keys and would both be added. Before a file's rows are merged, its days are compared with
-stored usage of the same provider: where a day is stored only at other bucket widths (per
-request, 1-hour, 1-day buckets), the upload is refused, or with `replace` the stored rows of
-those provider-days make way for the file's.
+Row keys come from each export's own fields, so two exports of the same usage can get
+different keys and would both be added. Before a file's rows are merged they are compared
+with stored usage, in two ways:
+
+- **Another bucket width.** An hourly and a daily export of the same day get different keys.
+  Where a provider-day is stored only at other bucket widths (per request, 1-hour, 1-day
+  buckets), the file is another export of it.
+- **Another account export.** A provider's usage export, the cloud's cost and usage report
+  and a FOCUS export each hold all of an account's usage of a day (the formats marked
+  `account_export`). Where the file is one such export and the same provider, account
+  (`project_id`) and day is stored from another family of them, the file is that usage
+  again: a FOCUS and a CUR export of the same AWS bill, say, both daily, with different keys.
+
+Either way the upload is refused, or with `replace` the stored rows make way for the file's:
+all of the provider-day's for another width, the other export's rows of that account and day
+for another account export. A re-upload of the same format, or of the same family (the OpenAI
+Usage API page and the dashboard's CSV of it), is not an overlap: its keys match and it merges
+as duplicates and replacements.
 """
 
 from __future__ import annotations
@@ -13,6 +26,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 import duckdb
+
+from finops.ingest._core import account_exports
 
 __all__ = ["WIDTH_SQL", "Overlap", "find_overlaps", "overlap_message", "remove_overlaps"]
 
@@ -26,9 +41,29 @@ class Overlap:
     days: list[dt.date]
     stored: list[int]  # bucket widths in seconds, -1 = per request
     incoming: list[int]
+    # another account export: the stored formats, and the (day, account) pairs both hold
+    stored_kinds: tuple[str, ...] = ()
+    incoming_kind: str = ""
+    pairs: tuple[tuple[dt.date, str | None], ...] = ()
 
 
 def find_overlaps(
+    con: duckdb.DuckDBPyConnection,
+    keyed: str,
+    lo: dt.datetime,
+    hi: dt.datetime,
+    kind: str = "",
+) -> list[Overlap]:
+    """What the file's rows (`keyed`, of the format named `kind`) would count again, by
+    provider: days stored only at other bucket widths, then, for an account export, the
+    days and accounts stored from another one."""
+    overlaps = _other_widths(con, keyed, lo, hi)
+    if kind in account_exports():
+        overlaps += _other_exports(con, keyed, lo, hi, kind)
+    return overlaps
+
+
+def _other_widths(
     con: duckdb.DuckDBPyConnection, keyed: str, lo: dt.datetime, hi: dt.datetime
 ) -> list[Overlap]:
     """Provider-days stored only at bucket widths the file does not have, by provider."""
@@ -63,6 +98,49 @@ def find_overlaps(
     ]
 
 
+def _other_exports(
+    con: duckdb.DuckDBPyConnection, keyed: str, lo: dt.datetime, hi: dt.datetime, kind: str
+) -> list[Overlap]:
+    """Provider, account and day stored from another account export, by provider."""
+    family = account_exports()[kind]
+    others = [name for name, other in account_exports().items() if other != family]
+    rows = con.execute(
+        f"""
+        WITH incoming AS (
+            SELECT DISTINCT provider, CAST(period_start AS DATE) AS day, project_id
+            FROM {keyed}
+        ),
+        stored AS (
+            SELECT provider, CAST(period_start AS DATE) AS day, project_id, source_kind
+            FROM usage
+            WHERE period_start BETWEEN $lo AND $hi + INTERVAL 1 DAY
+              AND source_kind IN (SELECT unnest($others))
+            GROUP BY ALL
+        )
+        SELECT
+            i.provider, list(DISTINCT i.day ORDER BY i.day), list(DISTINCT s.source_kind ORDER BY s.source_kind),
+            list(DISTINCT {{'day': i.day, 'account': i.project_id}})
+        FROM incoming AS i JOIN stored AS s
+          ON s.provider = i.provider AND s.day = i.day
+         AND s.project_id IS NOT DISTINCT FROM i.project_id
+        GROUP BY i.provider ORDER BY i.provider
+        """,
+        {"lo": dt.datetime.combine(lo.date(), dt.time()), "hi": hi, "others": others},
+    ).fetchall()
+    return [
+        Overlap(
+            provider,
+            days,
+            [],
+            [],
+            stored_kinds=tuple(kinds),
+            incoming_kind=kind,
+            pairs=tuple(sorted(((p["day"], p["account"]) for p in pairs), key=str)),
+        )
+        for provider, days, kinds, pairs in rows
+    ]
+
+
 def _width(seconds: int) -> str:
     if seconds < 0:
         return "per request"
@@ -78,6 +156,19 @@ def overlap_message(overlap: Overlap) -> str:
     shown = ", ".join(d.isoformat() for d in days[:3])
     if len(days) > 3:
         shown += f" … {days[-1].isoformat()} ({len(days)} days)"
+    if overlap.stored_kinds:
+        accounts = sorted({a for _, a in overlap.pairs if a is not None})
+        of = ""
+        if accounts:
+            of = f" of account{'s' if len(accounts) > 1 else ''} {', '.join(accounts[:3])}"
+            of += f" and {len(accounts) - 3:,} more" if len(accounts) > 3 else ""
+        return (
+            f"{overlap.provider} usage{of} on {shown} is already stored from "
+            f"{' and '.join(overlap.stored_kinds)} exports, and this file is a "
+            f"{overlap.incoming_kind} export of it: adding it would count that usage twice. "
+            "Ingest again with --replace-overlap to keep this file's rows for those days, or "
+            "leave the file out"
+        )
     return (
         f"{overlap.provider} usage on {shown} is already stored "
         f"{' and '.join(_width(w) for w in overlap.stored)}, and this file has it "
@@ -91,6 +182,9 @@ def remove_overlaps(con: duckdb.DuckDBPyConnection, overlaps: list[Overlap]) -> 
     """Delete stored usage of the overlapping provider-days; the rows removed."""
     removed = 0
     for overlap in overlaps:
+        if overlap.stored_kinds:
+            removed += _remove_exports(con, overlap)
+            continue
         params = {"provider": overlap.provider, "days": overlap.days}
         # DuckDB's DELETE answers with the number of rows it removed
         removed += con.execute(
@@ -99,3 +193,24 @@ def remove_overlaps(con: duckdb.DuckDBPyConnection, overlaps: list[Overlap]) -> 
             params,
         ).fetchall()[0][0]
     return removed
+
+
+def _remove_exports(con: duckdb.DuckDBPyConnection, overlap: Overlap) -> int:
+    """Delete the other account exports' rows of the overlapping accounts and days."""
+    return con.execute(
+        """
+        DELETE FROM usage WHERE rowid IN (
+            SELECT u.rowid FROM usage AS u
+            JOIN (SELECT unnest($days) AS day, unnest($accounts) AS account) AS o
+              ON CAST(u.period_start AS DATE) = o.day
+             AND u.project_id IS NOT DISTINCT FROM o.account
+            WHERE u.provider = $provider AND u.source_kind IN (SELECT unnest($kinds))
+        )
+        """,
+        {
+            "provider": overlap.provider,
+            "days": [day for day, _ in overlap.pairs],
+            "accounts": [account for _, account in overlap.pairs],
+            "kinds": list(overlap.stored_kinds),
+        },
+    ).fetchall()[0][0]

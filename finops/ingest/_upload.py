@@ -28,6 +28,7 @@ from finops.ingest._core import (
     IngestReport,
     Progress,
     SourceFormat,
+    account_exports,
     detect_format,
     duckdb_error,
 )
@@ -84,7 +85,7 @@ def _merge(
     if not span[0]:
         return report
     if target == "usage":
-        overlaps = find_overlaps(con, keyed, span[1], span[2])
+        overlaps = find_overlaps(con, keyed, span[1], span[2], source_kind)
         if overlaps and not replace_overlap:
             raise IngestError(file, overlap_message(overlaps[0]))
         report.rows_replaced += remove_overlaps(con, overlaps)
@@ -163,7 +164,12 @@ def _merge_together(
             f"SELECT count(*) FROM (SELECT provider, CAST(period_start AS DATE) FROM {prepared} "
             f"GROUP BY ALL HAVING count(DISTINCT {WIDTH_SQL}) > 1)"
         ).fetchall()[0][0]
-        if mixed or find_overlaps(con, prepared, lo, hi):
+        kinds = {fmt.name for _, fmt in plans}
+        # two account exports in one upload may hold the same usage: file by file, the
+        # second meets the first
+        if len(kinds) > 1 and kinds & account_exports().keys():
+            return None
+        if mixed or find_overlaps(con, prepared, lo, hi, min(kinds)):
             return None
     label = f"{len(plans):,} small files"
     with _watched(con, progress, label, "merging"):

@@ -353,6 +353,7 @@ ANTHROPIC_USAGE = register_format(
         description="Anthropic Admin API usage report (JSON)",
         detect=_detect_usage,
         stage=_stage_usage,
+        account_export="anthropic-usage",
     )
 )
 ANTHROPIC_USAGE_CSV = register_format(
@@ -361,6 +362,7 @@ ANTHROPIC_USAGE_CSV = register_format(
         description="Anthropic Console usage export (CSV)",
         detect=_detect_usage_csv,
         stage=_stage_usage_csv,
+        account_export="anthropic-usage",
     )
 )
 ANTHROPIC_COSTS = register_format(

@@ -219,5 +219,6 @@ AZURE = register_format(
         description="Azure cost details export, EA or MCA (CSV)",
         detect=_detect,
         stage=_stage,
+        account_export="azure-cost",
     )
 )

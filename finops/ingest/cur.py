@@ -183,5 +183,6 @@ CUR = register_format(
         description="AWS Cost and Usage Report 2.0, Bedrock line items (CSV or Parquet)",
         detect=_detect,
         stage=_stage,
+        account_export="aws-cur",
     )
 )

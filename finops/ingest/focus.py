@@ -238,5 +238,6 @@ FOCUS = register_format(
         description="FOCUS 1.0–1.3 cost and usage (CSV)",
         detect=_detect,
         stage=_stage,
+        account_export="focus",
     )
 )

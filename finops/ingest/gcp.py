@@ -228,6 +228,7 @@ GCP_BILLING = register_format(
         description="Google Cloud billing export (JSON lines)",
         detect=_detect_json,
         stage=_stage_json,
+        account_export="gcp-billing",
     )
 )
 GCP_BILLING_CSV = register_format(
@@ -236,5 +237,6 @@ GCP_BILLING_CSV = register_format(
         description="Google Cloud billing export (CSV)",
         detect=_detect_csv,
         stage=_stage_csv,
+        account_export="gcp-billing",
     )
 )

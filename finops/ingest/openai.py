@@ -337,6 +337,7 @@ OPENAI_USAGE = register_format(
         description="OpenAI Usage API page (JSON)",
         detect=_detect_usage,
         stage=_stage_usage,
+        account_export="openai-usage",
     )
 )
 OPENAI_USAGE_CSV = register_format(
@@ -345,6 +346,7 @@ OPENAI_USAGE_CSV = register_format(
         description="OpenAI dashboard usage export (CSV)",
         detect=_detect_usage_csv,
         stage=_stage_usage_csv,
+        account_export="openai-usage",
     )
 )
 OPENAI_COSTS = register_format(

@@ -80,15 +80,31 @@ def save_uploads(files: list[tuple[str, bytes]], folder: Path) -> list[Path]:
     return paths
 
 
-def describe_error(exc: IngestError, names: dict[str, str] | None = None) -> str:
-    """The ingest error with the uploaded file name in place of the temporary path."""
+# what the overlap refusal tells a command-line user, and what the Upload page says instead
+_REPLACE_FLAG = "Ingest again with --replace-overlap"
+REPLACE_CHOICE = "Tick “Replace overlapping days” and load again"
+
+
+def describe_error(
+    exc: IngestError, names: dict[str, str] | None = None, *, replace_hint: str | None = None
+) -> str:
+    """The ingest error with the uploaded file name in place of the temporary path; with
+    `replace_hint`, an overlap refusal names that way to replace instead of the flag.
+
+    >>> exc = IngestError("/tmp/x/a.csv", "counted twice. Ingest again with --replace-overlap to keep")
+    >>> describe_error(exc, replace_hint="Load again replacing")
+    'a.csv: counted twice. Load again replacing to keep'
+    """
     file = (names or {}).get(exc.file) or Path(exc.file).name
     where = file
     if exc.row is not None:
         where += f", row {exc.row}"
     if exc.field is not None:
         where += f", field {exc.field}"
-    return f"{where}: {exc.problem}"
+    problem = exc.problem
+    if replace_hint:
+        problem = problem.replace(_REPLACE_FLAG, replace_hint)
+    return f"{where}: {problem}"
 
 
 def _columns(session: Session, table: str) -> set[str]:
@@ -134,13 +150,21 @@ def preview_file(path: Path, catalog: Catalog, *, name: str | None = None) -> Fi
 
 
 def load_files(
-    session: Session, paths: list[Path], *, progress: Progress | None = None
+    session: Session,
+    paths: list[Path],
+    *,
+    progress: Progress | None = None,
+    replace_overlap: bool = False,
 ) -> UploadReport:
     """Load the files into the store as ONE upload (all rows of all files, or none).
 
-    `progress(file, step, percent)` hears every file's ingest steps.
+    `progress(file, step, percent)` hears every file's ingest steps. Usage the files would
+    count again (another bucket width, another account export) is refused, or with
+    `replace_overlap` the stored rows of those days make way for the files'.
     """
-    return ingest(session, [str(p) for p in paths], progress=progress)
+    return ingest(
+        session, [str(p) for p in paths], progress=progress, replace_overlap=replace_overlap
+    )
 
 
 def overall_fraction(order: dict[str, int], file: str, step: str, percent: float) -> float:

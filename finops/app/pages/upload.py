@@ -98,6 +98,14 @@ if bad:
     st.stop()
 
 rows = sum(p.rows for p in previews)
+replace = st.checkbox(
+    "Replace overlapping days",
+    help=(
+        "Where these files hold usage already stored another way (an hourly export over a "
+        "daily one, a FOCUS file over the CUR of the same bill), keep these files' rows for "
+        "those days. Unticked, such an upload is refused and nothing is written."
+    ),
+)
 if st.button(f"Load {len(previews)} file(s), {rows:,} rows, into the store", type="primary"):
     progress = st.progress(0.0, text="Saving files…")
     with tempfile.TemporaryDirectory(prefix="finops-upload-") as tmp:
@@ -116,10 +124,11 @@ if st.button(f"Load {len(previews)} file(s), {rows:,} rows, into the store", typ
 
         try:
             with ui.session() as s:
-                report = upload.load_files(s, paths, progress=on_progress)
+                report = upload.load_files(s, paths, progress=on_progress, replace_overlap=replace)
         except IngestError as exc:
             progress.empty()
-            st.error(f"{upload.describe_error(exc, names)} — nothing was loaded.", icon="🚫")
+            problem = upload.describe_error(exc, names, replace_hint=upload.REPLACE_CHOICE)
+            st.error(f"{problem} — nothing was loaded.", icon="🚫")
             st.stop()
         except StoreError as exc:
             progress.empty()
