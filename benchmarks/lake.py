@@ -93,6 +93,11 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=2_000_000)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/finops-bench-lake"))
     parser.add_argument("--master", default="local[2]")
+    parser.add_argument(
+        "--no-spark-spend",
+        action="store_true",
+        help="skip `export parquet` and `spend --engine spark` (at 100M rows they add ~30 min)",
+    )
     args = parser.parse_args()
     work = args.workdir / f"{args.rows}"
     work.mkdir(parents=True, exist_ok=True)
@@ -107,12 +112,17 @@ def main() -> None:
     steps = [
         timed("duckdb ingest", ["ingest", str(flat)], env),
         timed("duckdb spend", ["spend", "--by", "day,team", "--format", "json"], env),
-        timed("export parquet", ["export", "parquet", "--out", str(export)], env),
-        timed(
-            "spark spend",
-            ["spend", "--engine", "spark", "--data", str(export), "--by", "day,team"],
-            env,
-        ),
+    ]
+    if not args.no_spark_spend:
+        steps += [
+            timed("export parquet", ["export", "parquet", "--out", str(export)], env),
+            timed(
+                "spark spend",
+                ["spend", "--engine", "spark", "--data", str(export), "--by", "day,team"],
+                env,
+            ),
+        ]
+    steps += [
         timed("lake run", ["lake", "run", "--usage", str(lake), "--out", str(out)], env),
         timed("lake rerun", ["lake", "run", "--usage", str(lake), "--out", str(out)], env),
     ]
@@ -140,7 +150,8 @@ def write(args, steps: list[dict], total: Decimal, groups: int) -> None:
         f"## {args.rows:,} request rows, {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         "",
         (
-            f"`python benchmarks/lake.py --rows {args.rows}` — Spark master `{args.master}`, "
+            f"`python benchmarks/lake.py --rows {args.rows}"
+            f"{' --no-spark-spend' if args.no_spark_spend else ''}` — Spark master `{args.master}`, "
             f"{os.cpu_count()} CPUs, Python {platform.python_version()}, load average at the "
             f"end {load[0]:.1f} (a shared machine: other sessions were running)."
         ),
