@@ -127,9 +127,11 @@ def test_a_spike_on_the_last_day_fires_as_an_anomaly(db, pricing_dir, tmp_path):
     assert [(a.kind, a.scope, a.amount_usd) for a in fired] == [
         ("anomaly", "team ads", Decimal("9.00"))
     ]
+    # the same 1,000 requests with three times the tokens: in the one volume convention
+    # (priced tokens at the baseline's price per token) that is all volume
     assert fired[0].message.startswith(
-        "team ads: spend spike on 2025-06-19: $13.50 against $4.50 expected (+$9.00: volume $0.00, "
-        "price $9.00, mix $0.00)"
+        "team ads: spend spike on 2025-06-19: $13.50 against $4.50 expected (+$9.00: volume $9.00, "
+        "price $0.00, mix $0.00)"
     )
 
 

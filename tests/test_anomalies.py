@@ -71,7 +71,7 @@ def test_a_3x_spike_is_found_with_its_exact_dollar_impact(db, pricing_dir, tmp_p
         Decimal("0.00"),
         Decimal("0.00"),
     )
-    assert f["volume_unit"] == "requests"
+    # the volume convention is priced tokens (as in the review): 3× tokens at the same prices
     assert "3.0× the Wednesday expectation" in f["detail"]
     assert "same as model small" in f["detail"] and "same as api_key key-ads" in f["detail"]
 
@@ -150,7 +150,17 @@ def test_unit_cost_drift_prompt_bloat_and_lost_cache_hits(db, pricing_dir, tmp_p
     bloat = by[("search", "prompt_tokens_per_request")]
     assert (bloat["expected"], bloat["actual"]) == (pytest.approx(1000), pytest.approx(1500))
     assert bloat["impact_usd"] == Decimal("0.53")  # 7 × 0.075 = 0.525, to the cent (half up)
-    assert bloat["volume_usd"] == Decimal("0.00") and bloat["mix_usd"] == Decimal("0.00")
+    # in the one volume convention (priced tokens at the baseline's price per token, $0.27
+    # for 1.2M tokens) bloat is volume: 7 days × 1.7M tokens = 11.9M at $0.000225 = $2.6775
+    # against the expected 7 × $0.27 = $1.89, +$0.79; the window's price per token fell, as
+    # the added tokens are cheap input: $2.415 − $2.6775 = −$0.26; one component, no mix
+    assert (bloat["volume_usd"], bloat["price_usd"], bloat["mix_usd"]) == (
+        Decimal("0.79"),
+        Decimal("-0.26"),
+        Decimal("0.00"),
+    )
+    # lost cache hits: the same 1.2M tokens a day at a dearer mix of them, all price
+    assert (hit["volume_usd"], hit["mix_usd"]) == (Decimal("0.00"), Decimal("0.00"))
     assert found.filter(pl.col("check") == "spike").is_empty()
 
 
@@ -215,17 +225,15 @@ def test_price_volume_mix_adds_up_exactly():
         {
             **keys,
             "cost_usd": [Decimal(10), Decimal(40)],
-            "requests": [100, 100],
-            "tokens": [1, 1],
+            "priced_tokens": [100, 100],
         }
     )
-    # twice the requests, shifted to the dear model, whose unit cost also rose by 10%
+    # twice the tokens, shifted to the dear model, whose price per token also rose by 10%
     actual = pl.DataFrame(
         {
             **keys,
             "cost_usd": [Decimal(10), Decimal(132)],
-            "requests": [100, 300],
-            "tokens": [1, 1],
+            "priced_tokens": [100, 300],
         }
     )
     split = decompose_change(actual, base, Decimal(50))

@@ -15,13 +15,14 @@ Four checks, each judged against the scope's own history (never a flat threshold
 * **deprecation** — usage of a model whose catalog `deprecated_on` has passed or is near.
 
 Each finding carries expected vs actual, a dollar impact and the driver of the change split
-into volume, price (unit cost per request, or per token where a source has no request
-counts) and mix (which models, tiers and keys carried the volume):
+into volume, price and mix in the review's one convention (:mod:`finops.analysis.pvm`):
+volume is priced tokens Q, p_i a component's cost per token, m_i its share of the tokens:
 
     volume = Q × p̄_base − expected      price = Σ q_i × (p_i − p_i,base)
-    mix    = Q × Σ (m_i − m_i,base) × p_i,base                  volume + price + mix = impact
+    mix    = Q × Σ (m_i − m_i,base) × p_i,base      volume + price + mix = actual − expected
 
-so the three parts always add up to the impact, to the cent.
+so the three parts always add up to a spike's impact, to the cent. A drift's impact is what
+the unit cost added over its window (:func:`_unit_cost_effect`).
 
 Example:
     >>> import datetime as dt
@@ -49,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from finops.analysis.pvm import price_volume_mix, priced_tokens
 from finops.analysis.seasonal import exceeds, predict
 
 if TYPE_CHECKING:
@@ -91,7 +93,6 @@ FINDING_SCHEMA: dict[str, pl.DataType] = {
     "volume_usd": _MONEY,
     "price_usd": _MONEY,
     "mix_usd": _MONEY,
-    "volume_unit": pl.Utf8(),
     "detail": pl.Utf8(),
 }
 _CENT = Decimal("0.01")
@@ -180,8 +181,11 @@ def _prepare(daily: pl.DataFrame) -> pl.DataFrame:
     if missing:
         msg = f"daily frame lacks column(s) {missing}: build it with daily_components()"
         raise ValueError(msg)
+    if "unpriced_tokens" not in daily.columns:
+        daily = daily.with_columns(pl.lit(0).alias("unpriced_tokens"))
     return (
         daily.with_columns(
+            pl.col("unpriced_tokens").fill_null(0).cast(pl.Int64),
             pl.col("cost_usd").fill_null(Decimal(0)).cast(pl.Decimal(38, 12)),
             pl.col("cost_usd").cast(pl.Float64).fill_null(0.0).alias("cost"),
             *[pl.col(c).fill_null(0).cast(pl.Int64) for c in _MEASURES if c != "cost_usd"],
@@ -191,7 +195,10 @@ def _prepare(daily: pl.DataFrame) -> pl.DataFrame:
                 pl.col("input_tokens") + pl.col("cache_read_tokens") + pl.col("cache_write_tokens")
             ).alias("prompt_tokens"),
         )
-        .with_columns((pl.col("prompt_tokens") + pl.col("output_tokens")).alias("tokens"))
+        .with_columns(
+            (pl.col("prompt_tokens") + pl.col("output_tokens")).alias("tokens"),
+            priced_tokens().alias("priced_tokens"),
+        )
     )
 
 
@@ -203,61 +210,76 @@ def decompose_change(
 ) -> dict[str, Any]:
     """Split `actual cost − expected_usd` into volume, price and mix effects (exact, cents).
 
-    `actual` and `baseline` hold components (any key columns) with `cost_usd`, `requests` and
-    `tokens`; the baseline gives the mix shares and unit costs the actual is compared with.
-    Volume is counted in requests when every costed component reports them, else in tokens.
-    New components (no baseline) count as mix; vanished ones take their share out of mix.
+    `actual` and `baseline` hold components (any key columns) with `cost_usd` and
+    `priced_tokens`. The split is the review's price-volume-mix (:mod:`finops.analysis.pvm`,
+    the one convention: volume in priced tokens, at the baseline's prices per token), with
+    the expectation in place of the baseline's cost: price and mix are the components' own
+    effects, and volume is the rest, so the three add up to the impact to the cent.
     """
     keys = [c for c in actual.columns if c in COMPONENT_KEYS]
-    cols = ["cost_usd", "requests", "tokens"]
-    a = actual.group_by(keys).agg(pl.col(cols).sum()) if keys else actual.select(pl.col(cols).sum())
-    b = (
-        baseline.group_by(keys).agg(pl.col(cols).sum())
-        if keys
-        else baseline.select(pl.col(cols).sum())
-    )
-    costed = pl.concat([a.select("cost_usd", "requests"), b.select("cost_usd", "requests")])
-    uses_requests = costed.filter(
-        (pl.col("cost_usd") > 0) & (pl.col("requests") <= 0)
-    ).is_empty() and bool(costed["requests"].sum() > 0)
-    unit = "requests" if uses_requests else "tokens"
-    joined = (
-        a.join(b, on=keys, how="full", suffix="_base", coalesce=True)
-        if keys
-        else pl.concat([a, b.rename({c: f"{c}_base" for c in cols})], how="horizontal")
-    )
-    zero = Decimal(0)
-    rows = [
-        (
-            Decimal(r["cost_usd"] or 0),
-            Decimal(int(r[unit] or 0)),
-            Decimal(r["cost_usd_base"] or 0),
-            Decimal(int(r[f"{unit}_base"] or 0)),
+    cols = ["cost_usd", "priced_tokens"]
+
+    def summed(frame: pl.DataFrame) -> pl.DataFrame:
+        out = frame.group_by(keys).agg(pl.col(cols).sum()) if keys else frame.select(cols).sum()
+        return out.with_columns(pl.col("cost_usd").fill_null(Decimal(0)))
+
+    if keys:
+        cells = summed(baseline).join(
+            summed(actual), on=keys, how="full", coalesce=True, suffix="_now", nulls_equal=True
         )
-        for r in joined.iter_rows(named=True)
-    ]
-    # exact in Decimal: price = Σ c − Σ q·p_base, mix = Σ q·p_base − Q·(C_base / Q_base)
-    at_base = zero
-    for c, q, cb, qb in rows:
-        if qb > 0:
-            at_base += q * cb / qb
-        else:  # a new component is priced at its own unit cost: all of it is mix
-            at_base += c
-    total_q = sum((q for _, q, _, _ in rows), zero)
-    total_qb = sum((qb for _, _, _, qb in rows), zero)
-    total_cb = sum((cb for _, _, cb, qb in rows if qb > 0), zero)
-    actual_usd = sum((c for c, _, _, _ in rows), zero)
-    price = actual_usd - at_base
-    mix = at_base - total_q * total_cb / total_qb if total_qb > 0 else zero
+    else:
+        now = summed(actual).rename({c: f"{c}_now" for c in cols})
+        cells = pl.concat([summed(baseline), now], how="horizontal")
+    effects = price_volume_mix(
+        cells.select(
+            *keys,
+            pl.col("cost_usd").alias("base_usd"),
+            pl.col("cost_usd_now").alias("current_usd"),
+            pl.col("priced_tokens").fill_null(0).alias("base_tokens"),
+            pl.col("priced_tokens_now").fill_null(0).alias("current_tokens"),
+        ),
+        keys=keys,
+    )
+    actual_usd = sum((Decimal(c) for c in effects["current_usd"] if c is not None), Decimal(0))
     impact = _cents(actual_usd - expected_usd)
-    price_usd, mix_usd = _cents(price), _cents(mix)
+    price_usd = _cents(sum(effects["price_usd"], Decimal(0)))
+    mix_usd = _cents(sum(effects["mix_usd"], Decimal(0)))
     return {
         "impact_usd": impact,
         "volume_usd": impact - price_usd - mix_usd,
         "price_usd": price_usd,
         "mix_usd": mix_usd,
-        "volume_unit": unit,
     }
+
+
+def _unit_cost_effect(actual: pl.DataFrame, baseline: pl.DataFrame) -> Decimal:
+    """What a drift cost: the window's cost above its requests at the baseline's cost per
+    request, component by component (per priced token where a component has no requests);
+    a component new in the window has no baseline unit cost and no effect. In cents.
+
+    This is the drift's own measure: prompt bloat raises the cost of a request, though in
+    the volume convention of the split it is more tokens (volume) at the same prices.
+    """
+    keys = [c for c in actual.columns if c in COMPONENT_KEYS]
+    cols = ["cost_usd", "requests", "priced_tokens"]
+    a = actual.group_by(keys).agg(pl.col(cols).sum()) if keys else actual.select(cols).sum()
+    b = baseline.group_by(keys).agg(pl.col(cols).sum()) if keys else baseline.select(cols).sum()
+    joined = (
+        a.join(b, on=keys, how="left", suffix="_base", nulls_equal=True)
+        if keys
+        else pl.concat([a, b.rename({c: f"{c}_base" for c in cols})], how="horizontal")
+    )
+    effect = Decimal(0)
+    for r in joined.iter_rows(named=True):
+        unit = "requests" if (r["requests"] or 0) > 0 and (r["requests_base"] or 0) > 0 else None
+        unit = unit or ("priced_tokens" if (r["priced_tokens_base"] or 0) > 0 else None)
+        if unit is None:
+            continue
+        base_cost = Decimal(r["cost_usd_base"] or 0)
+        effect += Decimal(r["cost_usd"] or 0) - int(r[unit] or 0) * base_cost / int(
+            r[f"{unit}_base"]
+        )
+    return _cents(effect)
 
 
 def _cents(value: Decimal | float) -> Decimal:
@@ -385,8 +407,9 @@ def _spikes(
         else:
             vol_ratio = volume[r, t] / volume_pred.expected[r, t]
             detail = (
-                f"{ratio:.1f}× the {day:%A} expectation; volume {vol_ratio:.1f}× its "
-                f"expectation (noise σ {volume_sigma:.0%}) while unit costs vary more"
+                f"{ratio:.1f}× the {day:%A} expectation; at constant unit costs "
+                f"{vol_ratio:.1f}× its expectation (noise σ {volume_sigma:.0%}), while unit "
+                "costs vary more"
             )
         findings.append(
             {
@@ -508,9 +531,10 @@ def _drift(
         bas = scoped.filter(pl.col("day") < recent_from)
         scale = Decimal(cfg.drift_window_days) / Decimal(cfg.drift_baseline_days)
         expected_usd = _cents(Decimal(bas["cost_usd"].sum() or 0) * scale)
-        split = decompose_change(act, bas, expected_usd)
-        if split["price_usd"] < cfg.min_impact_usd:
+        effect = _unit_cost_effect(act, bas)
+        if effect < cfg.min_impact_usd:
             continue
+        split = decompose_change(act, bas, expected_usd)
         direction = "up" if actual_value > expected_value else "down"
         findings.append(
             {
@@ -524,7 +548,7 @@ def _drift(
                 "actual": actual_value,
                 "bound": bound,
                 **split,
-                "impact_usd": split["price_usd"],
+                "impact_usd": effect,
                 "detail": (
                     f"{metric.label} {direction} {_change(actual_value, expected_value)} "
                     f"({recent_from:%b %d}–{today:%b %d} vs the {cfg.drift_baseline_days} days "
@@ -619,7 +643,6 @@ def _new_models(
                     "volume_usd": None,
                     "price_usd": None,
                     "mix_usd": _cents(cost_since) if scope == "team" else None,
-                    "volume_unit": None,
                     "detail": (
                         f"first use {'anywhere' if scope == 'model' else 'by this team'}"
                         f"{' (teams: ' + ', '.join(teams) + ')' if scope == 'model' else ''}; "
@@ -669,7 +692,6 @@ def _deprecations(
                 "volume_usd": None,
                 "price_usd": None,
                 "mix_usd": None,
-                "volume_unit": None,
                 "detail": (
                     f"{when}{successor}; used by {teams}, last on {row['last']}; "
                     "impact is the last 30 days' spend on it"

@@ -46,11 +46,32 @@ import polars as pl
 
 from finops.core.format import allocate_cents
 
-__all__ = ["EFFECTS", "allocate_cents", "effects_in_cents", "price_volume_mix", "summarize_effects"]
+__all__ = [
+    "EFFECTS",
+    "allocate_cents",
+    "effects_in_cents",
+    "price_volume_mix",
+    "priced_tokens",
+    "summarize_effects",
+]
 
 EFFECTS = ("volume_usd", "mix_usd", "price_usd")
 _PLACES = Decimal("0.000000000001")
 _MONEY = pl.Decimal(38, 12)
+
+
+def priced_tokens() -> pl.Expr:
+    """The volume of every price-volume-mix split (the review's, the anomalies'): priced
+    tokens, i.e. input, cache read, cache write and output tokens less those of rows the
+    catalog could not price, of a `costing.spend` frame (`unpriced_tokens` may be absent).
+    """
+    tokens = (
+        pl.col("input_tokens")
+        + pl.col("cache_read_tokens")
+        + pl.col("cache_write_tokens")
+        + pl.col("output_tokens")
+    )
+    return (tokens - pl.col("unpriced_tokens").fill_null(0)).clip(lower_bound=0)
 
 
 def _dec(value) -> Decimal:

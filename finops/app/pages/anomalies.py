@@ -38,7 +38,9 @@ c3.metric(
 )
 st.caption(
     f"{first} to {last}; {flt.describe()}. Every check judges a team, model or API key against its "
-    "own weekly-seasonal history; impact = actual − expected = volume + price + mix."
+    "own weekly-seasonal history. A spike's impact is actual − expected = volume + mix + price; "
+    "a drift's is what the dearer unit cost added over its window, beside the split of that "
+    "window's change. Volume is priced tokens at the baseline's prices, as in the review."
 )
 if found.is_empty():
     st.success("No anomalies in these days.")

@@ -30,6 +30,7 @@ from finops.analysis.pvm import (
     allocate_cents,
     effects_in_cents,
     price_volume_mix,
+    priced_tokens,
     summarize_effects,
 )
 from finops.analysis.simulate import load_evals
@@ -254,7 +255,7 @@ def _cells(frame: pl.DataFrame) -> pl.DataFrame:
     return summed.select(
         *_CELL,
         pl.col("cost_usd").fill_null(Decimal(0)).alias("cost_usd"),
-        (tokens_expr() - pl.col("unpriced_tokens")).clip(lower_bound=0).alias("tokens"),
+        priced_tokens().alias("tokens"),
     )
 
 
