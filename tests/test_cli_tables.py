@@ -17,8 +17,8 @@ COMMANDS = [
     ["budgets"],
     ["alerts"],
     ["anomalies", "--days", "14"],
-    ["forecast", "--by", "team", "--horizon", "7"],
-    ["forecast", "--by", "team", "--horizon", "40", "--period", "month"],
+    ["forecast", "--by", "team", "--horizon", "7", "--period", "day"],
+    ["forecast", "--by", "team", "--horizon", "40"],
     ["unpriced"],
     ["pricing", "list"],
 ]

@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 import polars as pl
 
-from finops.analysis.forecast.api import forecast_series
 from finops.analysis.forecast.spend import backtest_spend, forecast_spend
 from finops.analysis.forecast.state import save_forecast
 from finops.cli.group import main
@@ -20,7 +19,6 @@ from finops.cli.options import (
     reading_session,
     teams_option,
 )
-from finops.views.plans import planned_outlook
 
 
 def _levels(text: str) -> tuple[int, ...]:
@@ -57,9 +55,9 @@ def _levels(text: str) -> tuple[int, ...]:
 @click.option(
     "--period",
     type=click.Choice(["day", "month"]),
-    default="day",
-    show_default=True,
-    help="Rows per day, or per calendar month (the forecast days in it summed).",
+    default=None,
+    help="Rows per day, or per calendar month (the forecast days in it summed). Default: "
+    "month for a table with --by (one row per key and month, not 92 per key), else day.",
 )
 @format_option("table", "csv", "json")
 @db_option
@@ -71,7 +69,7 @@ def forecast_command(
     horizon: int | None,
     levels: str,
     plan_file: Path | None,
-    period: str,
+    period: str | None,
     fmt: str,
     db: Path,
     pricing,
@@ -84,7 +82,8 @@ def forecast_command(
     same total whichever --by. Columns: day, the --by key, mean, lo/hi per level, method,
     tokens_mean, price_factor. With --period month: month, the key, days forecast in it,
     mean and lo/hi summed over those days (summed daily bounds: a cautious, wider interval
-    than the month's own).
+    than the month's own). A table --by provider, team or model shows months unless --period
+    day asks for days; CSV and JSON have days unless --period month.
 
     With --plan, the total forecast by month "as is" beside "as planned": each plan's
     simulated saving per month (finops simulate, at the prices in force on its start day)
@@ -92,9 +91,9 @@ def forecast_command(
 
     \b
     Examples:
+      finops forecast --by team
       finops forecast --by team --format csv
       finops forecast --plan plans.yaml
-      finops forecast --by team --period month
     """
 
     if plan_file is not None and by != "total":
@@ -106,12 +105,17 @@ def forecast_command(
     save_forecast(db, result.store)
     if plan_file is not None:
         return
+    chosen = period
+    if period is None:
+        period = "month" if fmt == "table" and by != "total" else "day"
     if period == "month":
         emit(
             result.by_month(),
             fmt,
             title=f"Spend forecast by month and {by} from {result.as_of} (USD)",
         )
+        if chosen is None:
+            click.echo("Day by day: --period day; every column: --format csv.")
         return
     emit(result.forecast, fmt, title=f"Spend forecast by {by} from {result.as_of} (USD per day)")
     if result.store.change and fmt == "table":
@@ -120,6 +124,7 @@ def forecast_command(
 
 def _emit_planned(session, result, plan_file: Path, fmt: str) -> None:
     """The --plan view: planned migrations (finops.analysis.simulate.plans) by month."""
+    from finops.views.plans import planned_outlook  # the simulator, only with --plan
 
     frame = planned_outlook(session, plan_file, forecast=result)
     emit(frame, fmt, title=f"Spend forecast from {result.as_of}: as is and as planned (USD)")
@@ -166,6 +171,8 @@ def forecast_series_command(
             f"{input_path}, row {row}: field {date_col if days[row - 1] is None else value_col} "
             "is not a date (YYYY-MM-DD) or not a number"
         )
+    from finops.analysis.forecast.api import forecast_series  # the engine, only here
+
     result = forecast_series(
         frame[value_col].cast(pl.Float64).to_list(),
         days=days.to_list(),

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from finops.analysis.forecast.api import backtest_series
 from finops.analysis.forecast.state import (
     INTERVALS,
     NO_USAGE,
@@ -119,6 +118,8 @@ def backtest_spend(
     session: Session, *, by: str = "total", horizon: int = 28, levels: tuple[int, ...] = (80, 95)
 ) -> pl.DataFrame:
     """Rolling-origin accuracy of each series' daily dollar forecast (constant prices)."""
+    from finops.analysis.forecast.api import backtest_series  # the engine, only when needed
+
     if by not in BY_KEYS:
         msg = f"cannot backtest by {by!r}; choose from {', '.join(BY_KEYS)}"
         raise ValueError(msg)

@@ -38,7 +38,6 @@ from typing import Any
 
 import polars as pl
 
-from finops.analysis.forecast.api import forecast_hierarchy
 from finops.core.format import allocate_cents, signed_usd
 from finops.core.months import month_end
 from finops.core.store import StoreError, read_sql
@@ -447,6 +446,10 @@ def forecast_history(session: Session, as_of: dt.date) -> pl.DataFrame:
 
 
 def _compute(session: Session, as_of: dt.date, state_key: str) -> StoreForecast:
+    # the forecasting engine (scipy, statsmodels) is imported only when a forecast is made:
+    # a reader of the cached forecast starts without it
+    from finops.analysis.forecast.api import forecast_hierarchy
+
     history = forecast_history(session, as_of)
     horizon = HORIZON_DAYS
     base = forecast_hierarchy(
