@@ -4,6 +4,7 @@ import os
 import shutil
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from finops.session.session import open_session
@@ -35,6 +36,15 @@ def loaded(db: Path, pricing_dir: Path):
 
         ingest(s, [HAND_PRICED])
     return db, pricing_dir
+
+
+def query_store(db: Path, sql: str) -> list[tuple]:
+    """The rows of one query on a store file, opened read-only and closed again."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
 
 
 # With FINOPS_NO_SKIPS=1 (`make test`, and so CI) a skipped test is a failure: a browser,

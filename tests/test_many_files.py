@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from conftest import query_store
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -98,14 +99,11 @@ def _counts(report) -> list[tuple[str, int, int, int, int]]:
 
 
 def _stored(db: Path) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(
-            "SELECT request_id, input_tokens, output_tokens, source_file, ingest_id FROM usage "
-            "ORDER BY request_id, period_start"
-        ).fetchall()
-    finally:
-        con.close()
+    return query_store(
+        db,
+        "SELECT request_id, input_tokens, output_tokens, source_file, ingest_id FROM usage "
+        "ORDER BY request_id, period_start",
+    )
 
 
 def test_an_upload_of_small_files_keeps_each_files_report_and_refusals(db, pricing_dir, tmp_path):

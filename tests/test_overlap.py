@@ -6,6 +6,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 from click.testing import CliRunner
+from conftest import query_store
 
 from finops.cli import main
 
@@ -177,14 +178,11 @@ def bill(tmp_path):
 
 
 def _by_kind(db) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(
-            "SELECT source_kind, CAST(period_start AS DATE)::VARCHAR, project_id, "
-            "sum(input_tokens), sum(output_tokens) FROM usage GROUP BY ALL ORDER BY ALL"
-        ).fetchall()
-    finally:
-        con.close()
+    return query_store(
+        db,
+        "SELECT source_kind, CAST(period_start AS DATE)::VARCHAR, project_id, "
+        "sum(input_tokens), sum(output_tokens) FROM usage GROUP BY ALL ORDER BY ALL",
+    )
 
 
 CUR_ROWS = [
