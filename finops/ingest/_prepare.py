@@ -143,6 +143,15 @@ _FORMULA = "'" + FORMULA_PATTERN.replace("'", "''") + "'"
 _NUMBER = "'" + NUMBER_PATTERN.replace("'", "''") + "'"
 
 
+def _starts_alphanumeric(column: str) -> str:
+    """SQL: the text starts with an ASCII letter or digit, so trimming leaves it as it is and
+    FORMULA_PATTERN cannot match it. As a CASE condition it spares almost every value the
+    regular expressions, which were a sixth of a canonical upload's time (DuckDB evaluates
+    both sides of an AND, but a CASE branch only for the rows that reach it)."""
+    code = f"ascii({column})"
+    return f"({code} BETWEEN 48 AND 57 OR {code} BETWEEN 65 AND 90 OR {code} BETWEEN 97 AND 122)"
+
+
 def _checks(cols: _Columns, limits: Limits) -> list[_Check]:
     """Every check, in the order they are reported when one row fails several."""
     checks: list[_Check] = []
@@ -154,10 +163,11 @@ def _checks(cols: _Columns, limits: Limits) -> list[_Check]:
                     name,
                     # judged as stored: trimmed (DuckDB's trim also takes no-break spaces,
                     # which the pattern's \s does not)
+                    f"CASE WHEN {_starts_alphanumeric(cols.text(name))} THEN false ELSE "
                     f"(regexp_matches(trim({cols.text(name)}), {_FORMULA}) "
                     f"AND NOT regexp_matches(trim({cols.text(name)}), {_NUMBER}) "
                     # a lone "-" is a placeholder some exports write, not a formula
-                    f"AND length(trim({cols.text(name)})) > 1)",
+                    f"AND length(trim({cols.text(name)})) > 1) END",
                     lambda v: (
                         f"{v[:40]!r} looks like a spreadsheet formula; remove the leading "
                         "=, +, - or @ (formula injection is refused)"
