@@ -295,3 +295,38 @@ def test_no_false_alarm_on_the_demo_and_its_launch_is_found(demo_store):
     assert set(found["day"]) - spike <= {dt.date(2025, 9, 9) + dt.timedelta(d) for d in range(14)}
     spikes = found.filter(pl.col("day").is_in(launch | spike))
     assert (spikes["volume_usd"] / spikes["impact_usd"]).min() > 0.9  # both are volume
+
+
+def test_the_impact_chart_draws_each_drift_metric_as_its_own_bar():
+    """One team drifting in cost and prompt size per request on one day is two findings; under
+    one label plotly would stack them into a single bar of twice the size."""
+    from finops.views.charts import anomaly_impacts
+
+    row = {
+        "day": dt.date(2025, 12, 31),
+        "check": "drift",
+        "scope": "team",
+        "key": "finance-ops",
+        "model": "gpt-4.1",
+        "expected": 0.02,
+        "actual": 0.03,
+        "bound": 0.025,
+        "impact_usd": Decimal("24.14"),
+        "volume_usd": Decimal("33.00"),
+        "price_usd": Decimal("-6.76"),
+        "mix_usd": Decimal("0.00"),
+        "detail": "",
+    }
+    findings = pl.DataFrame(
+        [
+            {**row, "metric": "cost_per_request_usd"},
+            {**row, "metric": "prompt_tokens_per_request"},
+        ],
+        schema=FINDING_SCHEMA,
+    )
+    volume = anomaly_impacts(findings).data[0]
+    assert list(volume.y) == [
+        "2025-12-31 drift · team finance-ops · cost per request usd",
+        "2025-12-31 drift · team finance-ops · prompt tokens per request",
+    ]
+    assert list(volume.x) == [33.0, 33.0]

@@ -291,9 +291,13 @@ def anomaly_impacts(findings: pl.DataFrame, *, top: int = 20) -> go.Figure:
         .sort(pl.col("impact_usd").abs(), descending=True)
         .head(top)
     )
+    # a drift names its metric: one scope can drift in two at once (cost and prompt size per
+    # request), and two bars under one label would be drawn stacked as one
     labels = [
-        f"{d} {c} · {s} {k}"
-        for d, c, s, k in zip(data["day"], data["check"], data["scope"], data["key"], strict=True)
+        f"{d} {c} · {s} {k}" + (f" · {m.replace('_', ' ')}" if c == "drift" else "")
+        for d, c, s, k, m in zip(
+            data["day"], data["check"], data["scope"], data["key"], data["metric"], strict=True
+        )
     ]
     fig = go.Figure()
     for effect in ("volume", "mix", "price"):
