@@ -247,3 +247,17 @@ def test_the_cur_and_focus_of_one_bill_in_one_upload_are_refused(db, opts, bill)
     assert out.exit_code != 0
     assert f"Error: {focus}: aws-bedrock usage of account 123456789012 on 2025-06-01" in out.output
     assert _by_kind(db) == []
+
+
+def test_the_cur_over_a_stored_focus_export_is_refused_the_other_way_round(db, opts, bill):
+    """Whichever comes first, the second export of the bill is refused; June 2nd, which the
+    FOCUS file does not hold, does not make the CUR file acceptable."""
+    cur, focus = bill
+    assert _run("ingest", str(focus), *opts).exit_code == 0
+    out = _run("ingest", str(cur), *opts)
+    assert out.exit_code != 0
+    assert (
+        "aws-bedrock usage of account 123456789012 on 2025-06-01 is already stored from focus "
+        "exports, and this file is an aws-cur export of it" in out.output
+    )
+    assert _by_kind(db) == [("focus", "2025-06-01", "123456789012", 1_000_000, 200_000)]

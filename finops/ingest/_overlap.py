@@ -141,6 +141,15 @@ def _other_exports(
     ]
 
 
+def _article(word: str) -> str:
+    """'an' before a vowel ('an aws-cur export'), else 'a'.
+
+    >>> _article("aws-cur"), _article("focus")
+    ('an', 'a')
+    """
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def _width(seconds: int) -> str:
     if seconds < 0:
         return "per request"
@@ -164,8 +173,9 @@ def overlap_message(overlap: Overlap) -> str:
             of += f" and {len(accounts) - 3:,} more" if len(accounts) > 3 else ""
         return (
             f"{overlap.provider} usage{of} on {shown} is already stored from "
-            f"{' and '.join(overlap.stored_kinds)} exports, and this file is a "
-            f"{overlap.incoming_kind} export of it: adding it would count that usage twice. "
+            f"{' and '.join(overlap.stored_kinds)} exports, and this file is "
+            f"{_article(overlap.incoming_kind)} {overlap.incoming_kind} export of it: adding it "
+            "would count that usage twice. "
             "Ingest again with --replace-overlap to keep this file's rows for those days, or "
             "leave the file out"
         )
