@@ -251,6 +251,20 @@ def _mapped(frame: DataFrame, mapping: ColumnMapping, location: str, keep: list[
     )
 
 
+# the partition column a Delta or Iceberg table of usage may have beside the canonical ones,
+# as a Parquet lake has `day=` or `month=` folders: kept out of the usage, checked against
+# period_start
+TABLE_PARTITION_COLUMNS = ("day", "month", "date")
+
+
+def _table_partition(frame: DataFrame, source: LakeInput) -> list[str]:
+    """A table's (Delta, Iceberg) day or month partition column, when it has one."""
+    if source.format == "parquet" or source.mapping is not None:
+        return []
+    found = [c for c in frame.columns if c.lower() in TABLE_PARTITION_COLUMNS]
+    return found[:1]
+
+
 def _checked_columns(frame: DataFrame, location: str, keep: list[str]) -> list[str]:
     """The canonical columns present; unknown ones are refused, as canonical ingest does."""
     columns = [c for c in frame.columns if c not in ("_source_file", "_source_row", *keep)]
@@ -503,7 +517,7 @@ def canonical_usage(
     from pyspark.sql import functions as F
 
     frame = _read(spark, source, partitions)
-    keep = [partitions[0].column] if partitions else []
+    keep = [partitions[0].column] if partitions else _table_partition(frame, source)
     if source.mapping is not None:
         frame = _mapped(frame, source.mapping, source.location, keep)
         cols = set(frame.columns) - {"_source_file", "_source_row", *keep}
