@@ -413,8 +413,9 @@ def test_a_local_master_shuffles_into_a_few_partitions_per_core(monkeypatch):
     assert _local_partitions() == 8
 
 
+@pytest.mark.parametrize("table_format", ["delta", "iceberg"])
 def test_a_table_source_is_read_through_its_format_and_since_recomputes_from_a_day(
-    spark, tmp_path, monkeypatch
+    spark, tmp_path, monkeypatch, table_format
 ):
     """Delta and Iceberg tables are read with `spark.read.format(...)`, without a file listing:
     every run reads the table, from `--since` on, and a table partitioned by day keeps its
@@ -424,6 +425,7 @@ def test_a_table_source_is_read_through_its_format_and_since_recomputes_from_a_d
     column, the day filter — runs as it would on Delta, and must equal `finops ingest` +
     `finops spend` to the cent."""
     from pyspark.sql import DataFrameReader
+    from pyspark.sql import functions as F
 
     from finops.lake.run import run_lake
     from finops.lake.source import LakeInput
@@ -433,17 +435,34 @@ def test_a_table_source_is_read_through_its_format_and_since_recomputes_from_a_d
     asked = []
     original = DataFrameReader.format
 
-    def as_parquet(self, source):
+    class IcebergLike:
+        """Parquet read as an Iceberg table shows it: a row's file and 0-based place in it
+        are `_file` and `_pos`, and there is no `_metadata`."""
+
+        def __init__(self, reader):
+            self.reader = reader
+
+        def load(self, location):
+            frame = original(self.reader, "parquet").load(location)
+            return frame.select(
+                "*",
+                F.col("_metadata.file_path").alias("_file"),
+                F.col("_metadata.row_index").alias("_pos"),
+            )
+
+    def stand_in(self, source):
         asked.append(source)
+        if source == "iceberg":
+            return IcebergLike(self)
         return original(self, "parquet" if source == "delta" else source)
 
-    monkeypatch.setattr(DataFrameReader, "format", as_parquet)
+    monkeypatch.setattr(DataFrameReader, "format", stand_in)
     lake, out = _make_lake(tmp_path), tmp_path / "out"
 
     def run(since=None):
         return run_lake(
             spark,
-            LakeInput(str(lake), "delta"),
+            LakeInput(str(lake), table_format),
             str(out),
             pricing=str(PRICING),
             allocation=load_allocation(TEAMS),
@@ -452,7 +471,7 @@ def test_a_table_source_is_read_through_its_format_and_since_recomputes_from_a_d
         )
 
     first = run()
-    assert "delta" in asked
+    assert table_format in asked
     assert first.partitions_read == ["*"]  # the whole table: there are no files to list
     db = _ingested(lake, tmp_path / "ingested.duckdb")
     assert _lake_spend(out) == _duckdb_spend(db)

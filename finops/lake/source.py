@@ -165,11 +165,16 @@ def _read(spark: SparkSession, source: LakeInput, partitions: list[Partition] | 
     else:
         msg = f"unknown input format {source.format!r}; use {', '.join(INPUT_FORMATS)}"
         raise ValueError(msg)
-    return frame.select(
-        "*",
-        F.col("_metadata.file_path").alias("_source_file"),
-        (F.col("_metadata.row_index") + 1).alias("_source_row"),
-    )
+    columns = [F.col("*")]
+    if source.format == "iceberg":
+        # Iceberg's Spark tables have no `_metadata` column; they name a row's data file and
+        # its 0-based place in it `_file` and `_pos` (Iceberg's SparkMetadataColumns), read in
+        # the same select as the table's own columns
+        file, position = F.col("_file"), F.col("_pos")
+        columns = [F.col(f"`{c}`") for c in frame.columns if c not in ("_file", "_pos")]
+    else:  # Parquet files, and Delta tables (Spark's file metadata column)
+        file, position = F.col("_metadata.file_path"), F.col("_metadata.row_index")
+    return frame.select(*columns, file.alias("_source_file"), (position + 1).alias("_source_row"))
 
 
 def _spark_pattern(pattern: str) -> str:
