@@ -28,6 +28,14 @@ HEADER = "period_start,provider,model,input_tokens,output_tokens,team\n"
 ONE_YEAR_ON = dt.date.today().replace(year=dt.date.today().year + 1)
 
 
+@pytest.fixture(autouse=True)
+def _window_as_of_import(monkeypatch):
+    """The expected messages name the time window as of import: a run crossing midnight (UTC)
+    would move the default end a day past them (seen in a CI run that did). Tests that set
+    the window themselves override this."""
+    monkeypatch.setenv("FINOPS_LATEST", ONE_YEAR_ON.isoformat())
+
+
 def _totals(db) -> tuple:
     """Row counts and token sums of every table an upload writes."""
     con = duckdb.connect(str(db), read_only=True)
