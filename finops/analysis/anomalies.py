@@ -216,27 +216,14 @@ def decompose_change(
     the expectation in place of the baseline's cost: price and mix are the components' own
     effects, and volume is the rest, so the three add up to the impact to the cent.
     """
-    keys = [c for c in actual.columns if c in COMPONENT_KEYS]
-    cols = ["cost_usd", "priced_tokens"]
-
-    def summed(frame: pl.DataFrame) -> pl.DataFrame:
-        out = frame.group_by(keys).agg(pl.col(cols).sum()) if keys else frame.select(cols).sum()
-        return out.with_columns(pl.col("cost_usd").fill_null(Decimal(0)))
-
-    if keys:
-        cells = summed(baseline).join(
-            summed(actual), on=keys, how="full", coalesce=True, suffix="_now", nulls_equal=True
-        )
-    else:
-        now = summed(actual).rename({c: f"{c}_now" for c in cols})
-        cells = pl.concat([summed(baseline), now], how="horizontal")
+    keys, cells = _paired(actual, baseline, ["cost_usd", "priced_tokens"], how="full")
     effects = price_volume_mix(
         cells.select(
             *keys,
-            pl.col("cost_usd").alias("base_usd"),
-            pl.col("cost_usd_now").alias("current_usd"),
-            pl.col("priced_tokens").fill_null(0).alias("base_tokens"),
-            pl.col("priced_tokens_now").fill_null(0).alias("current_tokens"),
+            pl.col("cost_usd_base").alias("base_usd"),
+            pl.col("cost_usd").alias("current_usd"),
+            pl.col("priced_tokens_base").fill_null(0).alias("base_tokens"),
+            pl.col("priced_tokens").fill_null(0).alias("current_tokens"),
         ),
         keys=keys,
     )
@@ -260,15 +247,7 @@ def _unit_cost_effect(actual: pl.DataFrame, baseline: pl.DataFrame) -> Decimal:
     This is the drift's own measure: prompt bloat raises the cost of a request, though in
     the volume convention of the split it is more tokens (volume) at the same prices.
     """
-    keys = [c for c in actual.columns if c in COMPONENT_KEYS]
-    cols = ["cost_usd", "requests", "priced_tokens"]
-    a = actual.group_by(keys).agg(pl.col(cols).sum()) if keys else actual.select(cols).sum()
-    b = baseline.group_by(keys).agg(pl.col(cols).sum()) if keys else baseline.select(cols).sum()
-    joined = (
-        a.join(b, on=keys, how="left", suffix="_base", nulls_equal=True)
-        if keys
-        else pl.concat([a, b.rename({c: f"{c}_base" for c in cols})], how="horizontal")
-    )
+    _, joined = _paired(actual, baseline, ["cost_usd", "requests", "priced_tokens"], how="left")
     effect = Decimal(0)
     for r in joined.iter_rows(named=True):
         unit = "requests" if (r["requests"] or 0) > 0 and (r["requests_base"] or 0) > 0 else None
@@ -280,6 +259,23 @@ def _unit_cost_effect(actual: pl.DataFrame, baseline: pl.DataFrame) -> Decimal:
             r[f"{unit}_base"]
         )
     return _cents(effect)
+
+
+def _paired(
+    actual: pl.DataFrame, baseline: pl.DataFrame, cols: list[str], *, how: str
+) -> tuple[list[str], pl.DataFrame]:
+    """The component keys, and `cols` of actual and baseline summed by them side by side:
+    the actual's under their own names, the baseline's with `_base` (`how` joins them)."""
+    keys = [c for c in actual.columns if c in COMPONENT_KEYS]
+
+    def summed(frame: pl.DataFrame) -> pl.DataFrame:
+        out = frame.group_by(keys).agg(pl.col(cols).sum()) if keys else frame.select(cols).sum()
+        return out.with_columns(pl.col("cost_usd").fill_null(Decimal(0)))
+
+    now, base = summed(actual), summed(baseline)
+    if not keys:
+        return keys, pl.concat([now, base.rename({c: f"{c}_base" for c in cols})], how="horizontal")
+    return keys, now.join(base, on=keys, how=how, coalesce=True, suffix="_base", nulls_equal=True)
 
 
 def _cents(value: Decimal | float) -> Decimal:

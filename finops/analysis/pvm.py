@@ -44,6 +44,7 @@ from decimal import Decimal, localcontext
 
 import polars as pl
 
+from finops.analysis.filters import tokens_expr
 from finops.core.format import allocate_cents
 
 __all__ = [
@@ -65,13 +66,7 @@ def priced_tokens() -> pl.Expr:
     tokens, i.e. input, cache read, cache write and output tokens less those of rows the
     catalog could not price, of a `costing.spend` frame (`unpriced_tokens` may be absent).
     """
-    tokens = (
-        pl.col("input_tokens")
-        + pl.col("cache_read_tokens")
-        + pl.col("cache_write_tokens")
-        + pl.col("output_tokens")
-    )
-    return (tokens - pl.col("unpriced_tokens").fill_null(0)).clip(lower_bound=0)
+    return (tokens_expr() - pl.col("unpriced_tokens").fill_null(0)).clip(lower_bound=0)
 
 
 def _dec(value) -> Decimal:

@@ -105,16 +105,15 @@ def forecast_command(
     save_forecast(db, result.store)
     if plan_file is not None:
         return
-    chosen = period
-    if period is None:
-        period = "month" if fmt == "table" and by != "total" else "day"
-    if period == "month":
+    # a table by key reads as months; CSV, JSON and the total keep days
+    months_by_default = period is None and fmt == "table" and by != "total"
+    if period == "month" or months_by_default:
         emit(
             result.by_month(),
             fmt,
             title=f"Spend forecast by month and {by} from {result.as_of} (USD)",
         )
-        if chosen is None:
+        if months_by_default:
             click.echo("Day by day: --period day; every column: --format csv.")
         return
     emit(result.forecast, fmt, title=f"Spend forecast by {by} from {result.as_of} (USD per day)")

@@ -26,9 +26,11 @@ from finops.ingest._core import (
     formats,
     register_format,
 )
+from finops.ingest._overlap import REPLACE_OVERLAP_HINT
 from finops.ingest._upload import ingest_files
 
 __all__ = [
+    "REPLACE_OVERLAP_HINT",
     "FileReport",
     "IngestError",
     "IngestReport",

@@ -102,8 +102,8 @@ def _other_exports(
     con: duckdb.DuckDBPyConnection, keyed: str, lo: dt.datetime, hi: dt.datetime, kind: str
 ) -> list[Overlap]:
     """Provider, account and day stored from another account export, by provider."""
-    family = account_exports()[kind]
-    others = [name for name, other in account_exports().items() if other != family]
+    exports = account_exports()
+    others = [name for name, family in exports.items() if family != exports[kind]]
     rows = con.execute(
         f"""
         WITH incoming AS (
@@ -159,6 +159,10 @@ def _width(seconds: int) -> str:
     return f"{seconds}-second buckets"
 
 
+# how a refusal says to replace; the Upload page swaps it for its own box (views.upload)
+REPLACE_OVERLAP_HINT = "Ingest again with --replace-overlap"
+
+
 def overlap_message(overlap: Overlap) -> str:
     """One line: which days overlap, at which widths, and how to choose."""
     days = overlap.days
@@ -175,16 +179,15 @@ def overlap_message(overlap: Overlap) -> str:
             f"{overlap.provider} usage{of} on {shown} is already stored from "
             f"{' and '.join(overlap.stored_kinds)} exports, and this file is "
             f"{_article(overlap.incoming_kind)} {overlap.incoming_kind} export of it: adding it "
-            "would count that usage twice. "
-            "Ingest again with --replace-overlap to keep this file's rows for those days, or "
-            "leave the file out"
+            f"would count that usage twice. {REPLACE_OVERLAP_HINT} to keep this file's rows for "
+            "those days, or leave the file out"
         )
     return (
         f"{overlap.provider} usage on {shown} is already stored "
         f"{' and '.join(_width(w) for w in overlap.stored)}, and this file has it "
         f"{' and '.join(_width(w) for w in overlap.incoming)}: adding it would count that "
-        "usage twice. Ingest again with --replace-overlap to keep this file's rows for those "
-        "days, or leave the file out"
+        f"usage twice. {REPLACE_OVERLAP_HINT} to keep this file's rows for those days, or "
+        "leave the file out"
     )
 
 

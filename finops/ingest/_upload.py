@@ -169,7 +169,9 @@ def _merge_together(
         # second meets the first
         if len(kinds) > 1 and kinds & account_exports().keys():
             return None
-        if mixed or find_overlaps(con, prepared, lo, hi, min(kinds)):
+        # one format, or formats none of which is an account export (refused above)
+        kind = next(iter(kinds)) if len(kinds) == 1 else ""
+        if mixed or find_overlaps(con, prepared, lo, hi, kind):
             return None
     label = f"{len(plans):,} small files"
     with _watched(con, progress, label, "merging"):

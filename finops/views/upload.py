@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from finops.ingest import IngestError, detect_format
+from finops.ingest import REPLACE_OVERLAP_HINT, IngestError, detect_format
 from finops.ingest._core import STEPS, Progress
 from finops.pricing.catalog import Catalog
 from finops.session.scratch import scratch_session
@@ -81,7 +81,6 @@ def save_uploads(files: list[tuple[str, bytes]], folder: Path) -> list[Path]:
 
 
 # what the overlap refusal tells a command-line user, and what the Upload page says instead
-_REPLACE_FLAG = "Ingest again with --replace-overlap"
 REPLACE_CHOICE = "Tick “Replace overlapping days” and load again"
 
 
@@ -103,7 +102,7 @@ def describe_error(
         where += f", field {exc.field}"
     problem = exc.problem
     if replace_hint:
-        problem = problem.replace(_REPLACE_FLAG, replace_hint)
+        problem = problem.replace(REPLACE_OVERLAP_HINT, replace_hint)
     return f"{where}: {problem}"
 
 
