@@ -189,3 +189,38 @@ def test_a_50_mb_single_line_is_refused_without_reading_it_all_into_a_row(loaded
     assert info.value.file == str(path)
     assert len(str(info.value)) < 1000  # one clear line, not the 50 MB value
     assert _state(db) == before
+
+
+BROKEN_YAML = "teams: [a, b\nrules: []\n"
+
+
+def _yaml_loaders():
+    from finops.analysis.budgets import load_budgets
+    from finops.analysis.simulate import load_scenarios
+    from finops.ingest.mapping import load_mapping
+    from finops.pricing.allocation import load_allocation
+    from finops.pricing.catalog import load_catalog
+    from finops.pricing.contracts import load_contracts
+
+    return {
+        "teams.yaml": load_allocation,
+        "budgets in teams.yaml": load_budgets,
+        "contracts.yaml": load_contracts,
+        "scenario.yaml": load_scenarios,
+        "mapping.yaml": load_mapping,
+        "catalog folder": lambda path: load_catalog(path.parent),
+    }
+
+
+@pytest.mark.parametrize("what", list(_yaml_loaders()))
+def test_broken_yaml_is_one_line_naming_the_file_and_the_line(tmp_path, what):
+    """PyYAML's own message spans five lines with a caret; a person gets one, with the line."""
+    path = tmp_path / "acme.yaml"
+    path.write_text(BROKEN_YAML)
+    with pytest.raises(ValueError) as caught:
+        _yaml_loaders()[what](path)
+    message = str(caught.value)
+    assert "\n" not in message, message
+    assert "acme.yaml" in message
+    assert "not valid YAML at line 2, column 6: " in message  # where the list breaks off
+    assert "expected ',' or ']'" in message

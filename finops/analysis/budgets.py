@@ -39,6 +39,7 @@ from finops.analysis.forecast.selection import select
 from finops.analysis.forecast.state import StoreForecast, store_forecast
 from finops.core.format import allocate_cents, cents
 from finops.core.months import month_end, parse_month
+from finops.core.yamltext import yaml_problem
 from finops.pricing.allocation import default_teams_path
 
 if TYPE_CHECKING:
@@ -118,7 +119,7 @@ def load_budgets(path: str | os.PathLike[str]) -> Budgets:
     try:
         doc = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
-        msg = f"{name}: not valid YAML: {exc}"
+        msg = f"{name}: {yaml_problem(exc)}"
         raise ValueError(msg) from None
     if not isinstance(doc, dict):
         msg = f"{name}: expected a mapping with `teams:` (and optionally `monthly_budget_usd:`)"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
+    "ASSUMPTION_NAMES",
     "COUNT_COLUMNS",
     "DIMENSION_COLUMNS",
     "GRAINS",
@@ -37,6 +38,15 @@ TOKEN_CLASSES: tuple[str, ...] = (
 )
 
 SERVICE_TIERS: tuple[str, ...] = ("standard", "batch", "priority", "flex")
+#: What a model-swap scenario may assume about the moved traffic (`finops simulate --assume`).
+ASSUMPTION_NAMES: tuple[str, ...] = (
+    "input_token_ratio",
+    "output_token_ratio",
+    "cache_hit_rate",
+    "batch_share",
+    "service_tier",
+    "contract_discount_pct",
+)
 GRAINS: tuple[str, ...] = ("request", "bucket")
 
 

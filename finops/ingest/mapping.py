@@ -32,6 +32,7 @@ import duckdb
 import yaml
 
 from finops.core.schema import IMPORT_COLUMNS, REQUIRED_IMPORT_COLUMNS
+from finops.core.yamltext import yaml_problem
 from finops.ingest._core import IngestError, Sniff, SourceFormat, formats, register_format
 from finops.ingest._records import Rows, count, open_text, tags_json
 
@@ -74,7 +75,7 @@ def load_mapping(path: str | Path) -> ColumnMapping:
     except OSError as exc:
         raise IngestError(file, f"cannot read the mapping: {exc}") from None
     except yaml.YAMLError as exc:
-        raise IngestError(file, f"not valid YAML: {exc}".replace("\n", " ")) from None
+        raise IngestError(file, yaml_problem(exc)) from None
     if not isinstance(spec, dict):
         raise IngestError(file, "a mapping is a YAML object with a 'columns' section")
     unknown = set(spec) - _KEYS

@@ -40,6 +40,7 @@ import polars as pl
 import yaml
 
 from finops.core.store import beside_store, fetch_one, relation, transaction
+from finops.core.yamltext import yaml_problem
 
 __all__ = [
     "MATCH_KEYS",
@@ -311,7 +312,7 @@ def load_allocation(path: str | os.PathLike[str]) -> Allocation:
     try:
         doc = yaml.safe_load(data.decode("utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise AllocationError(file.name, None, None, f"not valid YAML: {exc}") from None
+        raise AllocationError(file.name, None, None, yaml_problem(exc)) from None
     name = file.name
     if not isinstance(doc, dict):
         raise AllocationError(name, None, None, "expected a mapping with teams and rules")

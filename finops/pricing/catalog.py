@@ -23,6 +23,7 @@ import yaml
 
 from finops.core.schema import SERVICE_TIERS, TOKEN_CLASSES
 from finops.core.store import fetch_one, query_pl, read_sql, transaction
+from finops.core.yamltext import yaml_problem
 from finops.pricing.catalog_yaml import dump_catalog_yaml, load_exact_yaml
 
 __all__ = [
@@ -453,7 +454,7 @@ def load_catalog(directory: str | os.PathLike[str] | None = None) -> Catalog:
         try:
             doc = load_exact_yaml(data.decode("utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
-            raise CatalogError(name, None, None, f"not valid YAML: {exc}") from None
+            raise CatalogError(name, None, None, yaml_problem(exc)) from None
         if not isinstance(doc, dict):
             raise CatalogError(name, None, None, "expected a mapping with provider and models")
         provider = doc.get("provider")

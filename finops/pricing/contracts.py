@@ -46,6 +46,7 @@ import yaml
 
 from finops.core.schema import TOKEN_CLASSES
 from finops.core.store import beside_store
+from finops.core.yamltext import yaml_problem
 
 __all__ = [
     "ContractError",
@@ -138,7 +139,7 @@ def load_contracts(path: str | os.PathLike[str]) -> Contracts:
     try:
         doc = yaml.safe_load(data.decode("utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ContractError(name, None, None, f"not valid YAML: {exc}") from None
+        raise ContractError(name, None, None, yaml_problem(exc)) from None
     raw_terms = doc.get("contracts") if isinstance(doc, dict) else None
     if not isinstance(raw_terms, list):
         raise ContractError(name, None, "contracts", "expected a list of contracts")

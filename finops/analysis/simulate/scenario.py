@@ -13,18 +13,9 @@ from typing import Any
 
 import yaml
 
-from finops.core.schema import SERVICE_TIERS
+from finops.core.schema import ASSUMPTION_NAMES, SERVICE_TIERS
+from finops.core.yamltext import yaml_problem
 from finops.pricing.catalog_yaml import load_exact_yaml
-
-ASSUMPTION_NAMES: tuple[str, ...] = (
-    "input_token_ratio",
-    "output_token_ratio",
-    "cache_hit_rate",
-    "batch_share",
-    "service_tier",
-    "contract_discount_pct",
-)
-#: A target retiring within this many days of today is flagged (warn); retired ones block.
 
 CENT = Decimal("0.01")
 RATIO_PLACES = Decimal("0.000001")
@@ -487,7 +478,7 @@ def load_yaml(path: Path) -> Any:
     try:
         return load_exact_yaml(text)
     except yaml.YAMLError as exc:
-        raise ScenarioError(str(path), f"not valid YAML: {exc}") from None
+        raise ScenarioError(str(path), yaml_problem(exc)) from None
 
 
 def load_scenarios(path: str | os.PathLike[str]) -> list[Scenario]:
