@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import polars as pl
 
 from finops.cli.group import main
 from finops.cli.options import (
@@ -17,7 +16,6 @@ from finops.cli.options import (
     reading_session,
     teams_option,
 )
-from finops.pricing.allocation import MATCH_KEYS, explain, load_allocation
 
 
 @main.group()
@@ -34,6 +32,8 @@ def allocation_validate(teams: Path | None) -> None:
     Example:
       finops allocation validate --teams teams.yaml
     """
+    from finops.pricing.allocation import load_allocation
+
     if teams is None:
         raise click.UsageError("give --teams FILE (or set FINOPS_TEAMS)")
     alloc = load_allocation(teams)
@@ -51,6 +51,10 @@ def allocation_explain(keys: tuple[str, ...], fmt: str, teams: Path | None) -> N
     Example:
       finops allocation explain api_key_id=key-gateway model=gpt-4o --teams teams.yaml
     """
+    import polars as pl
+
+    from finops.pricing.allocation import MATCH_KEYS, explain, load_allocation
+
     if teams is None:
         raise click.UsageError("give --teams FILE (or set FINOPS_TEAMS)")
     alloc = load_allocation(teams)

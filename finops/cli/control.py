@@ -9,29 +9,12 @@ import sys
 import textwrap
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import polars as pl
 
-from finops.analysis.alert_state import AlertRun, run_alerts
-from finops.analysis.alerts import (
-    WebhookError,
-    alerts_frame,
-    check_webhook_url,
-    post_webhook,
-    slack_payload,
-)
-from finops.analysis.anomalies import AnomalyConfig, detect_anomalies
-from finops.analysis.budgets import (
-    BASIS_EFFECTIVE,
-    budget_status,
-    find_budgets,
-    parse_month,
-    showback,
-)
-from finops.cli.group import export, main
+from finops.cli.group import export, main, user_errors
 from finops.cli.options import (
-    USER_ERRORS,
     contracts_option,
     db_option,
     emit,
@@ -42,9 +25,12 @@ from finops.cli.options import (
     reading_session,
     teams_option,
 )
-from finops.core.cells import neutralise_frame
-from finops.core.format import usd
-from finops.session import session
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from finops.analysis.alert_state import AlertRun
+
 
 __all__ = [
     "alerts_command",
@@ -63,6 +49,8 @@ def _today_option(f):
 
 
 def _month(text: str | None) -> dt.date | None:
+
+    from finops.analysis.budgets import parse_month
 
     if text is None:
         return None
@@ -103,6 +91,9 @@ def budgets_command(
       finops budgets --teams teams.yaml
       finops budgets --teams teams.yaml --month 2025-11 --format json
     """
+    import polars as pl
+
+    from finops.analysis.budgets import BASIS_EFFECTIVE, budget_status, find_budgets
 
     budgets = find_budgets(db, teams)
     with reading_session(db, pricing, teams, contracts) as s:
@@ -180,6 +171,9 @@ def anomalies_command(
       finops anomalies --days 14
       finops anomalies --scope team --min-impact 50 --format json
     """
+    import polars as pl
+
+    from finops.analysis.anomalies import AnomalyConfig, detect_anomalies
 
     kw: dict = {"scopes": tuple(s.strip() for s in scopes.split(",") if s.strip())}
     if min_impact is not None:
@@ -291,6 +285,10 @@ def alerts_command(
       finops alerts --teams teams.yaml || echo "something fires"
       finops alerts --teams teams.yaml --webhook https://hooks.slack.com/services/T/B/X
     """
+    from finops.analysis.alert_state import run_alerts
+    from finops.analysis.alerts import WebhookError, check_webhook_url, post_webhook, slack_payload
+    from finops.analysis.budgets import find_budgets
+    from finops.session import session
 
     try:
         limit = None if unallocated_limit.strip().lower() == "off" else Decimal(unallocated_limit)
@@ -329,13 +327,17 @@ def alerts_command(
             )
     except WebhookError as exc:
         raise _AlertsError(str(exc)) from None
-    except USER_ERRORS as exc:
+    except user_errors() as exc:
         raise _AlertsError(str(exc)) from None
     if run.fired:
         sys.exit(1)
 
 
 def _show_notices(shown, fmt: str, *, firing: int) -> None:
+
+    import polars as pl
+
+    from finops.analysis.alerts import alerts_frame
 
     frame = alerts_frame([n.alert for n in shown]).with_columns(
         pl.Series("state", [n.state for n in shown], dtype=pl.Utf8),
@@ -363,6 +365,7 @@ def _show_notices(shown, fmt: str, *, firing: int) -> None:
 
 def _flat(frame: pl.DataFrame) -> pl.DataFrame:
     """Top lists as text ("gpt-4o 62.10%; o3 37.90%") for CSV and tables."""
+    import polars as pl
 
     def text(items: list[dict] | None, key: str) -> str | None:
         if not items:
@@ -405,6 +408,9 @@ def showback_command(
       finops export showback --month 2025-11 --teams teams.yaml --out showback-2025-11.csv
       finops export showback --month 2025-11 --format json
     """
+    from finops.analysis.budgets import find_budgets, showback
+    from finops.core.cells import neutralise_frame
+    from finops.core.format import usd
 
     first = _month(month)
     if out is not None:

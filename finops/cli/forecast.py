@@ -5,10 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import polars as pl
 
-from finops.analysis.forecast.spend import backtest_spend, forecast_spend
-from finops.analysis.forecast.state import save_forecast
 from finops.cli.group import main
 from finops.cli.options import (
     contracts_option,
@@ -95,6 +92,8 @@ def forecast_command(
       finops forecast --by team --format csv
       finops forecast --plan plans.yaml
     """
+    from finops.analysis.forecast.spend import forecast_spend
+    from finops.analysis.forecast.state import save_forecast
 
     if plan_file is not None and by != "total":
         raise click.UsageError("--plan compares the total forecast: leave out --by")
@@ -150,6 +149,7 @@ def forecast_series_command(
     Example:
       finops forecast-series --input spend.csv --date-col date --value-col usd --horizon 14
     """
+    import polars as pl
 
     try:
         frame = pl.read_csv(input_path, try_parse_dates=True)
@@ -200,6 +200,7 @@ def backtest_command(by: str, horizon: int, fmt: str, db: Path, pricing) -> None
     Example:
       finops backtest --by team
     """
+    from finops.analysis.forecast.spend import backtest_spend
 
     with reading_session(db, pricing) as s:
         frame = backtest_spend(s, by=by, horizon=horizon)

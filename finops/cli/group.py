@@ -17,7 +17,16 @@ import os
 
 import click
 
-__all__ = ["COMMANDS", "EXPORT_COMMANDS", "PRICING_COMMANDS", "export", "main", "pricing"]
+__all__ = [
+    "COMMANDS",
+    "EXPORT_COMMANDS",
+    "PRICING_COMMANDS",
+    "export",
+    "main",
+    "pricing",
+    "register_user_errors",
+    "user_errors",
+]
 
 # name → (modules that define it, one-line help shown by --help without importing them)
 COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
@@ -71,12 +80,28 @@ EXPORT_COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "showback": (("finops.cli.control",), "Cost per team for finance (CSV, formula-safe)."),
 }
 
-_user_errors: list[type[BaseException]] = []
+#: errors a user can fix, by dotted name: their modules load only when a command runs
+_user_errors: list[str] = []
 
 
-def register_user_errors(*kinds: type[BaseException]) -> None:
-    """Errors a user can fix: `main` prints them as one line (exit 1), never a traceback."""
-    _user_errors.extend(kinds)
+def register_user_errors(*names: str) -> None:
+    """Errors a user can fix, named ``module.Class`` (a builtin by its name): `main` prints
+    them as one line (exit 1), never a traceback."""
+    _user_errors.extend(names)
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """The registered error classes (importing their modules, which a failing command has).
+
+    >>> register_user_errors("KeyError")
+    >>> KeyError in user_errors()
+    True
+    """
+    kinds = []
+    for name in _user_errors:
+        module, _, kind = name.rpartition(".")
+        kinds.append(getattr(importlib.import_module(module or "builtins"), kind))
+    return tuple(kinds)
 
 
 class LazyGroup(click.Group):
@@ -110,8 +135,12 @@ class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except tuple(_user_errors) as exc:
-            raise click.ClickException(str(exc)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click's own (--help exits this way): no need to load the library's errors
+        except Exception as exc:
+            if isinstance(exc, user_errors()):
+                raise click.ClickException(str(exc)) from None
+            raise
 
 
 #: the variable `finops.core.today` reads (kept here as text so --help imports nothing heavy)

@@ -19,16 +19,6 @@ from finops.cli.options import (
     pricing_option,
     teams_option,
 )
-from finops.core.format import usd
-from finops.ingest.mapping import load_mapping
-from finops.lake.attach import attach_rollup
-from finops.lake.forecast import lake_daily_spend, spark_forecast_hierarchy
-from finops.lake.run import run_lake
-from finops.lake.source import LakeInput
-from finops.lake.spark import spark_session
-from finops.pricing.allocation import load_allocation
-from finops.pricing.contracts import load_contracts
-from finops.session import session
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -42,6 +32,8 @@ def lake_group() -> None:
 
 
 def _spark(master: str | None) -> SparkSession:
+    from finops.lake.spark import spark_session
+
     try:
         return spark_session(master)
     except RuntimeError as exc:  # pyspark missing; Spark's own errors are bugs to see
@@ -105,6 +97,12 @@ def lake_run_command(
       finops lake run --usage lake/usage --out lake/out --since 2025-06-01
       finops lake attach --rollup lake/out --db finops.duckdb
     """
+    from finops.core.format import usd
+    from finops.ingest.mapping import load_mapping
+    from finops.lake.run import run_lake
+    from finops.lake.source import LakeInput
+    from finops.pricing.allocation import load_allocation
+    from finops.pricing.contracts import load_contracts
 
     source = LakeInput(usage, input_format, load_mapping(mapping) if mapping is not None else None)
     spark = _spark(master)
@@ -153,6 +151,8 @@ def lake_attach_command(rollup: Path, db: Path, pricing: Path | None) -> None:
     Example:
       aws s3 sync s3://logs/finops/out lake-out/ && finops lake attach --rollup lake-out/
     """
+    from finops.lake.attach import attach_rollup
+    from finops.session import session
 
     with session.open_session(db, pricing) as s:
         report = attach_rollup(s, rollup)
@@ -190,6 +190,7 @@ def lake_forecast_command(out: str, by: str, horizon: int, master: str | None, f
     Example:
       finops lake forecast --out s3a://logs/finops/out --by team,model --horizon 30
     """
+    from finops.lake.forecast import lake_daily_spend, spark_forecast_hierarchy
 
     keys = [k.strip() for k in by.split(",") if k.strip()]
     spark = _spark(master)

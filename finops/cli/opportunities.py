@@ -11,8 +11,6 @@ from pathlib import Path
 
 import click
 
-from finops.analysis import opportunities as opp
-from finops.analysis import simulate as sim
 from finops.cli.group import main
 from finops.cli.options import (
     contracts_option,
@@ -23,7 +21,6 @@ from finops.cli.options import (
     reading_session,
     teams_option,
 )
-from finops.views.savings import opportunities_table
 
 __all__ = ["opportunities"]
 
@@ -85,6 +82,10 @@ def opportunities(
       finops opportunities --teams teams.yaml --evals evals.csv --min-score 0.8
       finops opportunities --batch-team data-platform --batch-project etl --format json
     """
+    from finops.analysis import opportunities as opp
+    from finops.analysis import simulate as sim
+    from finops.views.savings import opportunities_table
+
     eval_frame = sim.load_evals(evals) if evals is not None else None
     with reading_session(db, pricing, teams, contracts) as s:
         found = opp.find_opportunities(

@@ -15,20 +15,18 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import polars as pl
 
 from finops.cli.group import register_user_errors
-from finops.core import format as fmt
-from finops.core.cells import neutralise_frame
 from finops.core.schema import SPEND_KEYS
-from finops.core.store import StoreError, StoreNeedsMigration, default_db_path
-from finops.ingest import IngestError
-from finops.pricing.allocation import AllocationError
-from finops.pricing.catalog import CatalogError
-from finops.pricing.contracts import ContractError
-from finops.session.session import Session, open_session
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from finops.session.session import Session
+
 
 __all__ = [
     "USER_ERRORS",
@@ -46,14 +44,16 @@ __all__ = [
     "teams_option",
 ]
 
+#: errors a user can fix (a command prints them as one line); named, so that --help imports
+#: none of the library
 USER_ERRORS = (
-    AllocationError,
-    CatalogError,
-    ContractError,
-    IngestError,
-    StoreError,
-    LookupError,
-    ValueError,
+    "finops.pricing.allocation.AllocationError",
+    "finops.pricing.catalog.CatalogError",
+    "finops.pricing.contracts.ContractError",
+    "finops.ingest._core.IngestError",
+    "finops.core.store.StoreError",
+    "LookupError",
+    "ValueError",
 )
 
 register_user_errors(*USER_ERRORS)
@@ -65,6 +65,9 @@ def reading_session(db, pricing=None, teams=None, contracts=None) -> Iterator[Se
     waits for nor blocks an ingest. A missing store is created empty and a store an older
     release wrote is migrated: only those opens write.
     """
+    from finops.core.store import StoreNeedsMigration, default_db_path
+    from finops.session.session import open_session
+
     with ExitStack() as stack:
         try:
             if not Path(db or default_db_path()).exists():
@@ -193,6 +196,8 @@ _MONEY_FLOATS = ("mean", "lo80", "hi80", "lo95", "hi95", "lo", "hi")
 def _is_money(
     frame: pl.DataFrame, name: str, money: tuple[str, ...], rates: tuple[str, ...] = ()
 ) -> bool:
+    import polars as pl
+
     dtype = frame.schema[name]
     if name in rates or name.endswith("_pct"):  # a price per unit, a percentage: not money
         return False
@@ -212,6 +217,8 @@ def _money_in_cents(
     frame: pl.DataFrame, money: tuple[str, ...], rates: tuple[str, ...] = ()
 ) -> pl.DataFrame:
     """The frame's money columns to the cent as every table shows them: `fmt.frame_in_cents`."""
+    from finops.core import format as fmt
+
     # a cost per unit (cost_per_1k_requests_usd) is money but does not add up: rounded alone
     columns = [n for n in frame.columns if _is_money(frame, n, money, rates) and "_per_" not in n]
     return fmt.frame_in_cents(frame, columns)
@@ -228,6 +235,8 @@ def _header(name: str) -> str:
 def _cell(
     frame: pl.DataFrame, name: str, value, money: tuple[str, ...], rates: tuple[str, ...] = ()
 ) -> str:
+    from finops.core import format as fmt
+
     if value is None:
         return "—"
     if name in rates:
@@ -303,6 +312,9 @@ def emit(
     keeps the columns that fit the terminal without cutting a number (`--wide`: all of them).
     `rates` are prices per unit (per 1M tokens): written exactly ($0.075), never footed.
     """
+    from finops.core import format as fmt
+    from finops.core.cells import neutralise_frame
+
     if fmt_name == "json":
         click.echo(exact_json(frame.to_dicts()))
         return

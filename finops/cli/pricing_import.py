@@ -9,7 +9,6 @@ import click
 
 from finops.cli.group import pricing
 from finops.cli.options import parse_day
-from finops.pricing.litellm_import import import_litellm
 
 __all__ = ["pricing_import_litellm"]
 
@@ -54,6 +53,8 @@ def pricing_import_litellm(
       finops pricing import-litellm model_prices_and_context_window.json \\
           --valid-from 2026-01-01 --out pricing-litellm/ --report import-report.json
     """
+    from finops.pricing.litellm_import import import_litellm
+
     day = parse_day(valid_from, "--valid-from")
     report = import_litellm(path, out, valid_from=day)
     for line in report.summary_lines(examples=examples):

@@ -6,18 +6,16 @@ import datetime as dt
 import tempfile
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-import polars as pl
 
 from finops.cli.group import pricing
 from finops.cli.options import db_option, emit, parse_day, pricing_option, reading_session
-from finops.core.format import usd
-from finops.core.today import pinned_today
-from finops.pricing.catalog import load_catalog
-from finops.pricing.catalog_update import apply_update, plan_update, read_reference, stage_update
-from finops.session.session import open_session
-from finops.views.catalog import spend_change_by_model
+
+if TYPE_CHECKING:
+    import polars as pl
+
 
 __all__ = ["pricing_update"]
 
@@ -31,6 +29,10 @@ def _spend_by_model(db: Path, pricing_dir: Path) -> pl.DataFrame:
 
 def _impact(db: Path, before: Path, after: Path) -> tuple[Decimal, Decimal, pl.DataFrame]:
     """(total before, total after, changed models) of the stored usage priced both ways."""
+    import polars as pl
+
+    from finops.views.catalog import spend_change_by_model
+
     a = _spend_by_model(db, before)
     b = _spend_by_model(db, after)
     changed = spend_change_by_model(a, b).select(
@@ -82,6 +84,17 @@ def pricing_update(
       finops pricing update --from model_prices_and_context_window.json            # dry run
       finops pricing update --from model_prices_and_context_window.json --yes
     """
+    from finops.core.format import usd
+    from finops.core.today import pinned_today
+    from finops.pricing.catalog import load_catalog
+    from finops.pricing.catalog_update import (
+        apply_update,
+        plan_update,
+        read_reference,
+        stage_update,
+    )
+    from finops.session.session import open_session
+
     day = parse_day(valid_from, "--valid-from") or pinned_today() or dt.datetime.now(dt.UTC).date()
     catalog = load_catalog(pricing)
     try:

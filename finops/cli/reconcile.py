@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from finops.analysis.reconcile import reconcile
 from finops.cli.group import main
 from finops.cli.options import (
     contracts_option,
@@ -41,6 +40,8 @@ def reconcile_command(month, threshold, all_rows, fmt, db: Path, pricing, contra
     Example:
       finops ingest openai-costs.json && finops reconcile --month 2025-06
     """
+    from finops.analysis.reconcile import reconcile
+
     start = end = None
     if month:
         try:

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from finops.analysis.filters import SpendFilter
 from finops.cli.group import main
 from finops.cli.options import (
     contracts_option,
@@ -15,7 +14,6 @@ from finops.cli.options import (
     reading_session,
     teams_option,
 )
-from finops.views import review as rv
 
 
 @main.command()
@@ -53,6 +51,9 @@ def review(
       finops review --month 2025-11 --out review-2025-11.html
       finops review --out review.md --team search
     """
+    from finops.analysis.filters import SpendFilter
+    from finops.views import review as rv
+
     suffix = out.suffix.lower()
     if suffix not in (".html", ".htm", ".md", ".markdown"):
         msg = f"--out {out}: write to a .html or .md file"

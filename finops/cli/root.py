@@ -13,7 +13,6 @@ from pathlib import Path
 
 import click
 
-from finops.analysis.deprecations import usage_on_deprecated_models
 from finops.cli.group import export, main, pricing
 from finops.cli.options import (
     contracts_option,
@@ -26,17 +25,8 @@ from finops.cli.options import (
     spend_query_options,
     teams_option,
 )
-from finops.core.format import usd
 from finops.core.months import parse_month
 from finops.core.schema import TOKEN_CLASSES
-from finops.export.focus import export_focus as write_focus
-from finops.ingest._core import STEPS
-from finops.ingest.mapping import register_mapping
-from finops.pricing import catalog as catalog_mod
-from finops.pricing.allocation import default_teams_path
-from finops.session import session
-from finops.session.access import check_binding, load_access
-from finops.views.catalog import revision_impact
 
 __all__ = ["main"]
 
@@ -54,6 +44,8 @@ def _ingest_progress():
     """A rich progress bar per file on a terminal (stderr); silent otherwise."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from finops.ingest._core import STEPS
 
     console = Console(stderr=True)
     bar = Progress(
@@ -123,6 +115,9 @@ def ingest(
     Example:
       finops ingest exports/2025-06/*.csv
     """
+    from finops.ingest.mapping import register_mapping
+    from finops.session import session
+
     if mapping is not None:
         format_name = register_mapping(mapping).name
     with session.open_session(db, pricing) as s, _ingest_progress() as on_progress:
@@ -214,6 +209,9 @@ def spend(
       finops spend --by day,model --from 2025-06-01 --to 2025-06-30 --format json
       finops spend --by model --revision 1      # as priced by an older catalog
     """
+    from finops.analysis.deprecations import usage_on_deprecated_models
+    from finops.core.format import usd
+
     if engine == "spark":
         # `finops spark spend` lives in finops/cli/scale.py, loaded on first use
         click.get_current_context().invoke(
@@ -290,6 +288,8 @@ def unpriced(from_: str | None, to: str | None, fmt: str, db: Path, pricing: Pat
     Example:
       finops unpriced --format json
     """
+    from finops.session import session
+
     start, end = day_range(from_, to)
     with reading_session(db, pricing) as s:
         frame = s.unpriced(from_day=start, to_day=end)
@@ -313,6 +313,8 @@ def pricing_validate(directory: Path | None, pricing: Path | None) -> None:
     Example:
       finops pricing validate pricing/
     """
+    from finops.pricing import catalog as catalog_mod
+
     cat = catalog_mod.load_catalog(directory or pricing)
     periods = sum(len(m.periods) for m in cat.models)
     providers = len({m.provider for m in cat.models})
@@ -333,6 +335,9 @@ def pricing_list(provider: str | None, fmt: str, pricing: Path | None) -> None:
     Example:
       finops pricing list --provider anthropic
     """
+    from finops.pricing import catalog as catalog_mod
+    from finops.session import session
+
     frame = session.catalog_listing(catalog_mod.load_catalog(pricing), provider=provider)
     emit(frame, fmt, title="Price catalog", rates=TOKEN_CLASSES)
 
@@ -349,6 +354,9 @@ def pricing_show(model: str, provider: str | None, fmt: str, pricing: Path | Non
     Example:
       finops pricing show o3
     """
+    from finops.pricing import catalog as catalog_mod
+    from finops.session import session
+
     frame = session.price_history(catalog_mod.load_catalog(pricing), model, provider=provider)
     emit(
         frame, fmt, title=f"Price history of {model} (USD per million tokens)", rates=TOKEN_CLASSES
@@ -370,6 +378,8 @@ def pricing_impact(rev_a: str, rev_b: str, from_, to, fmt: str, db: Path, pricin
     Example:
       finops pricing impact 3 4 --from 2025-05-01 --to 2025-05-31
     """
+    from finops.core.format import usd
+    from finops.views.catalog import revision_impact
 
     start, end = day_range(from_, to)
     with reading_session(db, pricing) as s:
@@ -401,6 +411,8 @@ def pricing_deprecations(within: int, fmt: str, db: Path, pricing: Path | None) 
     Example:
       finops pricing deprecations --within 180
     """
+    from finops.analysis.deprecations import usage_on_deprecated_models
+
     with reading_session(db, pricing) as s:
         frame = usage_on_deprecated_models(s, within_days=within)
     if frame.is_empty():
@@ -473,6 +485,8 @@ def export_focus(
     Example:
       finops export focus --month 2025-06 --out june-focus.parquet
     """
+    from finops.core.format import usd
+    from finops.export.focus import export_focus as write_focus
 
     try:
         first = parse_month(month)
@@ -507,6 +521,8 @@ def demo(days: int, seed: int, db: Path, pricing: Path | None) -> None:
     Example:
       finops demo --days 180 --db demo.duckdb
     """
+    from finops.session import session
+
     with session.open_session(db, pricing) as s:
         report = session.load_demo(s, days=days, seed=seed)
         written = session.write_demo_company(s)
@@ -561,6 +577,8 @@ def app(
       finops app --port 8502
       finops app --address 0.0.0.0 --trust-proxy --teams teams.yaml   # behind oauth2-proxy
     """
+    from finops.pricing.allocation import default_teams_path
+    from finops.session.access import check_binding, load_access
 
     # the map the app will read: --teams / FINOPS_TEAMS, else a teams.yaml beside the store
     policy = load_access(teams or default_teams_path(db))

@@ -19,18 +19,14 @@ from finops.cli.options import (
     spend_query_options,
     teams_option,
 )
-from finops.core.format import usd
 from finops.export.parquet import export_parquet
-from finops.export.spark_engine import spark_spend
-from finops.pricing.allocation import load_allocation
-from finops.pricing.contracts import load_contracts
-from finops.session import session
-from finops.session.scratch import rollup_rebuilder
 
 __all__ = ["export_parquet_command", "spark_spend_command"]
 
 
 def _export(db: Path, pricing: Path | None, out: Path, overwrite: bool):
+
+    from finops.session import session
 
     with session.open_session(db, pricing, read_only=True) as s:
         try:
@@ -113,6 +109,10 @@ def spark_spend_command(
 
     A cluster through spark-submit or YARN: see docs/spark.md.
     """
+    from finops.core.format import usd
+    from finops.export.spark_engine import spark_spend
+    from finops.pricing.allocation import load_allocation
+    from finops.pricing.contracts import load_contracts
 
     keys = [k.strip() for k in by.split(",") if k.strip()]
     start, end = day_range(from_, to)
@@ -169,6 +169,7 @@ def rollup_rebuild_command(db: Path, pricing: Path | None) -> None:
     Example:
       finops rollup rebuild --pricing pricing/
     """
+    from finops.session.scratch import rollup_rebuilder
 
     with (
         rollup_rebuilder(db, pricing) as (catalog, rebuild),

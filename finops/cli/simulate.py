@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import polars as pl
 
-from finops.analysis import simulate as sim
 from finops.cli.group import main
 from finops.cli.options import (
     contracts_option,
@@ -25,8 +23,13 @@ from finops.cli.options import (
     reading_session,
     teams_option,
 )
-from finops.core import format as fmt
-from finops.views.simulation import left_out
+from finops.core.schema import ASSUMPTION_NAMES
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from finops.analysis import simulate as sim
+
 
 __all__ = ["BLOCKED_EXIT", "simulate"]
 
@@ -75,8 +78,8 @@ def _quick_scenario(
     for item in assume_items:
         name, sep, value = item.partition("=")
         name = name.strip().replace("-", "_")
-        if not sep or name not in sim.ASSUMPTION_NAMES:
-            msg = f"{item!r}: write NAME=VALUE with NAME one of {', '.join(sim.ASSUMPTION_NAMES)}"
+        if not sep or name not in ASSUMPTION_NAMES:
+            msg = f"{item!r}: write NAME=VALUE with NAME one of {', '.join(ASSUMPTION_NAMES)}"
             raise click.BadParameter(msg, param_hint="--assume")
         assumptions[name] = value.strip()
     move: dict[str, Any] = {"from": from_model}
@@ -102,6 +105,10 @@ _SHORT = {
 
 def _breakdown(frame: pl.DataFrame) -> pl.DataFrame:
     """A by-month or by-team frame for the terminal: short names, the share as a percent."""
+    import polars as pl
+
+    from finops.core import format as fmt
+
     shares = [fmt.exact_pct(v) for v in frame["savings_pct"]]
     return frame.with_columns(pl.Series("savings_pct", shares, dtype=pl.Utf8)).rename(
         _SHORT, strict=False
@@ -110,6 +117,8 @@ def _breakdown(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _headline(result: sim.SimulationResult) -> list[str]:
     """The answer first: the saving per month on the moved workload, and what share that is."""
+    from finops.core import format as fmt
+
     m = result.monthly
     if m is None:
         return ["no priced usage in scope: nothing to compare"]
@@ -141,6 +150,9 @@ def _headline(result: sim.SimulationResult) -> list[str]:
 
 
 def _print_result(result: sim.SimulationResult) -> None:
+    from finops.core import format as fmt
+    from finops.views.simulation import left_out
+
     click.echo(f"Scenario: {result.scenario.name} (catalog revision {result.revision_id})")
     for index, move in enumerate(result.moves):
         chosen = f" (cheapest of {', '.join(move['chosen_from'])})" if move["chosen_from"] else ""
@@ -232,7 +244,7 @@ def _print_result(result: sim.SimulationResult) -> None:
     "assume_items",
     multiple=True,
     help="Quick form: NAME=VALUE or NAME=LOW:EXPECTED:HIGH, repeatable; NAME is "
-    f"{', '.join(sim.ASSUMPTION_NAMES)}.",
+    f"{', '.join(ASSUMPTION_NAMES)}.",
 )
 @click.option(
     "--evals",
@@ -303,6 +315,8 @@ def simulate(
       finops simulate --scenario move-search.yaml --evals evals.csv --min-score 0.8 --format json
       finops simulate --scenario a.yaml --scenario b.yaml      # side by side
     """
+    from finops.analysis import simulate as sim
+
     if as_billed and pricing_day is not None:
         msg = "--pricing-day prices the forward view; --as-billed prices each day as billed"
         raise click.UsageError(msg)
