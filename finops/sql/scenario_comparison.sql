@@ -26,7 +26,11 @@ WITH by_scope_row AS (
             + coalesce(output_audio_tokens, 0) + coalesce(input_image_tokens, 0)
             + coalesce(output_image_tokens, 0)
         ) AS HUGEINT) AS tokens,
-        string_agg(DISTINCT unpriced_reason, '; ' ORDER BY unpriced_reason) AS unpriced_reason
+        -- the distinct reasons in order; a DISTINCT ... ORDER BY aggregate would be planned
+        -- as a second grouping of every row joined back (a third of the query's time)
+        nullif(array_to_string(list_sort(list_distinct(
+            list(unpriced_reason) FILTER (WHERE unpriced_reason IS NOT NULL)
+        )), '; '), '') AS unpriced_reason
     FROM priced_scenario
     GROUP BY variant, scope_row
 ),

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 
 from finops.analysis.simulate.scenario import Assumptions, ModelRef, Move, ScenarioError, Scope
@@ -210,10 +211,6 @@ class Tally:
     unpriced_scenario_tokens: int = 0
     unpriced_scenario_actual_cost_usd: Decimal = Decimal(0)
 
-    def add(self, row: Mapping[str, Any]) -> None:
-        for name in _TALLY_FIELDS:  # dataclasses.fields() per row cost a third of a tally
-            setattr(self, name, getattr(self, name) + row[name])
-
     @property
     def savings_usd(self) -> Decimal:
         return self.actual_cost_usd - self.scenario_cost_usd
@@ -224,6 +221,7 @@ class Tally:
 
 
 _TALLY_FIELDS = tuple(f.name for f in fields(Tally))
+_ZERO = {name: getattr(Tally(), name) for name in _TALLY_FIELDS}
 
 
 def unpriced_spans(
@@ -249,7 +247,15 @@ def unpriced_spans(
 
 
 def tally_by(rows: Iterable[Mapping[str, Any]], key) -> dict[Any, Tally]:
-    out: dict[Any, Tally] = defaultdict(Tally)
+    """The rows' tallies by `key(row)`: each field summed over a key's rows (a field at a
+    time, which is several times faster than adding row after row)."""
+    groups: dict[Any, list[Mapping[str, Any]]] = defaultdict(list)
     for row in rows:
-        out[key(row)].add(row)
-    return out
+        groups[key(row)].append(row)
+    return defaultdict(
+        Tally,
+        {
+            k: Tally(*(sum(map(itemgetter(name), group), _ZERO[name]) for name in _TALLY_FIELDS))
+            for k, group in groups.items()
+        },
+    )

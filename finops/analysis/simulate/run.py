@@ -392,9 +392,9 @@ def simulate(
     by_month = tally_by(rows, lambda row: (row["variant"], row["day"].replace(day=1)))
     by_team = tally_by(rows, lambda row: (row["variant"], row["team"]))
     by_day: dict[dt.date, dict[str, Tally]] = defaultdict(lambda: defaultdict(Tally))
-    for row in rows:
-        if row["variant"] in CASES:
-            by_day[row["day"]][row["variant"]].add(row)
+    cases = (row for row in rows if row["variant"] in CASES)
+    for (day, case), tally in tally_by(cases, lambda row: (row["day"], row["variant"])).items():
+        by_day[day][case] = tally
     days = [row["day"] for row in rows if row["variant"] == "expected"]
     first_day, last_day = (min(days), max(days)) if days else (None, None)
 
