@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from finops.views.budgets import BudgetView
     from finops.views.forecast import SpendForecast
     from finops.views.simulation import SimulatorChoices
-from finops.analysis.opportunities import find_opportunities
 from finops.analysis.simulate import simulate
 from finops.core.store import default_db_path
 from finops.pricing.allocation import default_teams_path
@@ -55,6 +54,7 @@ from finops.views.forecast import backtest_total, build_forecast
 from finops.views.overview import Overview, build_overview
 from finops.views.plans import default_plans_path, planned_outlook
 from finops.views.review import MonthlyReview, build_review
+from finops.views.savings import store_opportunities
 from finops.views.simulation import simulator_choices as build
 from finops.views.teams import TeamDetail, TeamsOverview, team_detail, teams_overview
 
@@ -325,7 +325,7 @@ def simulator_choices(db: str, version: str) -> SimulatorChoices:
 def opportunities(db: str, version: str) -> list[Opportunity]:
 
     with _open(db) as s:
-        return find_opportunities(s)
+        return store_opportunities(s)
 
 
 @st.cache_data(show_spinner="Checking budgets and alerts…")

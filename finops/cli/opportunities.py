@@ -30,7 +30,8 @@ __all__ = ["opportunities"]
     "--evals",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Eval results CSV (model, task, score): model swaps must meet the quality bar.",
+    help="Eval results CSV (model, task, score): model swaps must meet the quality bar "
+    "(default: evals.csv beside the store, if there, as the app and the review use).",
 )
 @click.option(
     "--min-score",
@@ -84,17 +85,22 @@ def opportunities(
     """
     from finops.analysis import opportunities as opp
     from finops.analysis import simulate as sim
-    from finops.views.savings import opportunities_table
+    from finops.core.store import beside_store
+    from finops.views.savings import opportunities_table, store_opportunities
 
-    eval_frame = sim.load_evals(evals) if evals is not None else None
     with reading_session(db, pricing, teams, contracts) as s:
-        found = opp.find_opportunities(
-            s,
-            evals=eval_frame,
-            min_score=min_score,
-            batch_teams=list(batch_teams) or None,
-            batch_projects=batch_projects,
-        )
+        if evals is None and min_score is None and not batch_teams and not batch_projects:
+            # what the Savings page and the monthly review show
+            found = store_opportunities(s)
+        else:
+            evals = evals or beside_store("evals.csv", s.db)
+            found = opp.find_opportunities(
+                s,
+                evals=sim.load_evals(evals) if evals is not None else None,
+                min_score=min_score,
+                batch_teams=list(batch_teams) or None,
+                batch_projects=batch_projects,
+            )
     if fmt == "json":
         click.echo(exact_json([o.to_dict() for o in found]))
         return

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
@@ -102,6 +103,20 @@ class Session(Store):
     def day_span(self) -> tuple[dt.date | None, dt.date | None]:
         """The first and last day with usage this session sees; (None, None) when empty."""
         return self.one("SELECT min(day), max(day) FROM daily_usage")
+
+    def state_key(self) -> str:
+        """A digest of what every derived view depends on: the usage this session sees (a
+        fingerprint of the daily rollup), the catalog revision, the teams map and the
+        contracts. Results cached under it are never served for another state."""
+        count, digest = self.one("SELECT count(*), coalesce(sum(hash(d)), 0) FROM daily_usage AS d")
+        parts = [
+            str(self.revision_id),
+            str(count),
+            str(digest),
+            self.allocation.content_hash if self.allocation is not None else "-",
+            self.contracts.content_hash if self.contracts is not None else "-",
+        ]
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 
     # -- spend ------------------------------------------------------------------------------
 

@@ -1,19 +1,56 @@
 """The Savings page model: ranked opportunities as a table people can read and act on.
 
-The same rows back the Savings page and ``finops opportunities``; money is written by
-:mod:`finops.core.format`, one formatter everywhere.
+One search per store state (:func:`store_opportunities`) backs the Savings page, the monthly
+review's "act on" list and ``finops opportunities``; the same rows back the page and the
+command, and money is written by :mod:`finops.core.format`, one formatter everywhere.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from collections.abc import Sequence
 
 import polars as pl
 
-from finops.analysis.opportunities import Opportunity
+from finops.analysis.opportunities import Opportunity, find_opportunities
+from finops.analysis.simulate import load_evals
 from finops.core import format as fmt
+from finops.core.store import beside_store
+from finops.session.session import Session
 
-__all__ = ["KIND_LABELS", "opportunities_table"]
+__all__ = ["KIND_LABELS", "opportunities_table", "store_opportunities"]
+
+# the searches of this process, by store state (a Streamlit server serves every page from one)
+_MEMO: dict[tuple[str, ...], list[Opportunity]] = {}
+_MEMO_SIZE = 8
+
+
+def store_opportunities(session: Session, *, today: dt.date | None = None) -> list[Opportunity]:
+    """The savings opportunities of the store's state as of `today` (default: the last day
+    with data), judged with the eval scores of the evals.csv beside the store when there is
+    one (`finops demo` writes one): what the Savings page, the monthly review and
+    ``finops opportunities`` without options show. Searched once per state in a process.
+    """
+    as_of = session.day(today)
+    evals_file = beside_store("evals.csv", session.db)
+    evals_bytes = evals_file.read_bytes() if evals_file is not None else b""
+    key = (
+        str(session.db),
+        session.state_key(),
+        as_of.isoformat(),
+        ",".join(session.viewer_teams) if session.viewer_teams is not None else "*",
+        hashlib.sha256(evals_bytes).hexdigest() if evals_file is not None else "-",
+    )
+    found = _MEMO.get(key)
+    if found is None:
+        evals = load_evals(evals_file) if evals_file is not None else None
+        found = find_opportunities(session, today=as_of, evals=evals)
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.clear()
+        _MEMO[key] = found
+    return list(found)
+
 
 #: How each kind of opportunity is named on the page and in the CLI.
 KIND_LABELS = {

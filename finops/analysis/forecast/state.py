@@ -164,17 +164,7 @@ def largest_remainder_cents(values: list[float | Decimal]) -> list[Decimal]:
 
 def _state_key(session: Session, as_of: dt.date) -> str:
     """A digest of everything the forecast depends on."""
-    count, digest = session.one("SELECT count(*), coalesce(sum(hash(d)), 0) FROM daily_usage AS d")
-    parts = [
-        FORECAST_VERSION,
-        str(as_of),
-        str(session.revision_id),
-        str(count),
-        str(digest),
-        session.allocation.content_hash if session.allocation is not None else "-",
-        session.contracts.content_hash if session.contracts is not None else "-",
-        os.environ.get(HOLIDAYS_ENV, ""),
-    ]
+    parts = [FORECAST_VERSION, str(as_of), session.state_key(), os.environ.get(HOLIDAYS_ENV, "")]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 
 

@@ -25,7 +25,7 @@ from finops.analysis.filters import (
 )
 from finops.analysis.forecast.outlook import Projection
 from finops.analysis.forecast.selection import month_projection
-from finops.analysis.opportunities import Opportunity, find_opportunities
+from finops.analysis.opportunities import Opportunity
 from finops.analysis.pvm import (
     allocate_cents,
     effects_in_cents,
@@ -33,14 +33,13 @@ from finops.analysis.pvm import (
     priced_tokens,
     summarize_effects,
 )
-from finops.analysis.simulate import load_evals
 from finops.analysis.unit_economics import with_unit_economics
 from finops.core.months import month_end
-from finops.core.store import beside_store
 from finops.pricing import costing
 from finops.session.session import Session
 from finops.views.anomalies import find_for_filter
 from finops.views.plans import default_plans_path, planned_outlook
+from finops.views.savings import store_opportunities
 
 __all__ = [
     "TOP_MOVERS",
@@ -362,13 +361,11 @@ def _planned(session: Session, flt: SpendFilter) -> pl.DataFrame | None:
 
 
 def _opportunities(session: Session, as_of: dt.date, flt: SpendFilter) -> list[Opportunity]:
-    """Savings the company could act on (store-wide; eval scores from evals.csv beside the
-    store when there is one); none for a review narrowed to some teams or models."""
+    """Savings the company could act on: the Savings page's (store-wide, with the eval
+    scores beside the store); none for a review narrowed to some teams or models."""
     if flt.dimensions:
         return []
-    evals_file = beside_store("evals.csv", session.db)
-    evals = load_evals(evals_file) if evals_file is not None else None
-    return find_opportunities(session, today=as_of, evals=evals)
+    return store_opportunities(session, today=as_of)
 
 
 def _team_spent(session: Session, month: dt.date, as_of: dt.date) -> dict[str, TeamSpend]:
