@@ -6,15 +6,22 @@ from __future__ import annotations
 import streamlit as st
 
 from finops.app import support as ui
+from finops.core.store import beside_store
 from finops.views.savings import opportunities_table
 
 db, version = ui.require_store("Savings")
 found = ui.opportunities(db, version)
+evals = beside_store("evals.csv", db)
+quality = (
+    f" and meet the quality bar of the eval scores in {evals.name} beside the store"
+    if evals is not None
+    else "; with no evals.csv beside the store, check quality before moving"
+)
 st.caption(
     "Ranked by dollars per month from now on: the last 28 days of usage at today's prices, "
     "per month. Cheaper models pass the capability checks (context window, modalities, "
-    "retirement); check quality before moving. Open any of them in the Simulator, or run its "
-    "command."
+    f"retirement){quality}. The monthly review lists the same ones. Open any of them in the "
+    "Simulator, or run its command."
 )
 if not found:
     st.info("No savings opportunity found in the last 28 days of usage.")
