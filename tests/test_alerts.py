@@ -103,7 +103,7 @@ def test_budget_unallocated_and_unpriced_alerts(db, pricing_dir, tmp_path):
     assert "projected $" in fired[1].message and "against a $100.00 budget" in fired[1].message
     assert fired[2].amount_usd == Decimal("0.45")
     assert fired[2].message.startswith("1.0% of June 2025 spend ($0.45 of $45.45) has no owner")
-    assert fired[3].message.startswith("1 usage rows / 1,100 tokens in June 2025 have no price")
+    assert fired[3].message.startswith("1 usage row / 1,100 tokens in June 2025 have no price")
     assert "mystery" in fired[3].message
     assert [a.kind for a in quiet] == ["budget", "forecast", "unpriced"]
     frame = alerts_frame(fired)

@@ -324,18 +324,18 @@ def test_upload_previews_then_loads_several_files(fresh_demo):
     )
     assert any("no-such-model-x" in w.value for w in at.warning)
     assert _usage_rows(fresh_demo) == before  # a preview writes nothing
-    load = next(b for b in at.button if b.label.startswith("Load 2 file(s), 6 rows"))
+    load = next(b for b in at.button if b.label.startswith("Load 2 files, 6 rows"))
     load.click().run()
     assert not at.exception
     assert at.success, [e.value for e in at.error] + [w.value for w in at.warning]
-    assert "6 new, 0 duplicate, 0 replaced rows from 2 file(s)" in at.success[0].value
+    assert "6 new, 0 duplicate, 0 replaced rows from 2 files" in at.success[0].value
     assert _usage_rows(fresh_demo) == before + 6
     result = at.dataframe[0].value
     assert list(result["file"]) == ["a.csv", "b.csv"]
     assert list(result["new"]) == [3, 3]
     # the same file again: duplicates, nothing doubled
     at.file_uploader[0].set_value(("a.csv", GOOD.encode(), "text/csv")).run()
-    next(b for b in at.button if b.label.startswith("Load 1 file(s)")).click().run()
+    next(b for b in at.button if b.label.startswith("Load 1 file,")).click().run()
     assert "0 new, 3 duplicate" in at.success[0].value
     assert _usage_rows(fresh_demo) == before + 6
 
@@ -380,10 +380,10 @@ def test_upload_refuses_an_overlap_and_replaces_it_when_asked(fresh_demo):
     daily file's one row for the day in place of the two hourly ones: 1 row, 300 tokens."""
     at = _open("upload.py")
     at.file_uploader[0].set_value(("hourly.csv", HOURLY.encode(), "text/csv")).run()
-    next(b for b in at.button if b.label.startswith("Load 1 file(s)")).click().run()
+    next(b for b in at.button if b.label.startswith("Load 1 file,")).click().run()
     assert _mistral_input(fresh_demo) == (2, 300)
     at.file_uploader[0].set_value(("daily.csv", DAILY.encode(), "text/csv")).run()
-    next(b for b in at.button if b.label.startswith("Load 1 file(s)")).click().run()
+    next(b for b in at.button if b.label.startswith("Load 1 file,")).click().run()
     errors = [e.value for e in at.error]
     assert any(
         e.startswith("daily.csv: mistral usage on 2025-03-01 is already stored 1-hour buckets")
@@ -394,9 +394,9 @@ def test_upload_refuses_an_overlap_and_replaces_it_when_asked(fresh_demo):
     ), errors
     assert _mistral_input(fresh_demo) == (2, 300)
     next(c for c in at.checkbox if c.label == "Replace overlapping days").check().run()
-    next(b for b in at.button if b.label.startswith("Load 1 file(s)")).click().run()
+    next(b for b in at.button if b.label.startswith("Load 1 file,")).click().run()
     assert not at.exception
-    assert "1 new, 0 duplicate, 2 replaced rows from 1 file(s)" in at.success[0].value
+    assert "1 new, 0 duplicate, 2 replaced rows from 1 file" in at.success[0].value
     assert _mistral_input(fresh_demo) == (1, 300)
 
 

@@ -222,7 +222,7 @@ def test_overview_as_the_viewer(app_as):
     )
     text = _texts(at)
     assert "$6.26 June to date, $1.60 in May" in text
-    assert "1 rows / 12,000 tokens have no catalog price" in text
+    assert "1 row / 12,000 tokens have no catalog price" in text
     by_model = _column(at, 0, "model", "cost_usd")
     assert by_model == {"thinker": "$4.55", "alpha": "$2.62", "mystery": "—"}  # alpha 2.619
 
@@ -253,7 +253,7 @@ def test_forecast_and_budget_pages_as_the_viewer(app_as):
     # effective 6.259 ($6.26) is 78.2% of ads' $8.00: under the 80% threshold, no budget alert
     assert _metrics(at)["Spend June 2025 to date"] == "$6.26"
     text = _texts(at)
-    assert "1 usage rows / 12,000 tokens in June 2025 have no price" in text
+    assert "1 usage row / 12,000 tokens in June 2025 have no price" in text
     assert "% of its $8.00 budget" not in text
 
 

@@ -47,7 +47,7 @@ def test_differences_are_listed_with_a_likely_reason(db, pricing_dir, tmp_path):
     assert thinker["reason"].startswith("tier:")
     # 03-20 alpha: computed 0.27 + 0.57 = 0.84, estimates 0.85: r8 has no catalog price
     alpha = flagged[("2025-03-20", "alpha")]
-    assert alpha["reason"] == "unpriced usage: 1 rows are not in the computed cost"
+    assert alpha["reason"] == "unpriced usage: 1 row not in the computed cost"
     assert len(everything) == 3
 
 

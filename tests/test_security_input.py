@@ -25,7 +25,11 @@ from finops.ingest import IngestError, ingest_files
 from finops.session.session import ingest, open_session
 
 HEADER = "period_start,provider,model,input_tokens,output_tokens,team\n"
-ONE_YEAR_ON = dt.date.today().replace(year=dt.date.today().year + 1)
+_TODAY = dt.date.today()
+# a year on; from 29 February, 28 February (date.replace would raise and fail the import)
+ONE_YEAR_ON = _TODAY.replace(
+    year=_TODAY.year + 1, day=min(_TODAY.day, 28 if _TODAY.month == 2 else 31)
+)
 
 
 @pytest.fixture(autouse=True)

@@ -58,5 +58,5 @@ def test_at_most_one_percent_keeps_the_footnote(tmp_path: Path):
     result = CliRunner().invoke(
         main, ["spend", "--by", "model", "--db", str(db), "--pricing", str(PRICING)]
     )
-    assert "unpriced usage: 1 rows / 5,000 tokens" in result.output
+    assert "unpriced usage: 1 row / 5,000 tokens" in result.output
     assert "warning:" not in result.output

@@ -215,8 +215,8 @@ def evaluate_alerts(
                 "unpriced",
                 "warning",
                 "catalog",
-                f"{int(missing['rows'].sum()):,} usage rows / {int(missing['tokens'].sum()):,} "
-                f"tokens in {first:%B %Y} have no price (not in any total): {models}; "
+                f"{fmt.plural(int(missing['rows'].sum()), 'usage row')} / "
+                f"{fmt.plural(int(missing['tokens'].sum()), 'token')} in {first:%B %Y} have no price (not in any total): {models}; "
                 "see finops unpriced",
             )
         )

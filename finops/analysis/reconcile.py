@@ -12,6 +12,7 @@ from decimal import Decimal
 
 import polars as pl
 
+from finops.core.format import plural
 from finops.core.store import relation
 from finops.pricing.costing import priced_sql
 from finops.session.session import Session
@@ -24,12 +25,14 @@ def likely_reason(row: dict) -> str:
     computed, reference = row["computed_usd"], row["reported_usd"]
     if computed is None or computed == 0:
         if row["unpriced_rows"]:
-            return f"unpriced usage: {row['unpriced_rows']} rows have no catalog price (finops unpriced)"
+            rows = plural(row["unpriced_rows"], "row")
+            return f"unpriced usage: {rows} without a catalog price (finops unpriced)"
         return "missing usage: the provider billed this day and model, but no usage was loaded"
     if reference is None or reference == 0:
         return "no reported cost for this usage (is the cost export missing this day?)"
     if row["unpriced_rows"]:
-        return f"unpriced usage: {row['unpriced_rows']} rows are not in the computed cost"
+        rows = plural(row["unpriced_rows"], "row")
+        return f"unpriced usage: {rows} not in the computed cost"
     ratio = reference / computed
     if (
         row["list_cost_usd"]

@@ -97,7 +97,7 @@ def lake_run_command(
       finops lake run --usage lake/usage --out lake/out --since 2025-06-01
       finops lake attach --rollup lake/out --db finops.duckdb
     """
-    from finops.core.format import usd
+    from finops.core.format import plural, usd
     from finops.ingest.mapping import load_mapping
     from finops.lake.run import run_lake
     from finops.lake.source import LakeInput
@@ -122,7 +122,7 @@ def lake_run_command(
         f"read {len(report.partitions_read)} changed partition(s): "
         f"{report.usage_rows:,} usage rows → {report.rollup_rows:,} rollup rows, "
         f"{usd(report.cost_usd)} list"
-        + (f", {report.unpriced_rows:,} rows unpriced" if report.unpriced_rows else "")
+        + (f", {plural(report.unpriced_rows, 'row')} unpriced" if report.unpriced_rows else "")
     )
     click.echo(f"days written: {_days(report.days_written)}")
     if report.days_repriced or report.reasons:

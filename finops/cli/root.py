@@ -115,6 +115,7 @@ def ingest(
     Example:
       finops ingest exports/2025-06/*.csv
     """
+    from finops.core.format import plural
     from finops.ingest.mapping import register_mapping
     from finops.session import session
 
@@ -136,7 +137,7 @@ def ingest(
         if f.cost_only:
             span += " (a cost data set: kept to reconcile against, never added to usage)"
         if f.rows_skipped:
-            span += f"; {f.rows_skipped:,} rows passed over (not AI token usage)"
+            span += f"; {plural(f.rows_skipped, 'row')} passed over (not AI token usage)"
         click.echo(
             f"{f.file}: {f.format}, {f.rows_read:,} row{'' if f.rows_read == 1 else 's'} read — "
             f"{f.rows_new:,} new, "
@@ -210,7 +211,7 @@ def spend(
       finops spend --by model --revision 1      # as priced by an older catalog
     """
     from finops.analysis.deprecations import usage_on_deprecated_models
-    from finops.core.format import usd
+    from finops.core.format import plural, usd
 
     if engine == "spark":
         # `finops spark spend` lives in finops/cli/scale.py, loaded on first use
@@ -256,14 +257,14 @@ def spend(
         )
         if totals.unpriced_rows:
             click.echo(
-                f"unpriced usage: {totals.unpriced_rows:,} rows / {totals.unpriced_tokens:,} tokens "
-                "(not in the total; see finops unpriced)"
+                f"unpriced usage: {plural(totals.unpriced_rows, 'row')} / "
+                f"{plural(totals.unpriced_tokens, 'token')} (not in the total; see finops unpriced)"
             )
         if totals.unpriced_warning:
             click.echo(f"warning: {totals.unpriced_warning}")
         if totals.peak_priced_rows:
             click.echo(
-                f"warning: {totals.peak_priced_rows:,} rows of a day or longer are for models "
+                f"warning: {plural(totals.peak_priced_rows, 'row')} of a day or longer are for models "
                 "priced by time of day; a day cannot be split by hour, so they are priced at "
                 "the peak rate (upload hourly or per-request usage to price them exactly)"
             )

@@ -109,7 +109,7 @@ def spark_spend_command(
 
     A cluster through spark-submit or YARN: see docs/spark.md.
     """
-    from finops.core.format import usd
+    from finops.core.format import plural, usd
     from finops.export.spark_engine import spark_spend
     from finops.pricing.allocation import load_allocation
     from finops.pricing.contracts import load_contracts
@@ -146,8 +146,8 @@ def spark_spend_command(
         )
         if totals.unpriced_rows:
             click.echo(
-                f"unpriced usage: {totals.unpriced_rows:,} rows / {totals.unpriced_tokens:,} tokens "
-                "(not in the total; see finops unpriced)"
+                f"unpriced usage: {plural(totals.unpriced_rows, 'row')} / "
+                f"{plural(totals.unpriced_tokens, 'token')} (not in the total; see finops unpriced)"
             )
 
 

@@ -93,8 +93,8 @@ def left_out(result: SimulationResult) -> str | None:
     if not (excluded["unpriced_actual_rows"] or excluded["unpriced_scenario_rows"]):
         return None
     return (
-        f"left out: {excluded['unpriced_actual_rows']:,} rows unpriced today, "
-        f"{excluded['unpriced_scenario_rows']:,} rows the scenario cannot price "
+        f"left out: {fmt.plural(excluded['unpriced_actual_rows'], 'row')} unpriced today, "
+        f"{fmt.plural(excluded['unpriced_scenario_rows'], 'row')} the scenario cannot price "
         f"({fmt.usd(excluded['unpriced_scenario_actual_cost_usd'])} of actual cost)"
     )
 

@@ -10,6 +10,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from finops.app import support as ui
+from finops.core.format import plural
 from finops.core.store import StoreError
 from finops.ingest import IngestError
 from finops.pricing.catalog import load_catalog
@@ -66,14 +67,14 @@ for index, f in enumerate(files):
     data = f.getvalue()
     bar.progress(index / len(files), text=f"Checking {f.name} ({index + 1} of {len(files)})…")
     previews.append(_preview(f.name, data, ui.pricing_path(), version))
-bar.progress(1.0, text=f"Checked {len(files)} file(s).")
+bar.progress(1.0, text=f"Checked {plural(len(files), 'file')}.")
 
 for p in previews:
     if not p.ok:
         st.error(p.error, icon="🚫")
         continue
     with st.expander(
-        f"✅ {p.name} — {p.description}: {p.rows:,} rows, {p.first_day} to {p.last_day}",
+        f"✅ {p.name} — {p.description}: {plural(p.rows, 'row')}, {p.first_day} to {p.last_day}",
         expanded=len(previews) == 1,
     ):
         if p.cost_only:
@@ -92,7 +93,7 @@ for p in previews:
 bad = [p for p in previews if not p.ok]
 if bad:
     st.error(
-        f"{len(bad)} of {len(previews)} file(s) cannot be loaded; fix or remove them. "
+        f"{len(bad)} of {plural(len(previews), 'file')} cannot be loaded; fix or remove them. "
         "Nothing has been written to the store."
     )
     st.stop()
@@ -106,13 +107,15 @@ replace = st.checkbox(
         "those days. Unticked, such an upload is refused and nothing is written."
     ),
 )
-if st.button(f"Load {len(previews)} file(s), {rows:,} rows, into the store", type="primary"):
+if st.button(
+    f"Load {plural(len(previews), 'file')}, {plural(rows, 'row')}, into the store", type="primary"
+):
     progress = st.progress(0.0, text="Saving files…")
     with tempfile.TemporaryDirectory(prefix="finops-upload-") as tmp:
         paths = upload.save_uploads([(f.name, f.getvalue()) for f in files], Path(tmp))
         names = {str(path): f.name for path, f in zip(paths, files, strict=True)}
         order = upload.upload_order(paths)
-        progress.progress(0.0, text=f"Loading {len(paths)} file(s) as one upload…")
+        progress.progress(0.0, text=f"Loading {plural(len(paths), 'file')} as one upload…")
 
         def on_progress(file: str, step: str, percent: float) -> None:
             # DuckDB progress polls arrive from a worker thread, which cannot draw
@@ -138,7 +141,7 @@ if st.button(f"Load {len(previews)} file(s), {rows:,} rows, into the store", typ
     state["upload_result"] = {
         "message": (
             f"Upload {report.ingest_id}: {report.rows_new:,} new, {report.rows_duplicate:,} "
-            f"duplicate, {report.rows_replaced:,} replaced rows from {len(paths)} file(s)."
+            f"duplicate, {report.rows_replaced:,} replaced rows from {plural(len(paths), 'file')}."
         ),
         "files": upload.report_frame(report, names),
         "unpriced": report.unpriced_models,

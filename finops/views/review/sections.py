@@ -217,7 +217,7 @@ def _summary(r: MonthlyReview, movers_up: pl.DataFrame, movers_down: pl.DataFram
         )
     if r.unpriced_rows:
         lines.append(
-            f"Unpriced usage: {r.unpriced_rows:,} rows / {r.unpriced_tokens:,} tokens "
+            f"Unpriced usage: {plural(r.unpriced_rows, 'row')} / {plural(r.unpriced_tokens, 'token')} "
             f"({_share(r.unpriced_token_share)} of tokens) are not in these totals."
         )
     if r.unallocated_usd:
