@@ -234,7 +234,7 @@ def test_cli_budgets_and_showback_export(store, tmp_path):
     ads = frame.row(0, named=True)
     assert (ads["team"], ads["cost_usd"], ads["top_models"]) == (
         "ads",
-        "45.000000000000",
+        "45.00",
         "small 100.00%; mystery unpriced",
     )
     json_path = tmp_path / "showback.json"

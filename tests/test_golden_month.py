@@ -441,7 +441,13 @@ def test_showback_export(env, tmp_path):
     out = tmp_path / "showback.csv"
     _cli("export", "showback", "--month", "2025-06", "--out", str(out))
     rows = {r["team"]: r for r in csv.DictReader(out.open())}
-    assert {t: D(r["cost_usd"]) for t, r in rows.items()} == JUNE_TEAMS
+    # the cents every table shows, footing to June's $17.81 (before, 12 decimals a cell and
+    # --exact did nothing); --exact keeps every decimal for those who reconcile by hand
+    assert {t: r["cost_usd"] for t, r in rows.items()} == {"search": "10.31", "ads": "7.50"}
+    assert {t: D(r["cost_usd"]) for t, r in rows.items()} == JUNE_TEAMS_CENTS
+    _cli("export", "showback", "--month", "2025-06", "--out", str(out), "--exact")
+    exact = {r["team"]: r for r in csv.DictReader(out.open())}
+    assert {t: D(r["cost_usd"]) for t, r in exact.items()} == JUNE_TEAMS
     # shares: 10.312 / 17.806 = 57.91%, 7.494 / 17.806 = 42.09%
     assert {t: r["share_pct"] for t, r in rows.items()} == {"search": "57.91", "ads": "42.09"}
     assert {t: r["budget_used_pct"] for t, r in rows.items()} == {

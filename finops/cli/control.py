@@ -16,6 +16,7 @@ import click
 from finops.cli.group import export, main, user_errors
 from finops.cli.options import (
     contracts_option,
+    csv_text,
     db_option,
     emit,
     exact_json,
@@ -409,7 +410,6 @@ def showback_command(
       finops export showback --month 2025-11 --format json
     """
     from finops.analysis.budgets import find_budgets, showback
-    from finops.core.cells import neutralise_frame
     from finops.core.format import usd
 
     first = _month(month)
@@ -423,7 +423,7 @@ def showback_command(
     if fmt == "json":
         text = exact_json(frame.to_dicts())
     elif fmt == "csv":
-        text = neutralise_frame(_flat(frame)).write_csv()
+        text = csv_text(_flat(frame))
     else:
         flat = _flat(frame)
         emit(

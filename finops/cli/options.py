@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = [
     "USER_ERRORS",
     "contracts_option",
+    "csv_text",
     "day_range",
     "db_option",
     "emit",
@@ -297,6 +298,17 @@ def _fit(names: list[str], widths: dict[str, int], numeric: set[str], room: int)
     return kept
 
 
+def csv_text(
+    frame: pl.DataFrame, *, money: tuple[str, ...] = (), rates: tuple[str, ...] = ()
+) -> str:
+    """The CSV every command writes: money rounded once to the cent, each column footing to
+    its rounded total (`--exact`: every decimal), cells safe to open in a spreadsheet."""
+    from finops.core.cells import neutralise_frame
+
+    out = frame if _flag("finops_exact") else _money_in_cents(frame, money, rates)
+    return neutralise_frame(out).write_csv()
+
+
 def emit(
     frame: pl.DataFrame,
     fmt_name: str,
@@ -313,14 +325,12 @@ def emit(
     `rates` are prices per unit (per 1M tokens): written exactly ($0.075), never footed.
     """
     from finops.core import format as fmt
-    from finops.core.cells import neutralise_frame
 
     if fmt_name == "json":
         click.echo(exact_json(frame.to_dicts()))
         return
     if fmt_name == "csv":
-        out = frame if _flag("finops_exact") else _money_in_cents(frame, money, rates)
-        click.echo(neutralise_frame(out).write_csv(), nl=False)
+        click.echo(csv_text(frame, money=money, rates=rates), nl=False)
         return
     from rich.console import Console
     from rich.table import Table
