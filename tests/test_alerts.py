@@ -317,7 +317,7 @@ def test_cli_posts_to_the_webhook_and_exits_2_when_it_cannot(
     url, hook = hook_server([503, 200])
     out = _run("alerts", "--webhook", url, "--allow-http", "--format", "json", *opts)
     assert out.exit_code == 1  # something fired, and it was delivered
-    assert "posted 1 alert(s) to the webhook (attempt 2)" in out.stderr
+    assert "posted 1 alert to the webhook (attempt 2)" in out.stderr
     body = hook.bodies[-1]
     assert set(body) == {"text", "blocks"}
     assert "have no price" in body["text"]

@@ -175,6 +175,7 @@ def anomalies_command(
     import polars as pl
 
     from finops.analysis.anomalies import AnomalyConfig, detect_anomalies
+    from finops.core.format import plural
 
     kw: dict = {"scopes": tuple(s.strip() for s in scopes.split(",") if s.strip())}
     if min_impact is not None:
@@ -186,7 +187,7 @@ def anomalies_command(
         if fmt == "json":
             click.echo("[]")
         elif fmt == "table":
-            click.echo(f"no anomalies in the last {days} day(s)")
+            click.echo(f"no anomalies in the last {plural(days, 'day')}")
         else:
             emit(found, fmt)
         return
@@ -213,7 +214,7 @@ def anomalies_command(
         pl.col("expected").round(4),
         pl.col("actual").round(4),
     )
-    emit(shown, "table", title=f"Anomalies, last {days} day(s)")
+    emit(shown, "table", title=f"Anomalies, last {plural(days, 'day')}")
     width = shutil.get_terminal_size((100, 24)).columns
     for i, detail in enumerate(found["detail"].to_list(), start=1):
         click.echo(textwrap.fill(f"{i}. {detail}", width=width, subsequent_indent="   "))
@@ -289,6 +290,7 @@ def alerts_command(
     from finops.analysis.alert_state import run_alerts
     from finops.analysis.alerts import WebhookError, check_webhook_url, post_webhook, slack_payload
     from finops.analysis.budgets import find_budgets
+    from finops.core.format import plural
     from finops.session import session
 
     try:
@@ -313,7 +315,7 @@ def alerts_command(
                     )
                     used = post_webhook(webhook, payload, allow_http=allow_http)
                     click.echo(
-                        f"posted {len(run.shown)} alert(s) to the webhook (attempt {used})",
+                        f"posted {plural(len(run.shown), 'alert')} to the webhook (attempt {used})",
                         err=True,
                     )
 
@@ -339,6 +341,7 @@ def _show_notices(shown, fmt: str, *, firing: int) -> None:
     import polars as pl
 
     from finops.analysis.alerts import alerts_frame
+    from finops.core.format import plural
 
     frame = alerts_frame([n.alert for n in shown]).with_columns(
         pl.Series("state", [n.state for n in shown], dtype=pl.Utf8),
@@ -350,11 +353,11 @@ def _show_notices(shown, fmt: str, *, firing: int) -> None:
         emit(
             frame.select("state", "severity", "kind", "message"),
             "table",
-            title=f"{len(shown)} alert(s)",
+            title=plural(len(shown), "alert"),
         )
     elif firing:
         click.echo(
-            f"nothing new: {firing} alert(s) still firing, none worse (finops alerts --all "
+            f"nothing new: {plural(firing, 'alert')} still firing, none worse (finops alerts --all "
             "lists them)"
         )
     else:

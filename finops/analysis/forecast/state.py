@@ -38,7 +38,7 @@ from typing import Any
 
 import polars as pl
 
-from finops.core.format import allocate_cents, signed_usd
+from finops.core.format import allocate_cents, plural, signed_usd
 from finops.core.months import month_end
 from finops.core.store import StoreError, read_sql
 from finops.session.queries import Store, open_writer
@@ -608,7 +608,7 @@ def describe_change(old: StoreForecast, new: StoreForecast) -> str | None:
             f"{r['day']:%d %b %Y} ({signed_usd(Decimal(r['new'] - r['old']).quantize(_CENT))})"
             for r in diff.head(3).iter_rows(named=True)
         ]
-        more = f" and {diff.height - 3} more day(s)" if diff.height > 3 else ""
+        more = f" and {plural(diff.height - 3, 'more day')}" if diff.height > 3 else ""
         causes.append(f"new usage on {', '.join(shown)}{more}")
     if old.as_of != new.as_of:
         causes.append(f"today moved from {old.as_of} to {new.as_of}")

@@ -22,8 +22,9 @@ c3.metric("Catalog revision in use", overview.revision_id)
 
 if overview.deprecations.height:
     st.warning(
-        f"{overview.deprecations.height} model(s) used in the last 90 days are deprecated or "
-        "will be within 180 days: "
+        f"{fmt.plural(overview.deprecations.height, 'model')} used in the last 90 days "
+        f"{'is' if overview.deprecations.height == 1 else 'are'} deprecated or will be within "
+        "180 days: "
         + ", ".join(
             f"{r['model']} ({r['deprecated_on']}"
             + (f" → {r['successor']})" if r["successor"] else ")")
@@ -37,7 +38,9 @@ query = left.text_input("Model name contains", key="catalog_query", placeholder=
 providers = sorted({m.provider for m in catalog.models})
 provider = right.selectbox("Provider", ["all", *providers], key="catalog_provider")
 found = catalog_view.search_models(catalog, query, provider=None if provider == "all" else provider)
-st.caption(f"{found.height:,} model(s); standard prices in force today, USD per 1M tokens.")
+st.caption(
+    f"{fmt.plural(found.height, 'model')}; standard prices in force today, USD per 1M tokens."
+)
 ui.show_table(found)
 
 st.subheader("Price history")
