@@ -326,7 +326,7 @@ def test_the_impact_chart_draws_each_drift_metric_as_its_own_bar():
     )
     volume = anomaly_impacts(findings).data[0]
     assert list(volume.y) == [
-        "2025-12-31 drift · team finance-ops · cost per request usd",
+        "2025-12-31 drift · team finance-ops · cost per request",
         "2025-12-31 drift · team finance-ops · prompt tokens per request",
     ]
     assert list(volume.x) == [33.0, 33.0]

@@ -61,6 +61,7 @@ __all__ = [
     "CHECKS",
     "COMPONENT_KEYS",
     "FINDING_SCHEMA",
+    "METRIC_LABELS",
     "SCOPES",
     "AnomalyConfig",
     "component_frame",
@@ -443,6 +444,16 @@ _DRIFT_METRICS = (
     _Metric("output_input_ratio", "output_tokens", "prompt_tokens", True, "output/input ratio"),
     _Metric("cache_hit_rate", "cache_read_tokens", "prompt_tokens", False, "cache-hit rate"),
 )
+#: What a finding's `metric` is called where people read it (tables, charts); CSV and JSON
+#: keep the names.
+METRIC_LABELS: dict[str, str] = {
+    "cost_usd": "cost per day",
+    "cost_per_request_usd": "cost per request",
+    "prompt_tokens_per_request": "prompt tokens per request",
+    "output_input_ratio": "output/input tokens",
+    "cache_hit_rate": "cache-hit rate",
+    "days_until_deprecation": "days to retirement",
+}
 
 
 def _drift_stats(daily: pl.DataFrame, pair: list[str], metric: _Metric) -> pl.DataFrame:

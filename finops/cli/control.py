@@ -174,7 +174,7 @@ def anomalies_command(
     """
     import polars as pl
 
-    from finops.analysis.anomalies import AnomalyConfig, detect_anomalies
+    from finops.analysis.anomalies import METRIC_LABELS, AnomalyConfig, detect_anomalies
     from finops.core.format import plural
 
     kw: dict = {"scopes": tuple(s.strip() for s in scopes.split(",") if s.strip())}
@@ -210,7 +210,7 @@ def anomalies_command(
         pl.col("volume_usd"),
         pl.col("price_usd"),
         pl.col("mix_usd"),
-        "metric",
+        pl.col("metric").replace(METRIC_LABELS),
         pl.col("expected").round(4),
         pl.col("actual").round(4),
     )

@@ -12,6 +12,7 @@ import plotly.express as px
 import plotly.graph_objects as go
 import polars as pl
 
+from finops.analysis.anomalies import METRIC_LABELS
 from finops.core.today import pinned_today
 
 __all__ = [
@@ -294,7 +295,7 @@ def anomaly_impacts(findings: pl.DataFrame, *, top: int = 20) -> go.Figure:
     # a drift names its metric: one scope can drift in two at once (cost and prompt size per
     # request), and two bars under one label would be drawn stacked as one
     labels = [
-        f"{d} {c} · {s} {k}" + (f" · {m.replace('_', ' ')}" if c == "drift" else "")
+        f"{d} {c} · {s} {k}" + (f" · {METRIC_LABELS.get(m, m)}" if c == "drift" else "")
         for d, c, s, k, m in zip(
             data["day"], data["check"], data["scope"], data["key"], data["metric"], strict=True
         )

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+import polars as pl
 import streamlit as st
 
+from finops.analysis.anomalies import METRIC_LABELS
 from finops.app import support as ui
 from finops.views import charts
 
@@ -54,7 +56,7 @@ ui.show_table(
         "scope",
         "key",
         "model",
-        "metric",
+        pl.col("metric").replace(METRIC_LABELS),
         "expected",
         "actual",
         "impact_usd",
