@@ -11,6 +11,7 @@ import streamlit as st
 from finops.analysis.anomalies import METRIC_LABELS
 from finops.app import support as ui
 from finops.views import charts
+from finops.views.anomalies import impact_total
 
 db, version = ui.require_store("Anomalies")
 opts = ui.options(db, version)
@@ -36,7 +37,9 @@ c1.metric("Findings", f"{found.height:,}")
 c2.metric("Spikes", f"{found.filter(found['check'] == 'spike').height:,}")
 c3.metric(
     "Impact of spikes and drift",
-    ui.money(found.filter(found["check"].is_in(["spike", "drift"]))["impact_usd"].sum()),
+    ui.money(impact_total(found)),
+    help="Each event once: a scope drifting in two metrics (cost and prompt size per request) "
+    "has one dearer unit cost.",
 )
 st.caption(
     f"{first} to {last}; {flt.describe()}. Every check judges a team, model or API key against its "
