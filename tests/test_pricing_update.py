@@ -99,7 +99,7 @@ def test_yes_adds_a_dated_period_and_a_model_and_keeps_history(setup):
     pricing, reference, db = setup
     result = _update(pricing, reference, db, "--yes")
     assert result.exit_code == 0, result.output
-    assert "wrote 1 files: openai.yaml" in result.output
+    assert "wrote 1 file: openai.yaml" in result.output
     assert "recorded catalog revision 2" in result.output
     text = (pricing / "openai.yaml").read_text()
     # every existing line as it was, comment included; the period after gpt-test's last one

@@ -85,9 +85,7 @@ def test_the_daily_rollup_prices_the_same_and_warns_about_the_daily_row(store: P
         main, ["spend", "--by", "model", "--db", str(store), "--pricing", str(PRICING)]
     )
     assert "total: $10.16 list" in result.output
-    assert (
-        "warning: 1 rows of a day or longer are for models priced by time of day" in result.output
-    )
+    assert "warning: 1 row of a day or longer are for models priced by time of day" in result.output
 
 
 def test_windows_must_be_whole_utc_hours(tmp_path: Path):

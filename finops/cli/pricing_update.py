@@ -84,7 +84,7 @@ def pricing_update(
       finops pricing update --from model_prices_and_context_window.json            # dry run
       finops pricing update --from model_prices_and_context_window.json --yes
     """
-    from finops.core.format import usd
+    from finops.core.format import plural, usd
     from finops.core.today import pinned_today
     from finops.pricing.catalog import load_catalog
     from finops.pricing.catalog_update import (
@@ -123,6 +123,6 @@ def pricing_update(
             click.echo("dry run: nothing written. Run again with --yes to write these changes.")
             return
         written = apply_update(catalog, plan, staged=Path(tmp))  # what was checked above
-    click.echo(f"wrote {len(written)} files: {', '.join(written)}")
+    click.echo(f"wrote {plural(len(written), 'file')}: {', '.join(written)}")
     with open_session(db, catalog.directory) as s:
         click.echo(f"recorded catalog revision {s.revision_id}")

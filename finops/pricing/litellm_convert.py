@@ -38,6 +38,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from finops.core.format import plural
 from finops.core.schema import TOKEN_CLASSES
 from finops.pricing.litellm_rates import (
     BASE_KEYS,
@@ -201,7 +202,9 @@ class LiteLLMImportReport:
                     shown = ", ".join(keys[:examples]) + (", …" if len(keys) > examples else "")
                     lines.append(f"  {title}: {shown}")
         if self.files_written:
-            lines.append(f"wrote {len(self.files_written)} files: {', '.join(self.files_written)}")
+            lines.append(
+                f"wrote {plural(len(self.files_written), 'file')}: {', '.join(self.files_written)}"
+            )
         else:
             lines.append("no file changed")
         return lines
