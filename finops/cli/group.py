@@ -93,8 +93,9 @@ def register_user_errors(*names: str) -> None:
 def user_errors() -> tuple[type[BaseException], ...]:
     """The registered error classes (importing their modules, which a failing command has).
 
-    >>> register_user_errors("KeyError")
-    >>> KeyError in user_errors()
+    >>> import finops.cli.options  # registers the library's errors, by name
+    >>> from finops.ingest import IngestError
+    >>> IngestError in user_errors()
     True
     """
     kinds = []
