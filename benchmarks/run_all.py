@@ -126,7 +126,8 @@ def main() -> int:
         "",
         (
             f"Written by `python benchmarks/run_all.py --size {opts.size}"
-            f"{' --only ' + opts.only if opts.only else ''}` (what `make bench` runs) on commit "
+            f"{' --only ' + opts.only if opts.only else ''}`"
+            f"{' (what `make bench` runs)' if opts.size == 'full' and not opts.only else ''} on commit "
             f"`{commit}`, {'a clean tree' if not dirty else 'a tree with uncommitted changes'}; "
             f"{_versions()}. The machine is shared: compare the ratios each script measures "
             "side by side in one run, not seconds across sections. Do not edit by hand: rerun."
