@@ -22,7 +22,9 @@ def opts(db, pricing_dir):
 def test_ingest_then_spend_as_json(opts):
     out = _run("ingest", str(HAND_PRICED), *opts)
     assert out.exit_code == 0, out.output
-    assert "10 rows read — 10 new, 0 duplicate, 0 replaced; 2025-03-10 .. 2025-03-21" in out.output
+    assert "10 rows read — 10 new, 0 duplicate, 0 replaced\n  days: 2025-03-10 .. 2025-03-21\n" in (
+        out.output
+    )
     assert "unpriced: mystery" in out.output
     out = _run("spend", "--by", "team,month", "--format", "json", *opts)
     assert out.exit_code == 0, out.output

@@ -203,6 +203,7 @@ def test_the_command_lists_ten_files_and_sums_the_rest(tmp_path):
     assert sum(line.startswith(str(folder)) for line in lines) == 10
     # files 10..13 are days 11..14 of June 2025, one row each
     assert (
-        "… and 4 more files: 4 rows read — 4 new, 0 duplicate, 0 replaced; 2025-06-11 .. 2025-06-14"
-    ) in lines
+        "… and 4 more files: 4 rows read — 4 new, 0 duplicate, 0 replaced\n"
+        "  days: 2025-06-11 .. 2025-06-14\n"
+    ) in result.output
     assert lines[-1] == "ingest 1: 14 new, 0 duplicate, 0 replaced"

@@ -138,11 +138,12 @@ def ingest(
             span += " (a cost data set: kept to reconcile against, never added to usage)"
         if f.rows_skipped:
             span += f"; {plural(f.rows_skipped, 'row')} passed over (not AI token usage)"
+        # the counts on the file's line, the days below it: each fits a 100-column terminal
         click.echo(
-            f"{f.file}: {f.format}, {f.rows_read:,} row{'' if f.rows_read == 1 else 's'} read — "
-            f"{f.rows_new:,} new, "
-            f"{f.rows_duplicate:,} duplicate, {f.rows_replaced:,} replaced; {span}"
+            f"{f.file}: {f.format}, {plural(f.rows_read, 'row')} read — {f.rows_new:,} new, "
+            f"{f.rows_duplicate:,} duplicate, {f.rows_replaced:,} replaced"
         )
+        click.echo(f"  days: {span}")
         if f.models:
             click.echo(f"  models: {', '.join(f.models[:12])}{' …' if len(f.models) > 12 else ''}")
     rest = report.files[len(listed) :]
@@ -150,10 +151,12 @@ def ingest(
         days = [d for f in rest for d in (f.first_day, f.last_day) if d is not None]
         span = f"{min(days)} .. {max(days)}" if days else "no rows"
         click.echo(
-            f"… and {len(rest):,} more files: {sum(f.rows_read for f in rest):,} rows read — "
+            f"… and {len(rest):,} more files: "
+            f"{plural(sum(f.rows_read for f in rest), 'row')} read — "
             f"{sum(f.rows_new for f in rest):,} new, {sum(f.rows_duplicate for f in rest):,} "
-            f"duplicate, {sum(f.rows_replaced for f in rest):,} replaced; {span}"
+            f"duplicate, {sum(f.rows_replaced for f in rest):,} replaced"
         )
+        click.echo(f"  days: {span}")
         models = sorted({m for f in rest for m in f.models})
         click.echo(f"  models: {', '.join(models[:12])}{' …' if len(models) > 12 else ''}")
     for model in report.unpriced_models:
