@@ -209,14 +209,16 @@ def evaluate_alerts(
     missing = session.unpriced(**month)
     if not missing.is_empty():
         models = ", ".join(dict.fromkeys(missing["model"].to_list()[:5]))
+        size = fmt.rows_and_tokens(
+            int(missing["rows"].sum()), int(missing["tokens"].sum()), row_noun="usage row"
+        )
         alerts.append(
             Alert(
                 day,
                 "unpriced",
                 "warning",
                 "catalog",
-                f"{fmt.plural(int(missing['rows'].sum()), 'usage row')} / "
-                f"{fmt.plural(int(missing['tokens'].sum()), 'token')} in {first:%B %Y} have no price (not in any total): {models}; "
+                f"{size} in {first:%B %Y} have no price (not in any total): {models}; "
                 "see finops unpriced",
             )
         )

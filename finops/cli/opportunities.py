@@ -83,24 +83,16 @@ def opportunities(
       finops opportunities --teams teams.yaml --evals evals.csv --min-score 0.8
       finops opportunities --batch-team data-platform --batch-project etl --format json
     """
-    from finops.analysis import opportunities as opp
-    from finops.analysis import simulate as sim
-    from finops.core.store import beside_store
-    from finops.views.savings import opportunities_table, store_opportunities
+    from finops.views.savings import opportunities_table, search_opportunities
 
     with reading_session(db, pricing, teams, contracts) as s:
-        if evals is None and min_score is None and not batch_teams and not batch_projects:
-            # what the Savings page and the monthly review show
-            found = store_opportunities(s)
-        else:
-            evals = evals or beside_store("evals.csv", s.db)
-            found = opp.find_opportunities(
-                s,
-                evals=sim.load_evals(evals) if evals is not None else None,
-                min_score=min_score,
-                batch_teams=list(batch_teams) or None,
-                batch_projects=batch_projects,
-            )
+        found = search_opportunities(
+            s,
+            evals=evals,
+            min_score=min_score,
+            batch_teams=batch_teams,
+            batch_projects=batch_projects,
+        )
     if fmt == "json":
         click.echo(exact_json([o.to_dict() for o in found]))
         return

@@ -34,6 +34,7 @@ __all__ = [
     "csv_text",
     "day_range",
     "db_option",
+    "echo_totals",
     "emit",
     "exact_json",
     "format_option",
@@ -296,6 +297,19 @@ def _fit(names: list[str], widths: dict[str, int], numeric: set[str], room: int)
             drop = kept[-1]
         kept.remove(drop if isinstance(drop, str) else drop[0])
     return kept
+
+
+def echo_totals(totals) -> None:
+    """The footer under a spend table: list and effective totals, and the unpriced usage
+    left out of them (`costing.SpendTotals`)."""
+    from finops.core.format import rows_and_tokens, usd
+
+    click.echo(f"total: {usd(totals.cost_usd)} list, {usd(totals.effective_cost_usd)} effective")
+    if totals.unpriced_rows:
+        click.echo(
+            f"unpriced usage: {rows_and_tokens(totals.unpriced_rows, totals.unpriced_tokens)} "
+            "(not in the total; see finops unpriced)"
+        )
 
 
 def csv_text(

@@ -18,6 +18,7 @@ from finops.cli.options import (
     contracts_option,
     day_range,
     db_option,
+    echo_totals,
     emit,
     format_option,
     pricing_option,
@@ -214,7 +215,7 @@ def spend(
       finops spend --by model --revision 1      # as priced by an older catalog
     """
     from finops.analysis.deprecations import usage_on_deprecated_models
-    from finops.core.format import plural, usd
+    from finops.core.format import plural
 
     if engine == "spark":
         # `finops spark spend` lives in finops/cli/scale.py, loaded on first use
@@ -255,14 +256,7 @@ def spend(
         return
     emit(frame, fmt, title=f"Spend by {', '.join(keys)} (catalog revision {rev})")
     if fmt == "table":
-        click.echo(
-            f"total: {usd(totals.cost_usd)} list, {usd(totals.effective_cost_usd)} effective"
-        )
-        if totals.unpriced_rows:
-            click.echo(
-                f"unpriced usage: {plural(totals.unpriced_rows, 'row')} / "
-                f"{plural(totals.unpriced_tokens, 'token')} (not in the total; see finops unpriced)"
-            )
+        echo_totals(totals)
         if totals.unpriced_warning:
             click.echo(f"warning: {totals.unpriced_warning}")
         if totals.peak_priced_rows:

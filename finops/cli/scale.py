@@ -12,6 +12,7 @@ from finops.cli.options import (
     contracts_option,
     day_range,
     db_option,
+    echo_totals,
     emit,
     format_option,
     master_option,
@@ -109,7 +110,6 @@ def spark_spend_command(
 
     A cluster through spark-submit or YARN: see docs/spark.md.
     """
-    from finops.core.format import plural, usd
     from finops.export.spark_engine import spark_spend
     from finops.pricing.allocation import load_allocation
     from finops.pricing.contracts import load_contracts
@@ -141,14 +141,7 @@ def spark_spend_command(
         title=f"Spend by {', '.join(keys)} (catalog revision {result.revision_id}, Spark)",
     )
     if fmt == "table":
-        click.echo(
-            f"total: {usd(totals.cost_usd)} list, {usd(totals.effective_cost_usd)} effective"
-        )
-        if totals.unpriced_rows:
-            click.echo(
-                f"unpriced usage: {plural(totals.unpriced_rows, 'row')} / "
-                f"{plural(totals.unpriced_tokens, 'token')} (not in the total; see finops unpriced)"
-            )
+        echo_totals(totals)
 
 
 @main.group("rollup")

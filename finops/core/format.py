@@ -98,6 +98,15 @@ def count(value: int | None) -> str:
     return "—" if value is None else f"{value:,}"
 
 
+def rows_and_tokens(rows: int, tokens: int, *, row_noun: str = "row") -> str:
+    """The size of unpriced usage as every view writes it.
+
+    >>> rows_and_tokens(1, 12_000)
+    '1 row / 12,000 tokens'
+    """
+    return f"{plural(rows, row_noun)} / {plural(tokens, 'token')}"
+
+
 def plural(n: int, noun: str, plural_form: str | None = None) -> str:
     """'1 model', '2 models', '3 anomalies' (irregular forms passed as `plural_form`)."""
     if n == 1:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
+from pathlib import Path
 
 import polars as pl
 
@@ -19,7 +20,7 @@ from finops.core import format as fmt
 from finops.core.store import beside_store
 from finops.session.session import Session
 
-__all__ = ["KIND_LABELS", "opportunities_table", "store_opportunities"]
+__all__ = ["KIND_LABELS", "opportunities_table", "search_opportunities", "store_opportunities"]
 
 # the searches of this process, by store state (a Streamlit server serves every page from one)
 _MEMO: dict[tuple[str, ...], list[Opportunity]] = {}
@@ -50,6 +51,29 @@ def store_opportunities(session: Session, *, today: dt.date | None = None) -> li
             _MEMO.clear()
         _MEMO[key] = found
     return list(found)
+
+
+def search_opportunities(
+    session: Session,
+    *,
+    evals: Path | None = None,
+    min_score: float | None = None,
+    batch_teams: Sequence[str] = (),
+    batch_projects: Sequence[str] = (),
+) -> list[Opportunity]:
+    """``finops opportunities``: with no choice given, the store's own list
+    (:func:`store_opportunities`); else a search with those choices, judged with the eval
+    scores of `evals` or, by default, of the evals.csv beside the store."""
+    if evals is None and min_score is None and not batch_teams and not batch_projects:
+        return store_opportunities(session)
+    evals = evals or beside_store("evals.csv", session.db)
+    return find_opportunities(
+        session,
+        evals=load_evals(evals) if evals is not None else None,
+        min_score=min_score,
+        batch_teams=list(batch_teams) or None,
+        batch_projects=batch_projects,
+    )
 
 
 #: How each kind of opportunity is named on the page and in the CLI.

@@ -27,8 +27,8 @@ if ov.unpriced_warning:  # more than 1% of tokens: say how to fix it
     st.warning(f"Unpriced usage: {ov.unpriced_warning}", icon="⚠️")
 elif ov.unpriced_rows:
     st.warning(
-        f"Unpriced usage: {fmt.plural(ov.unpriced_rows, 'row')} / "
-        f"{fmt.plural(ov.unpriced_tokens, 'token')} have no catalog price and are not in these totals (never counted as $0). See `finops unpriced`."
+        f"Unpriced usage: {fmt.rows_and_tokens(ov.unpriced_rows, ov.unpriced_tokens)} "
+        "have no catalog price and are not in these totals (never counted as $0). See `finops unpriced`."
     )
 
 proj = ov.projection

@@ -53,8 +53,8 @@ c3.metric("Cost per 1M tokens", fmt.rate(detail.usd_per_mtok))
 c4.metric("Cache-hit rate", fmt.share(detail.cache_hit_rate))
 if detail.unpriced_rows:
     st.warning(
-        f"Unpriced usage: {fmt.plural(detail.unpriced_rows, 'row')} / "
-        f"{fmt.plural(detail.unpriced_tokens, 'token')} are not in this team's cost."
+        f"Unpriced usage: {fmt.rows_and_tokens(detail.unpriced_rows, detail.unpriced_tokens)} "
+        "are not in this team's cost."
     )
 
 st.subheader("Trend")

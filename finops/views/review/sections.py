@@ -14,7 +14,7 @@ import polars as pl
 
 from finops.analysis.forecast.outlook import Projection
 from finops.core.format import count as _int
-from finops.core.format import pct, plural, signed_usd, usd
+from finops.core.format import pct, plural, rows_and_tokens, signed_usd, usd
 from finops.core.format import rate as _rate
 from finops.core.format import share as _share
 from finops.views import charts
@@ -217,7 +217,7 @@ def _summary(r: MonthlyReview, movers_up: pl.DataFrame, movers_down: pl.DataFram
         )
     if r.unpriced_rows:
         lines.append(
-            f"Unpriced usage: {plural(r.unpriced_rows, 'row')} / {plural(r.unpriced_tokens, 'token')} "
+            f"Unpriced usage: {rows_and_tokens(r.unpriced_rows, r.unpriced_tokens)} "
             f"({_share(r.unpriced_token_share)} of tokens) are not in these totals."
         )
     if r.unallocated_usd:
